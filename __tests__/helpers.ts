@@ -1,0 +1,93 @@
+/**
+ * Shared test helpers: configs to build from, and lookups into synthesized stack JSON.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Testing, type TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { parseEnvironment } from "../config/load";
+import type { EnvironmentConfig } from "../config/schema";
+import { buildEnvironment, type EnvironmentStacks } from "../stacks";
+import { EnvironmentStack, type Layer } from "../stacks/environment-stack";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = Record<string, any>;
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** The smallest valid config document; tests add only what they are about. */
+export const MINIMAL_DOCUMENT = { project: "acme", region: "us-east-1", state: { bucket: "acme-test-tfstate" } };
+
+/** A validated config from MINIMAL_DOCUMENT deep-merged with `overrides`; throws on invalid input. */
+export function testConfig(overrides: DeepPartial<Json> = {}, environment = "test"): EnvironmentConfig {
+  return mustParse(environment, deepMerge(MINIMAL_DOCUMENT, overrides));
+}
+
+/** A shipped config file (config/<name>.json), optionally with overrides merged in. */
+export function shippedConfig(name: string, overrides: DeepPartial<Json> = {}): EnvironmentConfig {
+  const document = JSON.parse(readFileSync(join(__dirname, "..", "config", `${name}.json`), "utf8"));
+  return mustParse(name, deepMerge(document, overrides));
+}
+
+/** Problems `document` has as environment `environment` (empty when valid). */
+export function configProblems(document: unknown, environment = "test"): string[] {
+  return parseEnvironment(environment, document).problems;
+}
+
+/** All six stacks of `config`, in a fresh test app. */
+export function testEnvironment(config: EnvironmentConfig = testConfig()): EnvironmentStacks {
+  return buildEnvironment(Testing.app(), config);
+}
+
+/** A bare environment stack to put one construct in. */
+export function testStack(config: EnvironmentConfig = testConfig(), layer: Layer = "data"): EnvironmentStack {
+  return new EnvironmentStack(Testing.app(), { config, layer });
+}
+
+/** The synthesized JSON of one stack. */
+export function synth(stack: TerraformStack): Json {
+  return JSON.parse(Testing.synth(stack));
+}
+
+/** Every resource of `type` in a synthesized stack (block kind `resource`, `data` or `ephemeral`). */
+export function resourcesOf(json: Json, type: string, kind: "resource" | "data" | "ephemeral" = "resource"): Json[] {
+  return Object.values(json[kind]?.[type] ?? {});
+}
+
+/** The one resource of `type`; fails the test when there are none or several. */
+export function onlyResource(json: Json, type: string, kind: "resource" | "data" | "ephemeral" = "resource"): Json {
+  const found = resourcesOf(json, type, kind);
+  if (found.length !== 1) throw new Error(`expected exactly one ${kind} ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** Every string anywhere in a value, for "this never appears" assertions. */
+export function allStrings(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(allStrings);
+  if (value && typeof value === "object") return Object.values(value).flatMap(allStrings);
+  return [];
+}
+
+/** A construct's synthesized stack, for tests that build one construct in `testStack()`. */
+export function stackOf(construct: Construct): TerraformStack {
+  return EnvironmentStack.of(construct);
+}
+
+function mustParse(environment: string, document: unknown): EnvironmentConfig {
+  const { config, problems } = parseEnvironment(environment, document);
+  if (!config) throw new Error(`test config is invalid:\n${problems.join("\n")}`);
+  return config;
+}
+
+function deepMerge(base: Json, overrides: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = out[key];
+    out[key] =
+      value && typeof value === "object" && !Array.isArray(value) && current && typeof current === "object" && !Array.isArray(current)
+        ? deepMerge(current, value)
+        : value;
+  }
+  return out;
+}

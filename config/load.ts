@@ -1,0 +1,120 @@
+/**
+ * Reads environment configs, validates them all, and reports every problem at once.
+ * Nothing here touches cdktf: a config error stops the app before any stack exists.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { z } from "zod";
+import { environmentSchema, resolveConfig, type EnvironmentConfig } from "./schema";
+
+/** All problems found in one or more config files, one line each: `file: path: message`. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export const CONFIG_DIR = resolve(__dirname);
+const ENV_NAME = /^[a-z][a-z0-9-]{0,20}$/;
+
+/** The files to synthesize: `INFRA_CONFIG` alone when set, else every config/*.json, sorted. */
+export function configFiles(env: NodeJS.ProcessEnv = process.env, dir: string = CONFIG_DIR): string[] {
+  if (env.INFRA_CONFIG) return [resolve(env.INFRA_CONFIG)];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Validates one parsed document as environment `environment`; returns the config or the problems. */
+export function parseEnvironment(environment: string, document: unknown): { config?: EnvironmentConfig; problems: string[] } {
+  const problems: string[] = [];
+  if (!ENV_NAME.test(environment)) {
+    problems.push(`environment name "${environment}" (the file's base name) must be 1-21 of a-z, 0-9, '-', starting with a letter`);
+  }
+  const result = environmentSchema.safeParse(document, { reportInput: true });
+  if (!result.success) problems.push(...result.error.issues.flatMap(describeIssue));
+  if (problems.length > 0) return { problems };
+  return { config: resolveConfig(environment, result.data!), problems };
+}
+
+/** Loads and validates every file; throws one ConfigError listing every problem in every file. */
+export function loadConfigs(files: readonly string[]): EnvironmentConfig[] {
+  const configs: EnvironmentConfig[] = [];
+  const problems: string[] = [];
+  const names = new Map<string, string>();
+  for (const file of files) {
+    const environment = basename(file, ".json");
+    const label = basename(file);
+    if (names.has(environment)) problems.push(`${label}: environment "${environment}" is also defined by ${names.get(environment)}`);
+    names.set(environment, file);
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(file, "utf8"));
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `not valid JSON (${(err as Error).message})`;
+      problems.push(`${label}: ${reason}`);
+      continue;
+    }
+    const parsed = parseEnvironment(environment, document);
+    problems.push(...parsed.problems.map((p) => `${label}: ${p}`));
+    if (parsed.config) configs.push(parsed.config);
+  }
+  if (files.length === 0) problems.push("no environment config found (config/*.json or INFRA_CONFIG)");
+  if (problems.length > 0) throw new ConfigError(problems);
+  return configs;
+}
+
+/** `network.publicSubnetCidrs[1]` from `["network", "publicSubnetCidrs", 1]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "(top level)";
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = formatPath(issue.path);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown key (check the spelling; README lists every setting)`);
+    case "invalid_type":
+      return [`${at}: ${issue.input === undefined ? "is required" : `must be ${article(issue.expected)} (got ${typeName(issue.input)})`}`];
+    case "invalid_value":
+      return [`${at}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")} (got ${JSON.stringify(issue.input)})`];
+    case "too_small":
+    case "too_big":
+      return [`${at}: ${humanBound(issue)} (got ${JSON.stringify(issue.input)})`];
+    case "invalid_union":
+      return [`${at}: ${issue.errors.flat()[0]?.message ?? "is not an allowed value"} (got ${JSON.stringify(issue.input)})`];
+    default:
+      return [
+        `${at}: ${issue.message}${issue.input !== undefined && issue.code !== "custom" ? ` (got ${JSON.stringify(issue.input)})` : customGot(issue)}`,
+      ];
+  }
+}
+
+function customGot(issue: z.core.$ZodIssue): string {
+  // Refinements on a single value carry the input; cross-field rules write their own "got".
+  if (issue.code === "custom" && issue.input !== undefined && !/\(got /.test(issue.message) && typeof issue.input !== "object") {
+    return ` (got ${JSON.stringify(issue.input)})`;
+  }
+  return "";
+}
+
+function humanBound(issue: z.core.$ZodIssue & { code: "too_small" | "too_big" }): string {
+  if (!/^Too (small|big)/.test(issue.message)) return issue.message;
+  const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  const word = issue.code === "too_small" ? "at least" : "at most";
+  return issue.origin === "string" || issue.origin === "array"
+    ? `must have ${word} ${limit} ${issue.origin === "string" ? "characters" : "items"}`
+    : `must be ${word} ${limit}`;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function article(expected: string): string {
+  return /^[aeio]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}

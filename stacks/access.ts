@@ -1,0 +1,14 @@
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config/schema";
+import { EnvironmentStack } from "./environment-stack";
+
+export interface AccessStackProps {
+  readonly config: EnvironmentConfig;
+}
+
+/** `<env>-access`: filled by its own issue. */
+export class AccessStack extends EnvironmentStack {
+  constructor(scope: Construct, props: AccessStackProps) {
+    super(scope, { config: props.config, layer: "access" });
+  }
+}

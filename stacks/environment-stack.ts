@@ -1,0 +1,59 @@
+import { join } from "node:path";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config/schema";
+import { Naming } from "../constructs/naming";
+
+/** The six layers of an environment, in deploy order. */
+export const LAYERS = ["state", "network", "data", "access", "observability", "tenants"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+/** Repository root: where a local backend keeps the bootstrap state (gitignored). */
+const REPO_ROOT = join(__dirname, "..");
+
+export interface EnvironmentStackProps {
+  readonly config: EnvironmentConfig;
+  readonly layer: Layer;
+  /**
+   * Where this stack keeps its state.
+   * @default "s3" - the environment's state bucket, key `<env>/<layer>.tfstate`
+   */
+  readonly backend?: "s3" | "local";
+}
+
+/**
+ * A stack of one environment: id `<env>-<layer>`, the AWS provider with the region and default tags,
+ * and its backend. Every stack of the project extends this.
+ */
+export class EnvironmentStack extends TerraformStack {
+  readonly config: EnvironmentConfig;
+  readonly layer: Layer;
+  readonly naming: Naming;
+
+  constructor(scope: Construct, props: EnvironmentStackProps) {
+    const { config, layer } = props;
+    super(scope, `${config.environment}-${layer}`);
+    this.config = config;
+    this.layer = layer;
+    this.naming = Naming.register(this, config.project, config.environment);
+
+    new AwsProvider(this, "aws", {
+      region: config.region,
+      defaultTags: [{ tags: { ...config.tags, Project: config.project, Environment: config.environment, ManagedBy: "cdktf" } }],
+    });
+
+    if ((props.backend ?? "s3") === "local") {
+      new LocalBackend(this, { path: join(REPO_ROOT, `terraform.${this.node.id}.tfstate`) });
+    } else {
+      new S3Backend(this, {
+        bucket: config.state.bucket,
+        key: `${config.environment}/${layer}.tfstate`,
+        region: config.region,
+        encrypt: true,
+      });
+      // S3-native locking (Terraform >= 1.10) needs no DynamoDB table; cdktf 0.21 has no prop for it.
+      this.addOverride("terraform.backend.s3.use_lockfile", true);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config/schema";
+import { AccessStack } from "./access";
+import { DataStack } from "./data";
+import { NetworkStack } from "./network";
+import { ObservabilityStack } from "./observability";
+import { StateStack } from "./state";
+import { TenantsStack } from "./tenants";
+
+export { LAYERS, type Layer } from "./environment-stack";
+
+/** The stacks of one environment, in deploy order. */
+export interface EnvironmentStacks {
+  readonly state: StateStack;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly access: AccessStack;
+  readonly observability: ObservabilityStack;
+  readonly tenants: TenantsStack;
+}
+
+/**
+ * Creates one environment's six stacks and wires them: later stacks take earlier stacks' typed
+ * fields, and cdktf turns those references into outputs and remote state. The explicit
+ * dependencies only order stacks that share no reference.
+ */
+export function buildEnvironment(scope: Construct, config: EnvironmentConfig): EnvironmentStacks {
+  const state = new StateStack(scope, { config });
+  const network = new NetworkStack(scope, { config });
+  const data = new DataStack(scope, { config });
+  const access = new AccessStack(scope, { config });
+  const observability = new ObservabilityStack(scope, { config });
+  const tenants = new TenantsStack(scope, { config });
+
+  network.addDependency(state);
+  data.addDependency(network);
+  access.addDependency(data);
+  observability.addDependency(data);
+  tenants.addDependency(access);
+  return { state, network, data, access, observability, tenants };
+}
