@@ -1,9 +1,13 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { EnvironmentStack } from "./environment-stack";
+import type { NetworkStack } from "./network";
+import type { DataStack } from "./data";
 
 export interface AccessStackProps {
   readonly config: EnvironmentConfig;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
 }
 
 /** `<env>-access`: filled by its own issue. */

@@ -27,10 +27,10 @@ export interface EnvironmentStacks {
 export function buildEnvironment(scope: Construct, config: EnvironmentConfig): EnvironmentStacks {
   const state = new StateStack(scope, { config });
   const network = new NetworkStack(scope, { config });
-  const data = new DataStack(scope, { config });
-  const access = new AccessStack(scope, { config });
-  const observability = new ObservabilityStack(scope, { config });
-  const tenants = new TenantsStack(scope, { config });
+  const data = new DataStack(scope, { config, network });
+  const access = new AccessStack(scope, { config, network, data });
+  const observability = new ObservabilityStack(scope, { config, data });
+  const tenants = new TenantsStack(scope, { config, data, access });
 
   network.addDependency(state);
   data.addDependency(network);

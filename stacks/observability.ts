@@ -1,9 +1,11 @@
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { EnvironmentStack } from "./environment-stack";
+import type { DataStack } from "./data";
 
 export interface ObservabilityStackProps {
   readonly config: EnvironmentConfig;
+  readonly data: DataStack;
 }
 
 /** `<env>-observability`: filled by its own issue. */
