@@ -306,7 +306,7 @@ function checkNetwork(env: ParsedEnvironment, ctx: Ctx): void {
       message: `must have a prefix between /16 and /28, as AWS requires (got /${vpc.prefix})`,
     });
   }
-  const seen: { path: (string | number)[]; text: string; block: NonNullable<ReturnType<typeof parseCidr>> }[] = [];
+  const seen: { label: string; text: string; block: NonNullable<ReturnType<typeof parseCidr>> }[] = [];
   for (const key of ["publicSubnetCidrs", "privateSubnetCidrs"] as const) {
     net[key].forEach((text, i) => {
       const block = parseCidr(text);
@@ -317,16 +317,9 @@ function checkNetwork(env: ParsedEnvironment, ctx: Ctx): void {
       }
       const clash = seen.find((s) => overlaps(s.block, block));
       if (clash) {
-        ctx.addIssue({
-          code: "custom",
-          path,
-          message: `overlaps ${clash.path
-            .slice(1)
-            .join(".")
-            .replace(/\.(\d+)/, "[$1]")} (${clash.text})`,
-        });
+        ctx.addIssue({ code: "custom", path, message: `overlaps ${clash.label} (${clash.text})` });
       }
-      seen.push({ path, text, block });
+      seen.push({ label: `network.${key}[${i}]`, text, block });
     });
   }
   if (net.natGatewayPerAz && !net.natGateway) {

@@ -35,6 +35,7 @@ export function stubUnavailableProviders(stack: Json, isAvailable: (provider: st
   const addressOf = (localName: string): string => providerAddress(required[localName]?.source ?? localName);
   const missing = new Set(Object.keys(required).filter((name) => !isAvailable(addressOf(name))));
   if (missing.size === 0) return { document, stubbed: [], variables: {}, missingProviders: [] };
+  const missingProviders = [...missing].map(addressOf);
 
   const stubbed: string[] = [];
   for (const { key, prefix } of BLOCK_KINDS) {
@@ -81,7 +82,7 @@ export function stubUnavailableProviders(stack: Json, isAvailable: (provider: st
   if (Object.keys(variables).length > 0) {
     rewritten.variable = { ...((rewritten.variable as Json) ?? {}), ...variables };
   }
-  return { document: rewritten, stubbed, variables, missingProviders: [...missing].map(addressOf) };
+  return { document: rewritten, stubbed, variables, missingProviders };
 }
 
 /** The provider local name of a block: its `provider` meta-argument, else the type's prefix. */
