@@ -36,6 +36,15 @@ export class Naming {
     return [this.project, this.environment, ...purpose].join("-");
   }
 
+  /**
+   * `Startupwebapp-prod-RDS` from `title("RDS")`: the project capitalized, for names people read
+   * in a console list as titles (CloudWatch dashboards).
+   */
+  title(...purpose: string[]): string {
+    const project = this.project.charAt(0).toUpperCase() + this.project.slice(1);
+    return [project, this.environment, ...purpose].join("-");
+  }
+
   /** The `Name` tag for a resource; the provider's default tags add the rest. */
   tags(...purpose: string[]): { Name: string } {
     return { Name: this.name(...purpose) };
