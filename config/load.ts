@@ -18,8 +18,11 @@ export class ConfigError extends Error {
 export const CONFIG_DIR = resolve(__dirname);
 const ENV_NAME = /^[a-z][a-z0-9-]{0,20}$/;
 
-/** The files to synthesize: `INFRA_CONFIG` alone when set, else every config/*.json, sorted. */
-export function configFiles(env: NodeJS.ProcessEnv = process.env, dir: string = CONFIG_DIR): string[] {
+/**
+ * The files to synthesize: `INFRA_CONFIG` alone when set, else every *.json of `INFRA_CONFIG_DIR`
+ * (default: config/), sorted.
+ */
+export function configFiles(env: NodeJS.ProcessEnv = process.env, dir: string = env.INFRA_CONFIG_DIR ?? CONFIG_DIR): string[] {
   if (env.INFRA_CONFIG) return [resolve(env.INFRA_CONFIG)];
   return readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
