@@ -1,5 +1,8 @@
+import { TerraformOutput, TerraformVariable } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
+import { ApplicationSecret } from "../constructs/application-secret";
+import { PostgresInstance } from "../constructs/postgres-instance";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
 
@@ -8,9 +11,95 @@ export interface DataStackProps {
   readonly network: NetworkStack;
 }
 
-/** `<env>-data`: filled by its own issue. */
+/**
+ * `<env>-data`: the PostgreSQL instance (in the network stack's DB subnet group, behind its database
+ * security group) and the container of the application secret whose value the tenants stack writes.
+ */
 export class DataStack extends EnvironmentStack {
+  readonly database: PostgresInstance;
+  readonly appSecret: ApplicationSecret;
+
+  readonly instanceIdentifier: string;
+  readonly instanceResourceId: string;
+  readonly address: string;
+  readonly port: number;
+  readonly masterUsername: string;
+  readonly masterSecretArn: string;
+  readonly appSecretArn: string;
+  readonly appSecretName: string;
+  /** Undefined when enhanced monitoring is off (`database.monitoringIntervalSeconds: 0`). */
+  readonly monitoringRoleArn?: string;
+
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, { config: props.config, layer: "data" });
+    const { database: db, tenants, protect } = this.config;
+    const network = networkInputs(this, props.network);
+
+    this.database = new PostgresInstance(this, "postgres", {
+      identifier: db.identifier,
+      subnetGroupName: network.dbSubnetGroupName,
+      securityGroupIds: [network.databaseSecurityGroupId],
+      engineVersion: db.engineVersion,
+      // engineVersion changes only through a reviewed config change; without this AWS rejects it.
+      allowMajorVersionUpgrade: true,
+      instanceClass: db.instanceClass,
+      allocatedStorageGb: db.allocatedStorageGb,
+      maxAllocatedStorageGb: db.maxAllocatedStorageGb,
+      backupRetentionDays: db.backupRetentionDays,
+      backupWindow: db.backupWindow,
+      maintenanceWindow: db.maintenanceWindow,
+      multiAz: db.multiAz,
+      deletionProtection: db.deletionProtection,
+      skipFinalSnapshot: db.skipFinalSnapshot,
+      performanceInsightsRetentionDays: db.performanceInsightsRetentionDays,
+      monitoringIntervalSeconds: db.monitoringIntervalSeconds,
+      logRetentionDays: db.logRetentionDays,
+      logMinDurationStatementMs: db.logMinDurationStatementMs,
+      protect,
+    });
+    this.appSecret = new ApplicationSecret(this, "app-secret", {
+      secretName: tenants.secretName,
+      recoveryWindowDays: tenants.secretRecoveryWindowDays,
+      protect,
+    });
+
+    this.instanceIdentifier = this.database.instanceIdentifier;
+    this.instanceResourceId = this.database.instanceResourceId;
+    this.address = this.database.address;
+    this.port = this.database.port;
+    this.masterUsername = this.database.masterUsername;
+    this.masterSecretArn = this.database.masterSecretArn;
+    this.monitoringRoleArn = this.database.monitoringRoleArn;
+    this.appSecretArn = this.appSecret.secretArn;
+    this.appSecretName = this.appSecret.secretName;
+
+    const outputs: Record<string, string | number> = {
+      db_instance_identifier: this.instanceIdentifier,
+      db_instance_address: this.address,
+      db_instance_port: this.port,
+      db_instance_resource_id: this.instanceResourceId,
+      db_instance_master_user_secret_arn: this.masterSecretArn,
+      app_secret_arn: this.appSecretArn,
+      app_secret_name: this.appSecretName,
+    };
+    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
   }
+}
+
+interface DatabaseNetwork {
+  readonly dbSubnetGroupName: string;
+  readonly databaseSecurityGroupId: string;
+}
+
+/**
+ * TEMPORARY until the network stack exposes its fields: read them when present, otherwise stand in
+ * with input variables so the stack still synthesizes and validates.
+ */
+function networkInputs(stack: EnvironmentStack, network: NetworkStack): DatabaseNetwork {
+  const fields = network as unknown as Partial<DatabaseNetwork>;
+  return {
+    dbSubnetGroupName: fields.dbSubnetGroupName ?? new TerraformVariable(stack, "db_subnet_group_name", { type: "string" }).stringValue,
+    databaseSecurityGroupId:
+      fields.databaseSecurityGroupId ?? new TerraformVariable(stack, "database_security_group_id", { type: "string" }).stringValue,
+  };
 }

@@ -1,0 +1,70 @@
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { Token } from "cdktf";
+import { Construct } from "constructs";
+import { allow } from "./iam";
+import { Naming } from "./naming";
+import type { IGrantable } from "./role";
+
+export interface ApplicationSecretProps {
+  /** Secrets Manager name the application looks the secret up by (its `DB_SECRET_NAME`). */
+  readonly secretName: string;
+  /**
+   * What the secret holds, shown in the console next to it.
+   * @default - "Application credentials and settings; value written by the tenants stack"
+   */
+  readonly description?: string;
+  /**
+   * Days a deleted secret can still be restored; 0 deletes it at once (and frees the name at once).
+   * @default 30
+   */
+  readonly recoveryWindowDays?: number;
+  /**
+   * `prevent_destroy` on the secret: destroying it takes every application credential with it.
+   * @default true
+   */
+  readonly protect?: boolean;
+}
+
+/**
+ * The Secrets Manager secret the application reads its credentials from: the container only.
+ * Its value is written elsewhere (the tenants stack, through a write-only argument), so no value ever
+ * passes through this construct, the synthesized JSON or this stack's state.
+ */
+export class ApplicationSecret extends Construct {
+  readonly secretArn: string;
+  readonly secretName: string;
+  /** The id other resources take as `secret_id` (the ARN). */
+  readonly secretId: string;
+
+  constructor(scope: Construct, id: string, props: ApplicationSecretProps) {
+    super(scope, id);
+    const recoveryWindowDays = props.recoveryWindowDays ?? 30;
+    const description = props.description ?? "Application credentials and settings; value written by the tenants stack";
+    const protect = props.protect ?? true;
+
+    if (!Token.isUnresolved(props.secretName) && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(props.secretName)) {
+      throw new Error(
+        `ApplicationSecret ${this.node.path}: secretName must be 1-512 of letters, digits and /_+=.@- (got "${props.secretName}")`,
+      );
+    }
+    if (!(recoveryWindowDays === 0 || (Number.isInteger(recoveryWindowDays) && recoveryWindowDays >= 7 && recoveryWindowDays <= 30))) {
+      throw new Error(`ApplicationSecret ${this.node.path}: recoveryWindowDays must be 0 or 7-30 (got ${recoveryWindowDays})`);
+    }
+
+    const secret = new SecretsmanagerSecret(this, "secret", {
+      name: props.secretName,
+      description,
+      recoveryWindowInDays: recoveryWindowDays,
+      lifecycle: { preventDestroy: protect },
+      tags: Naming.of(this).tags("app-secret"),
+    });
+    this.secretArn = secret.arn;
+    this.secretName = secret.name;
+    this.secretId = secret.id;
+  }
+
+  /** Lets `grantable` read the secret's value, and nothing else, on this one secret. */
+  grantRead(grantable: IGrantable): void {
+    grantable.addToPolicy(allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], [this.secretArn]));
+  }
+}

@@ -1,0 +1,293 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
+import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { Fn, Token } from "cdktf";
+import { Construct } from "constructs";
+import { LOG_RETENTION_DAYS } from "../config/schema";
+import { allow } from "./iam";
+import { Naming } from "./naming";
+import { Role, type IGrantable } from "./role";
+
+/** Log types PostgreSQL on RDS can export to CloudWatch Logs. */
+const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+
+export interface PostgresInstanceProps {
+  /** RDS instance identifier; also names the log groups and the final snapshot. */
+  readonly identifier: string;
+  /** DB subnet group spanning at least two AZs (the network stack's). */
+  readonly subnetGroupName: string;
+  /** Security groups attached to the instance (the network stack's database group). */
+  readonly securityGroupIds: readonly string[];
+  /**
+   * PostgreSQL major version only ("16"): minor versions follow AWS through auto minor version
+   * upgrade, so a minor upgrade is never drift and never planned as a downgrade.
+   * @default "16"
+   */
+  readonly engineVersion?: string;
+  /**
+   * Lets a change of `engineVersion` to a new major version apply (AWS refuses it otherwise). It
+   * permits an upgrade; it never starts one.
+   * @default false
+   */
+  readonly allowMajorVersionUpgrade?: boolean;
+  /** @default "db.t4g.small" */
+  readonly instanceClass?: string;
+  /**
+   * Initial gp3 storage in GiB.
+   * @default 20
+   */
+  readonly allocatedStorageGb?: number;
+  /**
+   * Storage autoscaling ceiling in GiB; equal to `allocatedStorageGb` turns storage autoscaling off.
+   * @default 100
+   */
+  readonly maxAllocatedStorageGb?: number;
+  /**
+   * Days automated backups are kept, 0-35.
+   * @default 7
+   */
+  readonly backupRetentionDays?: number;
+  /** @default "03:00-04:00" (UTC) */
+  readonly backupWindow?: string;
+  /** @default "sun:04:00-sun:05:00" (UTC) */
+  readonly maintenanceWindow?: string;
+  /**
+   * Standby in a second AZ.
+   * @default false
+   */
+  readonly multiAz?: boolean;
+  /**
+   * RDS refuses to delete the instance while this is on.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Destroy without a final snapshot. A risky opt-in: the data is gone.
+   * @default false
+   */
+  readonly skipFinalSnapshot?: boolean;
+  /**
+   * `prevent_destroy` on the instance: Terraform refuses any plan that would delete it.
+   * @default true
+   */
+  readonly protect?: boolean;
+  /**
+   * Performance Insights retention: 7 (free tier) or a multiple of 31 up to 731.
+   * @default 7
+   */
+  readonly performanceInsightsRetentionDays?: number;
+  /**
+   * Enhanced monitoring interval in seconds; 0 turns it off and creates no monitoring role.
+   * @default 60
+   */
+  readonly monitoringIntervalSeconds?: number;
+  /**
+   * Days the exported `postgresql` and `upgrade` logs are kept.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Statements slower than this many milliseconds are logged; -1 turns it off.
+   * @default 1000
+   */
+  readonly logMinDurationStatementMs?: number;
+  /** @default "postgres" */
+  readonly masterUsername?: string;
+}
+
+/**
+ * An RDS PostgreSQL instance as the old system's documents promised it: private, encrypted gp3 with
+ * storage autoscaling, TLS enforced by its own parameter group, a master password RDS keeps in Secrets
+ * Manager (never in code, config or state), enhanced monitoring, Performance Insights, and its logs in
+ * log groups this construct owns.
+ */
+export class PostgresInstance extends Construct {
+  readonly instanceIdentifier: string;
+  /** The `db-...` resource id that IAM database authentication and Performance Insights name. */
+  readonly instanceResourceId: string;
+  readonly instanceArn: string;
+  readonly address: string;
+  readonly port: number;
+  readonly masterUsername: string;
+  /** ARN of the RDS-managed Secrets Manager secret holding the master user's credentials. */
+  readonly masterSecretArn: string;
+  /** The enhanced monitoring role's ARN; undefined when `monitoringIntervalSeconds` is 0. */
+  readonly monitoringRoleArn?: string;
+  /** Name of the instance's parameter group (generated from a prefix). */
+  readonly parameterGroupName: string;
+  /** Log group names by exported log type. */
+  readonly logGroupNames: Readonly<Record<(typeof LOG_EXPORTS)[number], string>>;
+
+  constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
+    super(scope, id);
+    const settings: CheckedSettings = {
+      engineVersion: props.engineVersion ?? "16",
+      allocatedStorageGb: props.allocatedStorageGb ?? 20,
+      maxAllocatedStorageGb: props.maxAllocatedStorageGb ?? 100,
+      backupRetentionDays: props.backupRetentionDays ?? 7,
+      performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
+      monitoringIntervalSeconds: props.monitoringIntervalSeconds ?? 60,
+      logRetentionDays: props.logRetentionDays ?? 30,
+      logMinDurationStatementMs: props.logMinDurationStatementMs ?? 1000,
+    };
+    this.check(props, settings);
+    const { engineVersion, monitoringIntervalSeconds, logMinDurationStatementMs } = settings;
+    this.masterUsername = props.masterUsername ?? "postgres";
+    const naming = Naming.of(this);
+
+    const parameters = new DbParameterGroup(this, "parameters", {
+      // A family change (a major upgrade) needs a new group: a generated name lets the new one exist
+      // next to the old one until the instance has moved, instead of wedging on a name clash.
+      namePrefix: `${naming.name("postgres", engineVersion)}-`,
+      family: `postgres${engineVersion}`,
+      description: `PostgreSQL ${engineVersion} settings for ${props.identifier}`,
+      parameter: [
+        // The old documents said "SSL required"; the scripts never enforced it. Now the server does.
+        { name: "rds.force_ssl", value: "1" },
+        // Static parameter: RDS rejects any apply method but pending-reboot for it.
+        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+        { name: "log_min_duration_statement", value: String(logMinDurationStatementMs) },
+      ],
+      lifecycle: { createBeforeDestroy: true },
+      tags: naming.tags("postgres"),
+    });
+    this.parameterGroupName = parameters.name;
+
+    // RDS creates these groups itself, with no retention and outside Terraform, the moment the
+    // first line is exported; existing first, they stay managed and expire.
+    const logGroups = LOG_EXPORTS.map(
+      (type) =>
+        new CloudwatchLogGroup(this, `log-${type}`, {
+          name: `/aws/rds/instance/${props.identifier}/${type}`,
+          retentionInDays: settings.logRetentionDays,
+          tags: naming.tags("postgres", type, "logs"),
+        }),
+    );
+    this.logGroupNames = { postgresql: logGroups[0].name, upgrade: logGroups[1].name };
+
+    const monitoringRole =
+      monitoringIntervalSeconds > 0
+        ? new Role(this, "monitoring-role", {
+            roleName: naming.name("rds", "monitoring"),
+            description: `Enhanced monitoring of ${props.identifier}`,
+            assumedBy: ["monitoring.rds.amazonaws.com"],
+            managedPolicies: ["service-role/AmazonRDSEnhancedMonitoringRole"],
+          })
+        : undefined;
+    this.monitoringRoleArn = monitoringRole?.roleArn;
+
+    const instance = new DbInstance(this, "instance", {
+      identifier: props.identifier,
+      engine: "postgres",
+      engineVersion,
+      autoMinorVersionUpgrade: true,
+      allowMajorVersionUpgrade: props.allowMajorVersionUpgrade ?? false,
+      instanceClass: props.instanceClass ?? "db.t4g.small",
+      parameterGroupName: parameters.name,
+      caCertIdentifier: "rds-ca-rsa2048-g1",
+
+      storageType: "gp3",
+      allocatedStorage: settings.allocatedStorageGb,
+      // The provider takes 0, not a ceiling equal to the size, as "autoscaling off".
+      maxAllocatedStorage: settings.maxAllocatedStorageGb === settings.allocatedStorageGb ? 0 : settings.maxAllocatedStorageGb,
+      storageEncrypted: true,
+
+      dbSubnetGroupName: props.subnetGroupName,
+      vpcSecurityGroupIds: [...props.securityGroupIds],
+      publiclyAccessible: false,
+      multiAz: props.multiAz ?? false,
+
+      username: this.masterUsername,
+      manageMasterUserPassword: true,
+
+      backupRetentionPeriod: settings.backupRetentionDays,
+      backupWindow: props.backupWindow ?? "03:00-04:00",
+      maintenanceWindow: props.maintenanceWindow ?? "sun:04:00-sun:05:00",
+      copyTagsToSnapshot: true,
+      deletionProtection: props.deletionProtection ?? true,
+      skipFinalSnapshot: props.skipFinalSnapshot ?? false,
+      // A fixed name fails the second time an instance of this identifier is destroyed
+      // (DBSnapshotAlreadyExists: the first one's snapshot is still there). The name carries the time
+      // the instance was created instead; ignore_changes keeps that first value in state, so the
+      // name is stable for the instance's life (no perpetual diff) and new for every new instance.
+      finalSnapshotIdentifier: `${props.identifier}-final-${Fn.formatdate("YYYYMMDDhhmmss", Fn.timestamp())}`,
+
+      monitoringInterval: monitoringIntervalSeconds,
+      monitoringRoleArn: monitoringRole?.roleArn,
+      performanceInsightsEnabled: true,
+      performanceInsightsRetentionPeriod: settings.performanceInsightsRetentionDays,
+      enabledCloudwatchLogsExports: [...LOG_EXPORTS],
+
+      // RDS checks at creation that it can assume the monitoring role with its policy attached.
+      dependsOn: [...logGroups, ...(monitoringRole ? attachmentsOf(monitoringRole) : [])],
+      lifecycle: { preventDestroy: props.protect ?? true, ignoreChanges: ["final_snapshot_identifier"] },
+      tags: naming.tags("postgres"),
+    });
+
+    this.instanceIdentifier = instance.identifier;
+    this.instanceResourceId = instance.resourceId;
+    this.instanceArn = instance.arn;
+    this.address = instance.address;
+    this.port = instance.port;
+    this.masterSecretArn = instance.masterUserSecret.get(0).secretArn;
+  }
+
+  /** Lets `grantable` read the RDS-managed master secret, and only that secret. */
+  grantMasterSecretRead(grantable: IGrantable): void {
+    grantable.addToPolicy(allow(["secretsmanager:GetSecretValue"], [this.masterSecretArn]));
+  }
+
+  private check(props: PostgresInstanceProps, s: CheckedSettings): void {
+    const fail = (prop: string, rule: string, got: unknown): never => {
+      throw new Error(`PostgresInstance ${this.node.path}: ${prop} ${rule} (got ${JSON.stringify(got)})`);
+    };
+    const wholeIn = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
+    if (!Token.isUnresolved(props.identifier) && !/^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/.test(props.identifier)) {
+      fail("identifier", "must be 1-63 of a-z, 0-9, '-', start with a letter, have no '--' and not end with '-'", props.identifier);
+    }
+    if (!/^\d{2}$/.test(s.engineVersion)) fail("engineVersion", 'must be a major version only, such as "16"', s.engineVersion);
+    if (!wholeIn(s.allocatedStorageGb, 20, 65536)) {
+      fail("allocatedStorageGb", "must be a whole number of GiB from 20 (the gp3 minimum) to 65536", s.allocatedStorageGb);
+    }
+    if (!wholeIn(s.maxAllocatedStorageGb, s.allocatedStorageGb, 65536)) {
+      fail(
+        "maxAllocatedStorageGb",
+        `must be a whole number of GiB from allocatedStorageGb (${s.allocatedStorageGb}) to 65536`,
+        s.maxAllocatedStorageGb,
+      );
+    }
+    if (!wholeIn(s.backupRetentionDays, 0, 35))
+      fail("backupRetentionDays", "must be a whole number of days from 0 to 35", s.backupRetentionDays);
+    const pi = s.performanceInsightsRetentionDays;
+    if (!(pi === 7 || (wholeIn(pi, 31, 731) && pi % 31 === 0)))
+      fail("performanceInsightsRetentionDays", "must be 7 or a multiple of 31 up to 731", pi);
+    if (!MONITORING_INTERVALS.includes(s.monitoringIntervalSeconds)) {
+      fail("monitoringIntervalSeconds", `must be one of ${MONITORING_INTERVALS.join(", ")}`, s.monitoringIntervalSeconds);
+    }
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(s.logRetentionDays)) {
+      fail("logRetentionDays", `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`, s.logRetentionDays);
+    }
+    if (!wholeIn(s.logMinDurationStatementMs, -1, 2147483647)) {
+      fail("logMinDurationStatementMs", "must be a whole number of milliseconds, or -1 for off", s.logMinDurationStatementMs);
+    }
+    if (props.securityGroupIds.length === 0) fail("securityGroupIds", "needs at least one security group", props.securityGroupIds);
+  }
+}
+
+interface CheckedSettings {
+  readonly engineVersion: string;
+  readonly allocatedStorageGb: number;
+  readonly maxAllocatedStorageGb: number;
+  readonly backupRetentionDays: number;
+  readonly performanceInsightsRetentionDays: number;
+  readonly monitoringIntervalSeconds: number;
+  readonly logRetentionDays: number;
+  readonly logMinDurationStatementMs: number;
+}
+
+/** The managed policy attachments of `role`, so the instance can wait for them. */
+function attachmentsOf(role: Role): IamRolePolicyAttachment[] {
+  return role.node.findAll().filter((c): c is IamRolePolicyAttachment => c instanceof IamRolePolicyAttachment);
+}
