@@ -69,6 +69,20 @@ export function allStrings(value: unknown): string[] {
   return [];
 }
 
+/**
+ * A policy written by `policyDocument` (`${jsonencode({...})}` in the synthesized JSON) as a plain
+ * object, with every Terraform reference kept as its text (`aws_sns_topic.x.arn`), so tests can
+ * assert on statements instead of matching HCL text.
+ */
+export function decodePolicy(expression: string): Json {
+  const inner = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(expression)?.[1];
+  if (inner === undefined) throw new Error(`not a jsonencode expression: ${expression.slice(0, 80)}`);
+  const asJson = inner
+    .replace(/("(?:[^"\\]|\\.)*")\s*=\s*/g, "$1: ")
+    .replace(/("(?:[^"\\]|\\.)*")|([A-Za-z_][\w-]*(?:\.[\w-]+)+)/g, (match, quoted) => (quoted ? match : JSON.stringify(match)));
+  return JSON.parse(asJson);
+}
+
 /** A construct's synthesized stack, for tests that build one construct in `testStack()`. */
 export function stackOf(construct: Construct): TerraformStack {
   return EnvironmentStack.of(construct);
