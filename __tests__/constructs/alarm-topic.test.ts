@@ -9,7 +9,7 @@ function alarmTopic(props: AlarmTopicProps = {}) {
 }
 
 /** The statements of a resource's policy, by Sid where it has one. */
-function statementsOf(resource: { policy: string }): Json[] {
+function statementsOf(resource: Json): Json[] {
   return decodePolicy(resource.policy).Statement;
 }
 
@@ -42,7 +42,7 @@ describe("AlarmTopic", () => {
   });
 
   test("the key policy keeps the account in control of the key", () => {
-    const account = statementsOf(onlyResource(alarmTopic().json(), "aws_kms_key")).find((s) => s.Principal.AWS);
+    const account = statementsOf(onlyResource(alarmTopic().json(), "aws_kms_key")).find((s) => s.Principal.AWS)!;
     expect(account.Principal.AWS).toEqual([
       expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:iam::\$\{data\.aws_caller_identity\.[^}]+\}:root$/),
     ]);
