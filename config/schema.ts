@@ -101,7 +101,7 @@ const networkSchema = z.strictObject({
   natGateway: z.boolean().default(false).describe("give private subnets internet egress through a NAT gateway (about $32/month each)"),
   natGatewayPerAz: z.boolean().default(false).describe("one NAT gateway and route table per AZ instead of one shared (needs natGateway)"),
   flowLogs: z.boolean().optional().describe("send VPC flow logs to CloudWatch (default: on in production, off elsewhere)"),
-  flowLogsRetentionDays: logRetention.default(30).describe("days flow logs are kept"),
+  flowLogsRetentionDays: logRetention.default(30).describe("days flow logs are kept (a CloudWatch retention period: 1, 3, 5, 7, 14, 30, 60, 90, ...)"),
 });
 
 const databaseSchema = z.strictObject({
@@ -122,14 +122,14 @@ const databaseSchema = z.strictObject({
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.small")
     .default("db.t4g.small")
-    .describe("RDS instance class"),
+    .describe("RDS instance class (`db.<family>.<size>`)"),
   allocatedStorageGb: z
     .number()
     .int()
     .min(20, "must be at least 20 (gp3 minimum)")
     .max(65536)
     .default(20)
-    .describe("initial gp3 storage in GiB"),
+    .describe("initial gp3 storage in GiB (20-65536)"),
   maxAllocatedStorageGb: z.number().int().max(65536).default(100).describe("storage autoscaling ceiling in GiB (>= allocatedStorageGb)"),
   backupRetentionDays: z
     .number()
@@ -154,7 +154,7 @@ const databaseSchema = z.strictObject({
     .refine((s) => [0, 1, 5, 10, 15, 30, 60].includes(s), "must be one of 0, 1, 5, 10, 15, 30, 60")
     .default(60)
     .describe("enhanced monitoring interval in seconds; 0 turns it off"),
-  logRetentionDays: logRetention.default(30).describe("days the exported PostgreSQL and upgrade logs are kept"),
+  logRetentionDays: logRetention.default(30).describe("days the exported PostgreSQL and upgrade logs are kept (a CloudWatch retention period)"),
   logMinDurationStatementMs: z.number().int().min(-1).default(1000).describe("log statements slower than this many ms; -1 turns it off"),
 });
 
@@ -163,7 +163,7 @@ const tenantsSchema = z.strictObject({
   databases: z
     .array(pgIdentifier)
     .default(["startupwebapp_prod", "healthtech_experiment", "fintech_experiment"])
-    .describe("tenant databases, each owned by the app user"),
+    .describe("tenant databases, each owned by the app user: lowercase identifiers of at most 63 characters, unique, not postgres/template0/template1/rdsadmin"),
   isolation: z
     .enum(["shared", "per-database"])
     .default("shared")
@@ -187,14 +187,14 @@ const tenantsSchema = z.strictObject({
     .enum(["tunnel", "direct"])
     .default("tunnel")
     .describe("`tunnel`: reach RDS at 127.0.0.1:tunnelPort through SSM; `direct`: at its address (a runner inside the VPC)"),
-  tunnelPort: port.default(15432).describe("local port of the SSM port-forwarding tunnel"),
+  tunnelPort: port.default(15432).describe("local port of the SSM port-forwarding tunnel (1-65535)"),
   connectTimeoutSeconds: positiveInt.default(15).describe("PostgreSQL provider connect timeout"),
   emailHost: z
     .string()
     .min(1)
     .optional()
     .describe("SMTP host written into the application secret (default: `email-smtp.<region>.amazonaws.com`, SES)"),
-  emailPort: port.default(587).describe("SMTP port written into the application secret"),
+  emailPort: port.default(587).describe("SMTP port written into the application secret (1-65535)"),
 });
 
 const bastionSchema = z.strictObject({
@@ -209,7 +209,7 @@ const bastionSchema = z.strictObject({
 
 const monitoringSchema = z.strictObject({
   alarmEmails: z.array(email).default([]).describe("e-mail addresses subscribed to the alarm topic (each must confirm)"),
-  cpuHighPercent: percent.default(70).describe("CPU alarm threshold, percent"),
+  cpuHighPercent: percent.default(70).describe("CPU alarm threshold, percent (0-100)"),
   connectionsHigh: positiveInt.default(80).describe("database connections alarm threshold"),
   freeStorageLowGb: z.number().positive().default(2).describe("free storage alarm threshold, GiB"),
   freeMemoryLowMb: z.number().positive().default(500).describe("freeable memory alarm threshold, MiB"),
