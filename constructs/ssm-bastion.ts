@@ -1,0 +1,117 @@
+import { DataAwsSsmParameter } from "@cdktf/provider-aws/lib/data-aws-ssm-parameter";
+import { Ec2InstanceState } from "@cdktf/provider-aws/lib/ec2-instance-state";
+import { Instance } from "@cdktf/provider-aws/lib/instance";
+import { Construct } from "constructs";
+import { bastionUserData } from "./bastion-user-data";
+import { Naming } from "./naming";
+import { Role } from "./role";
+
+export interface SsmBastionProps {
+  /**
+   * A public subnet: with no NAT gateway and no SSM VPC endpoints, the agent reaches Systems
+   * Manager only through the internet gateway.
+   */
+  readonly subnetId: string;
+  /** Security groups of the instance; Session Manager needs no inbound rule, so give it none. */
+  readonly securityGroupIds: readonly string[];
+  /**
+   * EC2 instance type; its family picks the AMI's architecture (t4g: arm64, t3: x86_64).
+   * @default "t4g.nano" - the cheapest type that runs Amazon Linux 2023 and the SSM agent
+   */
+  readonly instanceType?: string;
+  /**
+   * false keeps the instance but stopped: only its root volume is billed.
+   * @default true
+   */
+  readonly running?: boolean;
+  /**
+   * First-boot script (see `bastionUserData`).
+   * @default - a script that only makes sure the SSM agent runs
+   */
+  readonly userData?: string;
+  /**
+   * Replace the instance when the user data changes. cloud-init runs user data once, on first boot,
+   * so an in-place change would leave the login message describing the old database.
+   * @default true
+   */
+  readonly userDataCausesReplacement?: boolean;
+  /**
+   * Name of the instance, its role and instance profile.
+   * @default - `<project>-<env>-<id>`
+   */
+  readonly instanceName?: string;
+}
+
+/**
+ * A Linux host in a public subnet that operators reach with `aws ssm start-session`, to run psql or
+ * to forward a port to a private database. No SSH key, no inbound rule, IMDSv2 only, encrypted root
+ * volume; Amazon Linux 2023 from AWS's public SSM parameter, kept (not replaced) when AWS publishes a
+ * newer image. Give its `role` access with grant helpers (`secret.grantRead(bastion.role)`).
+ */
+export class SsmBastion extends Construct {
+  readonly instanceId: string;
+  /** Trusted by EC2, with AmazonSSMManagedInstanceCore; add statements with grant helpers. */
+  readonly role: Role;
+  readonly instanceName: string;
+
+  constructor(scope: Construct, id: string, props: SsmBastionProps) {
+    super(scope, id);
+    const instanceType = props.instanceType ?? "t4g.nano";
+    const running = props.running ?? true;
+    const name = props.instanceName ?? Naming.of(this).name(id);
+    const userData = props.userData ?? bastionUserData({ name });
+    const architecture = this.toAmazonLinuxArchitecture(instanceType);
+    if (props.securityGroupIds.length === 0) {
+      throw new Error(`SsmBastion ${this.node.path}: securityGroupIds needs at least one security group (one with no inbound rules)`);
+    }
+
+    this.role = new Role(this, "role", {
+      roleName: name,
+      description: `${name}: Session Manager access; grant helpers add the secrets it may read`,
+      assumedBy: ["ec2.amazonaws.com"],
+      managedPolicies: ["AmazonSSMManagedInstanceCore"],
+      instanceProfile: true,
+    });
+
+    const ami = new DataAwsSsmParameter(this, "ami", {
+      name: `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`,
+    });
+
+    const instance = new Instance(this, "instance", {
+      // An AMI id is public: the non-sensitive attribute keeps plans readable.
+      ami: ami.insecureValue,
+      instanceType,
+      subnetId: props.subnetId,
+      vpcSecurityGroupIds: [...props.securityGroupIds],
+      // Without a public IP the SSM agent never registers: public subnets do not auto-assign one
+      // (the old scripts' outage). The security group has no inbound rule, so nothing can connect in.
+      associatePublicIpAddress: true,
+      iamInstanceProfile: this.role.instanceProfileName,
+      metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+      rootBlockDevice: { volumeType: "gp3", encrypted: true, deleteOnTermination: true },
+      // T types launch in unlimited mode, billing surplus credits if something spins; a bastion never needs sustained CPU.
+      creditSpecification: instanceType.startsWith("t") ? { cpuCredits: "standard" } : undefined,
+      monitoring: false,
+      userData,
+      userDataReplaceOnChange: props.userDataCausesReplacement ?? true,
+      tags: { Name: name },
+      // The parameter moves to every new AMI release; following it would replace the host each time.
+      lifecycle: { ignoreChanges: ["ami"] },
+    });
+    this.instanceId = instance.id;
+    this.instanceName = name;
+
+    new Ec2InstanceState(this, "state", { instanceId: instance.id, state: running ? "running" : "stopped" });
+  }
+
+  /** The AL2023 parameter suffix for an instance type: Graviton families carry a `g` after the generation. */
+  private toAmazonLinuxArchitecture(instanceType: string): "arm64" | "x86_64" {
+    const parts = /^([a-z]+)(\d+)([a-z-]*)\.[a-z0-9-]+$/.exec(instanceType);
+    if (!parts) {
+      throw new Error(`SsmBastion ${this.node.path}: instanceType must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
+    }
+    const [, family, , attributes] = parts;
+    if (family === "mac") throw new Error(`SsmBastion ${this.node.path}: instanceType must not be a Mac type (got "${instanceType}")`);
+    return family === "a" || attributes.includes("g") ? "arm64" : "x86_64";
+  }
+}
