@@ -114,10 +114,14 @@ export class SecurityGroup extends Construct {
   private placeRule(direction: "from" | "to", peer: RulePeer, port: number): { scope: Construct; id: string } {
     const peerLabel = peer instanceof SecurityGroup ? peer.node.id : peer.label;
     const id = `${direction}-${peerLabel}-${port}`;
-    if (peer instanceof SecurityGroup && deploysAfter(TerraformStack.of(peer), TerraformStack.of(this))) {
-      return { scope: peer, id: `${this.node.id}-${id}` };
+    const placed =
+      peer instanceof SecurityGroup && deploysAfter(TerraformStack.of(peer), TerraformStack.of(this))
+        ? { scope: peer as Construct, id: `${this.node.id}-${id}` }
+        : { scope: this as Construct, id };
+    if (placed.scope.node.tryFindChild(placed.id)) {
+      throw new Error(`SecurityGroup ${this.node.path}: a rule ${direction} ${peerLabel} on port ${port} already exists`);
     }
-    return { scope: this, id };
+    return placed;
   }
 }
 

@@ -55,7 +55,7 @@ export class NetworkStack extends EnvironmentStack {
     bastion.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to SSM endpoints and package mirrors");
     bastion.allowTo(database, Port.POSTGRES, "PostgreSQL to the database");
     backend.allowTo(database, Port.POSTGRES, "PostgreSQL to the database");
-    backend.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to AWS APIs and payment and mail providers");
+    backend.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to AWS APIs and third-party services");
 
     this.vpcId = vpcId;
     this.publicSubnetIds = network.publicSubnetIds;
