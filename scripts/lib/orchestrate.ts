@@ -1,0 +1,495 @@
+/**
+ * The step plan behind `npm run deploy` and `npm run destroy`: which commands run, in which order,
+ * against which synthesized stack folder. Building the plan is pure (config + synthesized stacks in,
+ * steps out), so `--dry-run` prints exactly what a real run executes and tests check it with no AWS.
+ *
+ * Terraform is driven directly in cdktf.out/stacks/<stack> (init, plan to a file, apply that file)
+ * rather than through `cdktf deploy`: the tenants stack must run between opening and closing an SSM
+ * tunnel, every step must be printable as a command for --dry-run, and plan files give a reviewable
+ * "this is what will change" before each apply. cdktf deploy would synthesize again, hide the
+ * commands, and run every stack without room for the tunnel in between.
+ */
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { EnvironmentConfig } from "../../config/schema";
+import { LAYERS, type Layer } from "../../stacks/environment-stack";
+import type { StackOutputs } from "./outputs";
+import type { SynthesizedStack } from "./synth";
+import type { RunResult } from "./terraform";
+
+export type Action = "deploy" | "destroy";
+
+/** Written in a step where a deployed stack's output is needed: `<prod-access.bastion_instance_id>`. */
+export type OutputRef = `<${string}.${string}>`;
+
+/** What the tunnel needs; the same shape as scripts/lib/tunnel.ts' `startTunnel` options. */
+export interface TunnelOptions {
+  readonly bastionInstanceId: string;
+  readonly host: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  readonly region: string;
+}
+
+export type Step =
+  | {
+      readonly kind: "stack";
+      readonly stack: string;
+      readonly layer: Layer;
+      readonly dir: string;
+      readonly init: readonly string[];
+      /** Exit code 0: nothing to do; 2: changes, apply them (after asking, unless --yes). */
+      readonly plan: readonly string[];
+      readonly apply: readonly string[];
+      readonly planFile: string;
+      readonly note?: string;
+    }
+  | {
+      /** AWS CLI commands that start a stopped bastion and wait until SSM can reach it. */
+      readonly kind: "start-bastion";
+      readonly commands: readonly (readonly string[])[];
+    }
+  | {
+      /** Stops the bastion again; runs after a failure too, but only when it was started. */
+      readonly kind: "stop-bastion";
+      readonly command: readonly string[];
+      readonly always: true;
+    }
+  | {
+      readonly kind: "open-tunnel";
+      readonly bastionInstanceId: OutputRef;
+      readonly host: OutputRef;
+      readonly remotePort: OutputRef;
+      readonly localPort: number;
+      readonly region: string;
+    }
+  | { readonly kind: "close-tunnel"; readonly always: true };
+
+export interface Plan {
+  readonly action: Action;
+  readonly environment: string;
+  readonly steps: readonly Step[];
+  /** Set when the plan must not run at all: the reason and the way out. */
+  readonly refusal?: string;
+  /** Printed after a successful deploy; may hold output references, resolved when possible. */
+  readonly nextSteps: readonly string[];
+}
+
+export interface PlanOptions {
+  /** Deploy or destroy only these layers (in their fixed order). @default every layer */
+  readonly only?: readonly Layer[];
+  /** The guardrails' verdict for destroy (scripts/lib/protection.ts `destroyRefusal`). */
+  readonly destroyRefusal?: (config: EnvironmentConfig) => string | undefined;
+  /** Terraform variables an operator sets for the tenants stack (Stripe, SMTP), from its synthesized JSON. */
+  readonly operatorVariables?: readonly string[];
+}
+
+const INIT = ["init", "-input=false", "-no-color"];
+
+const ref = (stack: string, output: string): OutputRef => `<${stack}.${output}>`;
+
+/** The stacks of `config`'s environment, in deploy order, limited to `only`. */
+function environmentStacks(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], only?: readonly Layer[]): SynthesizedStack[] {
+  const chosen = LAYERS.filter((layer) => !only || only.length === 0 || only.includes(layer));
+  return chosen.map((layer) => {
+    const name = `${config.environment}-${layer}`;
+    const stack = stacks.find((s) => s.name === name);
+    if (!stack) throw new Error(`stack ${name} was not synthesized (synthesized: ${stacks.map((s) => s.name).join(", ") || "none"})`);
+    return stack;
+  });
+}
+
+function stackStep(config: EnvironmentConfig, stack: SynthesizedStack, action: Action): Step {
+  const layer = stack.name.slice(config.environment.length + 1) as Layer;
+  const planFile = `${action}.tfplan`;
+  const destroy = action === "destroy" ? ["-destroy"] : [];
+  const note =
+    layer === "state" && config.state.stateStackBackend === "local"
+      ? `local backend: terraform.${stack.name}.tfstate in the repository root (README, operations: moving it into the bucket)`
+      : undefined;
+  return {
+    kind: "stack",
+    stack: stack.name,
+    layer,
+    dir: stack.dir,
+    init: INIT,
+    plan: ["plan", ...destroy, "-input=false", "-no-color", "-detailed-exitcode", `-out=${planFile}`],
+    apply: ["apply", "-input=false", "-no-color", planFile],
+    planFile,
+    ...(note ? { note } : {}),
+  };
+}
+
+/** Why the tenants stack cannot be reached, or undefined when it can. */
+function tunnelProblem(config: EnvironmentConfig): string | undefined {
+  if (config.tenants.connection !== "tunnel" || config.bastion.enabled) return undefined;
+  return (
+    `tenants.connection is "tunnel" but bastion.enabled is false: nothing can reach the database to create the tenants. ` +
+    `Set bastion.enabled: true, or tenants.connection: "direct" when running from inside the VPC.`
+  );
+}
+
+/** Opening the tunnel (starting a stopped bastion first), and the steps that undo it, always run. */
+function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] } {
+  if (config.tenants.connection !== "tunnel") return { open: [], close: [] };
+  const env = config.environment;
+  const bastion = ref(`${env}-access`, "bastion_instance_id");
+  const open: Step[] = [];
+  const close: Step[] = [{ kind: "close-tunnel", always: true }];
+  if (!config.bastion.running) {
+    // bastion.running: false keeps it stopped between sessions; SSM needs it running, so start it
+    // for the tenants step and stop it again afterwards, also when that step fails.
+    open.push({
+      kind: "start-bastion",
+      commands: [
+        ["aws", "ec2", "start-instances", "--region", config.region, "--instance-ids", bastion],
+        // Status checks pass after boot, by which time the SSM agent has registered.
+        ["aws", "ec2", "wait", "instance-status-ok", "--region", config.region, "--instance-ids", bastion],
+      ],
+    });
+    close.push({
+      kind: "stop-bastion",
+      command: ["aws", "ec2", "stop-instances", "--region", config.region, "--instance-ids", bastion],
+      always: true,
+    });
+  }
+  open.push({
+    kind: "open-tunnel",
+    bastionInstanceId: bastion,
+    host: ref(`${env}-data`, "db_instance_address"),
+    remotePort: ref(`${env}-data`, "db_instance_port"),
+    localPort: config.tenants.tunnelPort,
+    region: config.region,
+  });
+  return { open, close };
+}
+
+/** state, network, data, access, observability; tunnel; tenants; close the tunnel. */
+export function deployPlan(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], options: PlanOptions = {}): Plan {
+  const chosen = environmentStacks(config, stacks, options.only);
+  const needsTunnel = chosen.some((s) => s.name.endsWith("-tenants"));
+  const refusal = needsTunnel ? tunnelProblem(config) : undefined;
+  const steps: Step[] = [];
+  for (const stack of chosen) {
+    const step = stackStep(config, stack, "deploy");
+    if (step.kind === "stack" && step.layer === "tenants") {
+      const tunnel = tunnelSteps(config);
+      steps.push(...tunnel.open, step, ...tunnel.close);
+    } else steps.push(step);
+  }
+  return {
+    action: "deploy",
+    environment: config.environment,
+    steps,
+    refusal,
+    nextSteps: nextSteps(config, options.operatorVariables ?? []),
+  };
+}
+
+/** The reverse: tenants through the tunnel first, the state stack last (only while it is on a local backend). */
+export function destroyPlan(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], options: PlanOptions = {}): Plan {
+  let chosen = environmentStacks(config, stacks, options.only).reverse();
+  let stateNote: string | undefined;
+  if (config.state.stateStackBackend === "s3" && chosen.some((s) => s.name.endsWith("-state"))) {
+    // Terraform cannot delete the bucket its own state lives in and then write that state.
+    chosen = chosen.filter((s) => !s.name.endsWith("-state"));
+    stateNote =
+      `${config.environment}-state is left in place: its state lives in the bucket it would delete. Move it back first ` +
+      `(state.stateStackBackend: "local", then terraform init -migrate-state; README, operations), then destroy it.`;
+  }
+  const refusal = options.destroyRefusal?.(config) ?? (chosen.some((s) => s.name.endsWith("-tenants")) ? tunnelProblem(config) : undefined);
+  const steps: Step[] = [];
+  for (const stack of chosen) {
+    const step = stackStep(config, stack, "destroy");
+    if (step.kind === "stack" && step.layer === "tenants") {
+      const tunnel = tunnelSteps(config);
+      steps.push(...tunnel.open, step, ...tunnel.close);
+    } else steps.push(step);
+  }
+  return { action: "destroy", environment: config.environment, steps, refusal, nextSteps: stateNote ? [stateNote] : [] };
+}
+
+/** What an operator does after the first deploy: confirm e-mails, set the values only they know, connect. */
+function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string[]): string[] {
+  const env = config.environment;
+  const lines: string[] = [];
+  if (config.monitoring.alarmEmails.length > 0) {
+    lines.push(
+      `Confirm the alarm e-mails: ${config.monitoring.alarmEmails.join(", ")} each received "AWS Notification - Subscription Confirmation"; ` +
+        `until the link in it is clicked no alarm arrives. Check with:`,
+      `  aws sns list-subscriptions-by-topic --region ${config.region} --topic-arn ${ref(`${env}-observability`, "sns_topic_arn")} ` +
+        `--query "Subscriptions[].[Endpoint,SubscriptionArn]" --output text   (PendingConfirmation = not yet)`,
+    );
+  } else {
+    lines.push(`No alarm e-mail is configured (monitoring.alarmEmails is empty): alarms reach nobody.`);
+  }
+  if (operatorVariables.length > 0) {
+    lines.push(
+      `Set the values only you know (Stripe, SMTP) in your shell, never in a file of this repository, then deploy the tenants stack again:`,
+      ...operatorVariables.map((v) => `  export TF_VAR_${v}=...`),
+      `  npm run deploy -- ${env} tenants`,
+    );
+  }
+  lines.push(
+    `Application secret: ${config.tenants.secretName} (${ref(`${env}-data`, "app_secret_arn")}); rotate the generated credentials by ` +
+      `raising tenants.credentialsVersion and deploying again.`,
+  );
+  if (config.bastion.enabled) {
+    lines.push(
+      `Connect with psql: npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.tenants.tunnelPort} sslmode=require ..."`,
+    );
+  }
+  lines.push(`See what is deployed and what it costs: npm run status -- ${env}; npm run cost -- ${env}`);
+  return lines;
+}
+
+// ---------------------------------------------------------------- printing (--dry-run)
+
+export interface FormatOptions {
+  /** Paths are printed relative to this folder. @default process.cwd() */
+  readonly cwd?: string;
+  /** The tunnel's own command line (scripts/lib/tunnel.ts `tunnelCommand`). */
+  readonly tunnelCommand?: (options: TunnelOptions) => { command: string; args: readonly string[] };
+}
+
+/** Quotes an argument for a POSIX shell when it needs it. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./<>-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+const commandLine = (argv: readonly string[]): string => argv.map(shellQuote).join(" ");
+
+/** The exact commands of `plan`, numbered, as --dry-run prints them. */
+export function formatPlan(plan: Plan, options: FormatOptions = {}): string {
+  const cwd = options.cwd ?? process.cwd();
+  if (plan.refusal) return `${plan.action} ${plan.environment}: refused\n${plan.refusal}`;
+  const out = [
+    `${plan.action} ${plan.environment}: dry run, nothing is executed. Every terraform command runs with TF_IN_AUTOMATION=1 and TF_INPUT=0.`,
+  ];
+  plan.steps.forEach((step, i) => {
+    const n = `${String(i + 1).padStart(2)}.`;
+    switch (step.kind) {
+      case "stack": {
+        const tf = (args: readonly string[]): string =>
+          `     ${commandLine(["terraform", `-chdir=${relative(cwd, step.dir) || "."}`, ...args])}`;
+        out.push(`${n} ${step.stack}${step.note ? ` (${step.note})` : ""}`);
+        out.push(tf(step.init), tf(step.plan), `${tf(step.apply)}   # only when the plan has changes; asks first unless --yes`);
+        break;
+      }
+      case "start-bastion":
+        out.push(
+          `${n} start the bastion (bastion.running is false) and wait for its status checks`,
+          ...step.commands.map((c) => `     ${commandLine(c)}`),
+        );
+        break;
+      case "stop-bastion":
+        out.push(`${n} stop the bastion again (always once started, also after a failure)`, `     ${commandLine(step.command)}`);
+        break;
+      case "open-tunnel": {
+        out.push(`${n} open the SSM tunnel to the database on 127.0.0.1:${step.localPort}`);
+        if (options.tunnelCommand) {
+          const c = options.tunnelCommand({
+            bastionInstanceId: step.bastionInstanceId,
+            host: step.host,
+            // Shown as its placeholder; the real run passes the deployed port.
+            remotePort: step.remotePort as unknown as number,
+            localPort: step.localPort,
+            region: step.region,
+          });
+          out.push(`     ${commandLine([c.command, ...c.args])}`);
+        }
+        break;
+      }
+      case "close-tunnel":
+        out.push(`${n} close the tunnel (always, also after a failure)`);
+        break;
+    }
+  });
+  if (plan.nextSteps.length > 0)
+    out.push("", plan.action === "deploy" ? "then prints the next steps:" : "note:", ...plan.nextSteps.map((l) => `  ${l}`));
+  out.push("", "<stack.output> stands for that deployed stack's output, read when the step runs.");
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------- running
+
+/** Everything a run touches outside this module, injected so tests need no AWS and no terraform. */
+export interface Runner {
+  terraform(args: readonly string[], dir: string): Promise<RunResult>;
+  command(argv: readonly string[]): Promise<RunResult>;
+  outputs(stack: string): Promise<StackOutputs>;
+  openTunnel(options: TunnelOptions): Promise<{ close(): Promise<void> }>;
+  /** Asks a yes/no question; false when nobody can answer. */
+  confirm(question: string): Promise<boolean>;
+  log(line: string): void;
+}
+
+export interface RunOptions {
+  /** Apply every plan without asking. */
+  readonly yes?: boolean;
+}
+
+/** Replaces each `<stack.output>` in `text` with that output; throws when it is missing. */
+export async function resolveRefs(text: string, outputs: (stack: string) => Promise<StackOutputs>): Promise<string> {
+  let result = text;
+  for (const match of text.matchAll(/<([a-z0-9-]+)\.([a-z0-9_]+)>/g)) {
+    const [whole, stack, name] = match;
+    const value = (await outputs(stack))[name];
+    if (value === undefined || value === null || value === "") {
+      throw new Error(`${stack} has no output ${name}: deploy ${stack} first (npm run status shows what is deployed)`);
+    }
+    result = result.replace(whole, String(value));
+  }
+  return result;
+}
+
+/** `Plan: 3 to add, 0 to change, 1 to destroy.` from terraform's plan output. */
+export function planSummary(stdout: string): string {
+  return stdout.match(/^(Plan: .*)$/m)?.[1] ?? "changes pending";
+}
+
+/**
+ * Runs `plan`; returns true when every step succeeded. After a failure only `always` steps run
+ * (closing the tunnel, stopping the bastion), so nothing is left open.
+ */
+export async function runPlan(plan: Plan, runner: Runner, options: RunOptions = {}): Promise<boolean> {
+  if (plan.refusal) {
+    runner.log(`${plan.action} ${plan.environment}: refused\n${plan.refusal}`);
+    return false;
+  }
+  const cache = new Map<string, Promise<StackOutputs>>();
+  const outputs = (stack: string): Promise<StackOutputs> => {
+    if (!cache.has(stack)) cache.set(stack, runner.outputs(stack));
+    return cache.get(stack)!;
+  };
+  let tunnel: { close(): Promise<void> } | undefined;
+  let bastionStarted = false;
+  let failed = false;
+  const total = plan.steps.filter((s) => s.kind === "stack").length;
+  let done = 0;
+
+  for (const step of plan.steps) {
+    const always = step.kind === "close-tunnel" || step.kind === "stop-bastion";
+    if (failed && !always) continue;
+    try {
+      switch (step.kind) {
+        case "stack": {
+          done++;
+          const ok = await runStack(step, `[${done}/${total}]`, plan.action, runner, options);
+          if (!ok) failed = true;
+          break;
+        }
+        case "start-bastion":
+          runner.log("starting the bastion (bastion.running is false) and waiting for its status checks");
+          for (const command of step.commands) {
+            await runCommand(command, runner, outputs);
+            bastionStarted = true;
+          }
+          break;
+        case "stop-bastion":
+          if (bastionStarted) {
+            runner.log("stopping the bastion again (bastion.running is false)");
+            await runCommand(step.command, runner, outputs);
+            bastionStarted = false;
+          }
+          break;
+        case "open-tunnel": {
+          const options = {
+            bastionInstanceId: await resolveRefs(step.bastionInstanceId, outputs),
+            host: await resolveRefs(step.host, outputs),
+            remotePort: Number(await resolveRefs(step.remotePort, outputs)),
+            localPort: step.localPort,
+            region: step.region,
+          };
+          runner.log(
+            `opening the SSM tunnel: 127.0.0.1:${options.localPort} -> ${options.host}:${options.remotePort} via ${options.bastionInstanceId}`,
+          );
+          tunnel = await runner.openTunnel(options);
+          break;
+        }
+        case "close-tunnel":
+          if (tunnel) {
+            runner.log("closing the tunnel");
+            await tunnel.close();
+            tunnel = undefined;
+          }
+          break;
+      }
+    } catch (err) {
+      runner.log(`failed: ${(err as Error).message}`);
+      failed = true;
+    }
+  }
+  if (failed) {
+    runner.log(`${plan.action} ${plan.environment}: stopped after a failure (see above); nothing after it ran except cleanup.`);
+    return false;
+  }
+  runner.log(`${plan.action} ${plan.environment}: done.`);
+  if (plan.nextSteps.length > 0) {
+    runner.log("\nNext steps:");
+    for (const line of plan.nextSteps) runner.log(`  ${await resolveRefs(line, outputs).catch(() => line)}`);
+  }
+  return true;
+}
+
+async function runCommand(command: readonly string[], runner: Runner, outputs: (stack: string) => Promise<StackOutputs>): Promise<void> {
+  const argv = await Promise.all(command.map((a) => resolveRefs(a, outputs)));
+  const run = await runner.command(argv);
+  if (run.code !== 0) throw new Error(`${commandLine(argv)}\n${(run.stderr || run.stdout).trim()}`);
+}
+
+async function runStack(
+  step: Extract<Step, { kind: "stack" }>,
+  counter: string,
+  action: Action,
+  runner: Runner,
+  options: RunOptions,
+): Promise<boolean> {
+  const fail = (what: string, run: RunResult): false => {
+    runner.log(`${counter} ${step.stack}: terraform ${what} failed\n${(run.stderr || run.stdout).trim()}`);
+    return false;
+  };
+  runner.log(`${counter} ${step.stack}: init`);
+  const init = await runner.terraform(step.init, step.dir);
+  if (init.code !== 0) return fail("init", init);
+  runner.log(`${counter} ${step.stack}: plan`);
+  const planRun = await runner.terraform(step.plan, step.dir);
+  const planFile = join(step.dir, step.planFile);
+  try {
+    if (planRun.code === 0) {
+      runner.log(`${counter} ${step.stack}: no changes`);
+      return true;
+    }
+    if (planRun.code !== 2) return fail("plan", planRun);
+    runner.log(planRun.stdout.trim());
+    const summary = planSummary(planRun.stdout);
+    if (!options.yes && !(await runner.confirm(`${action === "destroy" ? "Destroy" : "Apply"} ${step.stack}? ${summary}`))) {
+      runner.log(`${counter} ${step.stack}: not applied (answer was not yes; --yes applies without asking)`);
+      return false;
+    }
+    runner.log(
+      `${counter} ${step.stack}: apply (${summary})${step.layer === "data" && action === "deploy" ? ", RDS takes 10-15 minutes" : ""}`,
+    );
+    const started = Date.now();
+    const apply = await runner.terraform(step.apply, step.dir);
+    if (apply.code !== 0) return fail("apply", apply);
+    const minutes = ((Date.now() - started) / 60000).toFixed(1);
+    runner.log(`${counter} ${step.stack}: ${apply.stdout.match(/^((Apply|Destroy) complete!.*)$/m)?.[1] ?? "applied"} (${minutes} min)`);
+    return true;
+  } finally {
+    // A plan file can hold sensitive values in clear text: never leave it behind.
+    if (existsSync(planFile)) rmSync(planFile, { force: true });
+  }
+}
+
+/** Terraform variables of a synthesized stack that only an operator can supply (sensitive or ephemeral). */
+export function operatorVariables(stack: SynthesizedStack | undefined): string[] {
+  if (!stack) return [];
+  const file = join(stack.dir, "cdk.tf.json");
+  if (!existsSync(file)) return [];
+  const document = JSON.parse(readFileSync(file, "utf8")) as { variable?: Record<string, { sensitive?: boolean; ephemeral?: boolean }> };
+  return Object.entries(document.variable ?? {})
+    .filter(([, v]) => v.sensitive === true || v.ephemeral === true)
+    .map(([name]) => name)
+    .sort();
+}
