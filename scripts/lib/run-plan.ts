@@ -1,0 +1,199 @@
+/**
+ * Running real plans against each stack's real backend, for `npm run plan` and `npm run drift`:
+ * `terraform init`, `terraform plan -detailed-exitcode -out`, `terraform show -json`, one stack at a
+ * time in dependency order, each turned into a StackReview (scripts/lib/plan-review.ts).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, configFiles, loadConfigs } from "../../config/load";
+import { classifyFailure } from "./outputs";
+import {
+  driftExitCode,
+  EXIT,
+  failedStack,
+  planExitCode,
+  renderMarkdown,
+  renderText,
+  reviewPlan,
+  skippedStack,
+  type ReviewMode,
+  type ShowJsonPlan,
+  type StackReview,
+} from "./plan-review";
+import { synthesize, type SynthesizedStack } from "./synth";
+import { prepareTerraform, terraform, type TerraformSetup } from "./terraform";
+
+const PLAN_FILE = "review.tfplan";
+
+export interface PlanStackOptions {
+  /** `-refresh-only`: compare state with the real resources, ignore the code (drift). */
+  readonly refreshOnly?: boolean;
+}
+
+/** Plans one stack against its real backend; never throws for a Terraform failure, reports it instead. */
+export async function planStack(stack: SynthesizedStack, setup: TerraformSetup, options: PlanStackOptions = {}): Promise<StackReview> {
+  const init = await terraform(["init", "-input=false", "-no-color", "-reconfigure"], stack.dir, setup);
+  if (init.code !== 0) return failedStack(stack.name, explainFailure(stack.name, "init", init.stderr || init.stdout));
+
+  const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", `-out=${PLAN_FILE}`];
+  if (options.refreshOnly) planArgs.push("-refresh-only");
+  const plan = await terraform(planArgs, stack.dir, setup);
+  // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
+  if (plan.code !== 0 && plan.code !== 2) return failedStack(stack.name, explainFailure(stack.name, "plan", plan.stderr || plan.stdout));
+
+  try {
+    const show = await terraform(["show", "-json", "-no-color", PLAN_FILE], stack.dir, setup);
+    if (show.code !== 0) return failedStack(stack.name, explainFailure(stack.name, "show", show.stderr || show.stdout));
+    return reviewPlan(stack.name, JSON.parse(show.stdout) as ShowJsonPlan);
+  } finally {
+    // The saved plan holds every attribute value, secrets included: it never outlives its review.
+    rmSync(join(stack.dir, PLAN_FILE), { force: true });
+  }
+}
+
+/** A failed terraform step as a few lines an operator can act on. */
+export function explainFailure(stack: string, step: string, output: string): string {
+  const classified = classifyFailure(stack, output);
+  if (classified.reason !== "terraform-error") return `terraform ${step}: ${classified.message.slice(stack.length + 2)}`;
+  const lines = output
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  return `terraform ${step} failed:\n${lines.slice(0, 15).join("\n")}${lines.length > 15 ? "\n..." : ""}`;
+}
+
+/** The tenants stack talks to PostgreSQL through the bastion's SSM port forward. */
+export function needsTunnel(stack: SynthesizedStack): boolean {
+  if (stack.name.endsWith("-tenants")) return true;
+  const document = JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8")) as { provider?: Record<string, unknown> };
+  return document.provider?.postgresql !== undefined;
+}
+
+/** The state file of a stack on a local backend, when this checkout does not have it (e.g. in CI). */
+export function missingLocalState(stack: SynthesizedStack): string | undefined {
+  const document = JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8")) as {
+    terraform?: { backend?: { local?: { path?: string } } };
+  };
+  const path = document.terraform?.backend?.local?.path;
+  return path !== undefined && !existsSync(path) ? path : undefined;
+}
+
+export interface Selection {
+  /** Stacks to plan, in deploy order. */
+  readonly planned: SynthesizedStack[];
+  /** Stacks left out, with the reason, in deploy order. */
+  readonly skipped: StackReview[];
+}
+
+/**
+ * Which of an environment's stacks to plan. `requested` names stacks (`prod-data` or `data`); a stack
+ * named there is always planned. Otherwise the tenants stack is left out unless `includeTenants`
+ * (it needs the tunnel), and so is a local-backend stack whose state file is not here (planning it
+ * would show everything as new).
+ */
+export function selectStacks(
+  stacks: readonly SynthesizedStack[],
+  environment: string,
+  requested: readonly string[],
+  options: { includeTenants?: boolean } = {},
+): Selection {
+  const names = requested.map((r) => (r.startsWith(`${environment}-`) ? r : `${environment}-${r}`));
+  const unknown = names.filter((n) => !stacks.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(`stacks: one of ${stacks.map((s) => s.name).join(", ")} (got ${unknown.join(", ")})`);
+  }
+  const planned: SynthesizedStack[] = [];
+  const skipped: StackReview[] = [];
+  for (const stack of stacks) {
+    const named = names.includes(stack.name);
+    if (names.length > 0 && !named) continue;
+    const localState = missingLocalState(stack);
+    if (!named && needsTunnel(stack) && !options.includeTenants) {
+      skipped.push(
+        skippedStack(
+          stack.name,
+          `needs the SSM tunnel to the database: run \`npm run tunnel -- ${environment}\` in another terminal, then add --include-tenants`,
+        ),
+      );
+    } else if (!named && localState) {
+      skipped.push(
+        skippedStack(
+          stack.name,
+          `local backend and no state file in this checkout (${localState}); once migrated (state.stateStackBackend: s3) it is planned here too`,
+        ),
+      );
+    } else {
+      planned.push(stack);
+    }
+  }
+  return { planned, skipped };
+}
+
+/** A mistake in the command line, reported without a stack trace. */
+export class UsageError extends Error {}
+
+const USAGE: Record<ReviewMode, string> = {
+  plan: "usage: npm run plan -- <env> [stack...] [--fail-on-danger] [--include-tenants] [--markdown <file>]",
+  drift: "usage: npm run drift -- <env> [stack...] [--include-tenants] [--markdown <file>]",
+};
+
+/**
+ * The whole command: parse arguments, synthesize the environment, plan its stacks in deploy order,
+ * print the plain-text review (progress goes to stderr), write the Markdown review when asked, and
+ * return the exit code.
+ */
+export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]): Promise<number> {
+  let outdir: string | undefined;
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        "fail-on-danger": { type: "boolean", default: false },
+        "include-tenants": { type: "boolean", default: false },
+        markdown: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+    if (values.help) {
+      process.stdout.write(`${USAGE[mode]}\n`);
+      return 0;
+    }
+    if (mode === "drift" && values["fail-on-danger"]) throw new UsageError("--fail-on-danger is a plan option");
+    const [environment, ...requested] = positionals;
+    const configs = loadConfigs(configFiles());
+    const config = configs.find((c) => c.environment === environment);
+    if (!config)
+      throw new UsageError(`environment: one of ${configs.map((c) => c.environment).join(", ")} (got ${environment ?? "nothing"})`);
+
+    outdir = mkdtempSync(join(tmpdir(), `infra-${mode}-`));
+    const stacks = synthesize(outdir, [config]);
+    const { planned, skipped } = selectStacks(stacks, environment, requested, { includeTenants: values["include-tenants"] });
+    const setup = prepareTerraform();
+    const byName = new Map<string, StackReview>(skipped.map((r) => [r.stack, r]));
+    for (const stack of planned) {
+      process.stderr.write(`${mode === "plan" ? "planning" : "checking drift of"} ${stack.name} ...\n`);
+      byName.set(stack.name, await planStack(stack, setup, { refreshOnly: mode === "drift" }));
+    }
+    const reviews = stacks.map((s) => byName.get(s.name)).filter((r): r is StackReview => r !== undefined);
+
+    const exitCode = mode === "plan" ? planExitCode(reviews, { failOnDanger: values["fail-on-danger"] }) : driftExitCode(reviews);
+    const options = { mode, environment, exitCode };
+    process.stdout.write(`${renderText(reviews, options)}\n`);
+    if (values.markdown) writeFileSync(values.markdown, `${renderMarkdown(reviews, options)}\n`);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n${err instanceof UsageError ? `${USAGE[mode]}\n` : ""}`);
+    } else if (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`${err.message}\n${USAGE[mode]}\n`);
+    } else {
+      process.stderr.write(`${(err as Error).stack ?? err}\n`);
+    }
+    return EXIT.error;
+  } finally {
+    if (outdir) rmSync(outdir, { recursive: true, force: true });
+  }
+}
