@@ -71,7 +71,7 @@ export function allStrings(value: unknown): string[] {
 
 /**
  * A policy written by `policyDocument` (`${jsonencode({...})}` in the synthesized JSON) as a plain
- * object, with every Terraform reference kept as its text (`aws_sns_topic.x.arn`), so tests can
+ * object, with every Terraform reference kept as its text (`aws_sns_topic.x.arn`, `x.list[0].arn`), so tests can
  * assert on statements instead of matching HCL text.
  */
 export function decodePolicy(expression: string): Json {
@@ -79,7 +79,9 @@ export function decodePolicy(expression: string): Json {
   if (inner === undefined) throw new Error(`not a jsonencode expression: ${expression.slice(0, 80)}`);
   const asJson = inner
     .replace(/("(?:[^"\\]|\\.)*")\s*=\s*/g, "$1: ")
-    .replace(/("(?:[^"\\]|\\.)*")|([A-Za-z_][\w-]*(?:\.[\w-]+)+)/g, (match, quoted) => (quoted ? match : JSON.stringify(match)));
+    .replace(/("(?:[^"\\]|\\.)*")|([A-Za-z_][\w-]*\.[\w-]+(?:\.[\w-]+|\[\d+\])*)/g, (match, quoted) =>
+      quoted ? match : JSON.stringify(match),
+    );
   return JSON.parse(asJson);
 }
 
