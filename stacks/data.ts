@@ -1,4 +1,4 @@
-import { TerraformOutput, TerraformVariable } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { ApplicationSecret } from "../constructs/application-secret";
@@ -33,7 +33,7 @@ export class DataStack extends EnvironmentStack {
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, { config: props.config, layer: "data" });
     const { database: db, tenants, protect } = this.config;
-    const network = networkInputs(this, props.network);
+    const { network } = props;
 
     this.database = new PostgresInstance(this, "postgres", {
       identifier: db.identifier,
@@ -73,33 +73,15 @@ export class DataStack extends EnvironmentStack {
     this.appSecretArn = this.appSecret.secretArn;
     this.appSecretName = this.appSecret.secretName;
 
-    const outputs: Record<string, string | number> = {
-      db_instance_identifier: this.instanceIdentifier,
-      db_instance_address: this.address,
-      db_instance_port: this.port,
-      db_instance_resource_id: this.instanceResourceId,
-      db_instance_master_user_secret_arn: this.masterSecretArn,
-      app_secret_arn: this.appSecretArn,
-      app_secret_name: this.appSecretName,
+    const outputs: Record<string, [string | number, string]> = {
+      db_instance_identifier: [this.instanceIdentifier, "RDS instance identifier"],
+      db_instance_address: [this.address, "Host name of the instance (private: reach it through the bastion)"],
+      db_instance_port: [this.port, "PostgreSQL port"],
+      db_instance_resource_id: [this.instanceResourceId, "RDS resource id (db-...) of the instance"],
+      db_instance_master_user_secret_arn: [this.masterSecretArn, "ARN of the RDS-managed secret with the master credentials"],
+      app_secret_arn: [this.appSecretArn, "ARN of the application secret"],
+      app_secret_name: [this.appSecretName, "Name of the application secret (the app's DB_SECRET_NAME)"],
     };
-    for (const [name, value] of Object.entries(outputs)) new TerraformOutput(this, name, { value });
+    for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
   }
-}
-
-interface DatabaseNetwork {
-  readonly dbSubnetGroupName: string;
-  readonly databaseSecurityGroupId: string;
-}
-
-/**
- * TEMPORARY until the network stack exposes its fields: read them when present, otherwise stand in
- * with input variables so the stack still synthesizes and validates.
- */
-function networkInputs(stack: EnvironmentStack, network: NetworkStack): DatabaseNetwork {
-  const fields = network as unknown as Partial<DatabaseNetwork>;
-  return {
-    dbSubnetGroupName: fields.dbSubnetGroupName ?? new TerraformVariable(stack, "db_subnet_group_name", { type: "string" }).stringValue,
-    databaseSecurityGroupId:
-      fields.databaseSecurityGroupId ?? new TerraformVariable(stack, "database_security_group_id", { type: "string" }).stringValue,
-  };
 }
