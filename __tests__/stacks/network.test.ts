@@ -1,0 +1,231 @@
+import { TerraformOutput, Testing } from "cdktf";
+import type { EnvironmentConfig } from "../../config/schema";
+import { EnvironmentStack } from "../../stacks/environment-stack";
+import { NetworkStack } from "../../stacks/network";
+import { allStrings, type Json, resourcesOf, shippedConfig, synth, testConfig } from "../helpers";
+
+function networkOf(config: EnvironmentConfig): { stack: NetworkStack; json: Json } {
+  const stack = new NetworkStack(Testing.app(), { config });
+  return { stack, json: synth(stack) };
+}
+
+const prod = () => networkOf(shippedConfig("prod"));
+
+/** Another region, three AZs and NAT on: nothing of StartupWebApp may leak into it. */
+const elsewhere = (network: Json = {}) =>
+  networkOf(
+    testConfig({
+      region: "eu-central-1",
+      network: {
+        vpcCidr: "10.40.0.0/16",
+        availabilityZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+        publicSubnetCidrs: ["10.40.0.0/24", "10.40.1.0/24", "10.40.2.0/24"],
+        privateSubnetCidrs: ["10.40.10.0/24", "10.40.11.0/24", "10.40.12.0/24"],
+        natGateway: true,
+        ...network,
+      },
+    }),
+  );
+
+/** Resource blocks by their construct-path name, e.g. `database-sg_group_...`. */
+const named = (json: Json, type: string, prefix: string): Json[] =>
+  Object.entries((json.resource?.[type] ?? {}) as Record<string, Json>)
+    .filter(([name]) => name.startsWith(prefix))
+    .map(([, r]) => r);
+
+const groupRef = (json: Json, prefix: string): string => {
+  const name = Object.keys(json.resource.aws_security_group).find((n) => n.startsWith(prefix));
+  return `\${aws_security_group.${name}.id}`;
+};
+
+/** Every rule that applies to `group`: [direction, port, peer]. */
+function rulesOf(json: Json, group: string): [string, number, string][] {
+  const id = groupRef(json, `${group}-sg_`);
+  const label = (r: Json) =>
+    r.cidr_ipv4 ??
+    Object.keys(json.resource.aws_security_group)
+      .find((n) => groupRef(json, n) === r.referenced_security_group_id)
+      ?.split("-sg_")[0];
+  return (["ingress", "egress"] as const)
+    .flatMap((direction) =>
+      resourcesOf(json, `aws_vpc_security_group_${direction}_rule`)
+        .filter((r) => r.security_group_id === id)
+        .map((r): [string, number, string] => [direction, r.from_port, label(r)]),
+    )
+    .sort((a, b) => a.join().localeCompare(b.join()));
+}
+
+describe("NetworkStack", () => {
+  test("prod synthesizes StartupWebApp's network", () => {
+    const { json } = prod();
+    const vpc = resourcesOf(json, "aws_vpc");
+    expect(vpc.map((v) => v.cidr_block)).toEqual(["10.0.0.0/16"]);
+    const subnets = (kind: string) => named(json, "aws_subnet", `network_${kind}-`).map((s) => [s.cidr_block, s.availability_zone]);
+    expect(subnets("public")).toEqual([
+      ["10.0.1.0/24", "us-east-1a"],
+      ["10.0.2.0/24", "us-east-1b"],
+    ]);
+    expect(subnets("private")).toEqual([
+      ["10.0.10.0/24", "us-east-1a"],
+      ["10.0.11.0/24", "us-east-1b"],
+    ]);
+    expect(resourcesOf(json, "aws_nat_gateway")).toHaveLength(0);
+    expect(resourcesOf(json, "aws_internet_gateway")).toHaveLength(1);
+    expect(resourcesOf(json, "aws_db_subnet_group")).toHaveLength(1);
+  });
+
+  test("everything that takes a Name tag is named <project>-<env>-...", () => {
+    const { json } = prod();
+    const names = Object.values(json.resource as Record<string, Record<string, Json>>)
+      .flatMap((blocks) => Object.values(blocks))
+      .filter((r) => r.tags)
+      .map((r) => r.tags.Name);
+    expect(names.length).toBeGreaterThan(20);
+    for (const name of names) expect(name).toMatch(/^startupwebapp-prod-/);
+  });
+
+  test("another region with three AZs and NAT gets six subnets, one NAT with its EIP and a route out", () => {
+    const { json } = elsewhere();
+    expect(resourcesOf(json, "aws_subnet").map((s) => s.availability_zone)).toEqual([
+      "eu-central-1a",
+      "eu-central-1b",
+      "eu-central-1c",
+      "eu-central-1a",
+      "eu-central-1b",
+      "eu-central-1c",
+    ]);
+    expect(resourcesOf(json, "aws_nat_gateway")).toHaveLength(1);
+    expect(resourcesOf(json, "aws_eip")).toHaveLength(1);
+    expect(resourcesOf(json, "aws_route").filter((r) => r.nat_gateway_id)).toHaveLength(1);
+  });
+
+  test("natGatewayPerAz in that region gives three NATs, EIPs and NAT routes", () => {
+    const { json } = elsewhere({ natGatewayPerAz: true });
+    for (const type of ["aws_nat_gateway", "aws_eip"]) expect(resourcesOf(json, type)).toHaveLength(3);
+    expect(resourcesOf(json, "aws_route").filter((r) => r.nat_gateway_id)).toHaveLength(3);
+  });
+
+  test("no value of StartupWebApp appears in another environment's network", () => {
+    const strings = allStrings(elsewhere().json);
+    for (const value of ["startupwebapp", "us-east-1", "10.0."]) expect(strings.filter((s) => s.includes(value))).toEqual([]);
+  });
+
+  test("flow logs are on in prod and off in dev by default", () => {
+    expect(resourcesOf(prod().json, "aws_flow_log")).toHaveLength(1);
+    expect(resourcesOf(prod().json, "aws_cloudwatch_log_group")[0].retention_in_days).toBe(30);
+    expect(resourcesOf(networkOf(shippedConfig("dev")).json, "aws_flow_log")).toHaveLength(0);
+  });
+
+  test("network.flowLogs overrides the production default", () => {
+    expect(resourcesOf(networkOf(shippedConfig("dev", { network: { flowLogs: true } })).json, "aws_flow_log")).toHaveLength(1);
+    expect(resourcesOf(networkOf(shippedConfig("prod", { network: { flowLogs: false } })).json, "aws_flow_log")).toHaveLength(0);
+  });
+
+  test("the database takes PostgreSQL from the backend and bastion groups and nothing else", () => {
+    expect(rulesOf(prod().json, "database")).toEqual([
+      ["ingress", 5432, "backend"],
+      ["ingress", 5432, "bastion"],
+    ]);
+  });
+
+  test("the bastion accepts no inbound traffic and reaches only HTTPS and the database", () => {
+    expect(rulesOf(prod().json, "bastion")).toEqual([
+      ["egress", 443, "0.0.0.0/0"],
+      ["egress", 5432, "database"],
+    ]);
+  });
+
+  test("the backend accepts no inbound traffic yet and reaches the database and HTTPS", () => {
+    expect(rulesOf(prod().json, "backend")).toEqual([
+      ["egress", 443, "0.0.0.0/0"],
+      ["egress", 5432, "database"],
+    ]);
+  });
+
+  test("every rule is TCP on one port", () => {
+    const { json } = prod();
+    const rules = [...resourcesOf(json, "aws_vpc_security_group_ingress_rule"), ...resourcesOf(json, "aws_vpc_security_group_egress_rule")];
+    expect(rules).toHaveLength(6);
+    for (const rule of rules) {
+      expect(rule.ip_protocol).toBe("tcp");
+      expect(rule.to_port).toBe(rule.from_port);
+    }
+  });
+
+  test("every group and every rule has a description", () => {
+    const { json } = prod();
+    const described = ["aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"].flatMap((t) =>
+      resourcesOf(json, t),
+    );
+    expect(described).toHaveLength(9);
+    for (const r of described) expect(r.description).toMatch(/\w{3,}/);
+  });
+
+  test("outputs carry terraform-aws-modules names and point at the right resources", () => {
+    const { json } = prod();
+    const value = (name: string) => json.output[name].value;
+    expect(
+      Object.keys(json.output)
+        .filter((k) => !k.startsWith("cross-stack"))
+        .sort(),
+    ).toEqual([
+      "backend_security_group_id",
+      "bastion_security_group_id",
+      "database_security_group_id",
+      "database_subnet_group_name",
+      "private_subnets",
+      "public_subnets",
+      "vpc_id",
+    ]);
+    expect(value("vpc_id")).toMatch(/^\$\{aws_vpc\.[\w-]+\.id\}$/);
+    expect(value("public_subnets")).toEqual([
+      expect.stringMatching(/aws_subnet\.network_public-us-east-1a_/),
+      expect.stringMatching(/public-us-east-1b_/),
+    ]);
+    expect(value("private_subnets")).toEqual([
+      expect.stringMatching(/aws_subnet\.network_private-us-east-1a_/),
+      expect.stringMatching(/private-us-east-1b_/),
+    ]);
+    expect(value("database_subnet_group_name")).toMatch(/^\$\{aws_db_subnet_group\.[\w-]+\.name\}$/);
+    for (const group of ["database", "bastion", "backend"])
+      expect(value(`${group}_security_group_id`)).toBe(groupRef(json, `${group}-sg_`));
+  });
+
+  test("typed fields resolve to what the outputs publish", () => {
+    const stack = new NetworkStack(Testing.app(), { config: shippedConfig("prod") });
+    const fields: Record<string, unknown> = {
+      vpc_id: stack.vpcId,
+      public_subnets: stack.publicSubnetIds,
+      private_subnets: stack.privateSubnetIds,
+      database_subnet_group_name: stack.dbSubnetGroupName,
+      database_security_group_id: stack.databaseSecurityGroupId,
+      bastion_security_group_id: stack.bastionSecurityGroupId,
+      backend_security_group_id: stack.backendSecurityGroupId,
+    };
+    for (const [name, value] of Object.entries(fields)) new TerraformOutput(stack, `probe_${name}`, { value });
+    for (const group of ["database", "bastion", "backend"] as const) {
+      new TerraformOutput(stack, `probe_group_${group}`, { value: stack.securityGroups[group].securityGroupId });
+    }
+    const output = synth(stack).output;
+    for (const name of Object.keys(fields)) expect(output[`probe_${name}`].value).toEqual(output[name].value);
+    for (const group of ["database", "bastion", "backend"]) {
+      expect(output[`probe_group_${group}`].value).toBe(output[`${group}_security_group_id`].value);
+    }
+  });
+
+  test("a later stack reading the fields gets them through remote state", () => {
+    const app = Testing.app();
+    const network = new NetworkStack(app, { config: shippedConfig("prod") });
+    const later = new EnvironmentStack(app, { config: network.config, layer: "data" });
+    new TerraformOutput(later, "subnet_group", { value: network.dbSubnetGroupName });
+    later.prepareStack();
+    const json = synth(later);
+    expect(Object.keys(json.data.terraform_remote_state)).toHaveLength(1);
+    expect(json.output.subnet_group.value).toMatch(/terraform_remote_state\.[\w-]+\.outputs\./);
+  });
+
+  test("reads nothing from AWS at plan time: no data source but the partition", () => {
+    const { json } = elsewhere({ natGatewayPerAz: true });
+    expect(Object.keys(json.data ?? {}).filter((t) => t !== "aws_partition")).toEqual([]);
+  });
+});
