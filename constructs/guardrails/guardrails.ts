@@ -1,0 +1,103 @@
+import { TerraformStack, type IAspect, type TerraformElement } from "cdktf";
+import type { IConstruct } from "constructs";
+import { RULES, type Finding, type Rule } from "./rules";
+import { StackView } from "./stack-view";
+import { suppressionsOf } from "./suppress";
+
+export interface GuardrailsProps {
+  /**
+   * Production rules apply (deletion protection, final snapshot).
+   * @default false
+   */
+  readonly production?: boolean;
+  /**
+   * The environment is protected from destroy; production databases must then keep deletion protection.
+   * @default - same as production
+   */
+  readonly protect?: boolean;
+  /**
+   * The rules to apply.
+   * @default RULES - every rule of constructs/guardrails/rules.ts
+   */
+  readonly rules?: readonly Rule[];
+}
+
+export interface Violation extends Finding {
+  readonly rule: Rule;
+}
+
+/** Every rule violation of one stack, in one error: synth stops on the first stack that has any. */
+export class GuardrailViolations extends Error {
+  constructor(
+    readonly stack: string,
+    readonly violations: readonly Violation[],
+  ) {
+    super(describe(stack, violations));
+    this.name = "GuardrailViolations";
+  }
+}
+
+/**
+ * The policy-as-code aspect. Add it to a stack (`Aspects.of(stack).add(new Guardrails(...))`); at
+ * synth cdktf visits the stack first, and the aspect then reads the whole stack as it will be
+ * synthesized, applies every rule, records suppressions in the resources' `//` metadata, and throws
+ * one GuardrailViolations listing every unsuppressed finding.
+ */
+export class Guardrails implements IAspect {
+  private readonly production: boolean;
+  private readonly protect: boolean;
+  private readonly rules: readonly Rule[];
+
+  constructor(props: GuardrailsProps = {}) {
+    this.production = props.production ?? false;
+    this.protect = props.protect ?? this.production;
+    this.rules = props.rules ?? RULES;
+  }
+
+  visit(node: IConstruct): void {
+    if (!TerraformStack.isStack(node)) return;
+    const violations = this.check(node);
+    if (violations.length > 0) throw new GuardrailViolations(node.node.path, violations);
+  }
+
+  /** The unsuppressed violations of `stack`; records every suppression that applies in the metadata. */
+  check(stack: TerraformStack): Violation[] {
+    const view = new StackView(stack);
+    const context = { view, production: this.production, protect: this.protect };
+    const violations: Violation[] = [];
+    for (const rule of this.rules) {
+      for (const finding of rule.check(context)) {
+        const exempt = suppressionsOf(finding.block.element).some((s) => s.ruleId === rule.id);
+        if (!exempt) violations.push({ ...finding, rule });
+      }
+    }
+    for (const element of new Set(view.blocks.map((b) => b.element))) recordSuppressions(element);
+    return violations;
+  }
+}
+
+function recordSuppressions(element: TerraformElement): void {
+  const suppressions = suppressionsOf(element);
+  if (suppressions.length === 0) return;
+  // Terraform ignores "//" keys; cdktf keeps its own metadata there and merges ours in.
+  element.addOverride(
+    "//.guardrails.suppressed",
+    suppressions.map((s) => ({
+      rule: s.ruleId,
+      reason: s.reason,
+      ...(s.declaredOn === element.node.path ? {} : { declaredOn: s.declaredOn }),
+    })),
+  );
+}
+
+function describe(stack: string, violations: readonly Violation[]): string {
+  const count = violations.length === 1 ? "1 guardrail violation" : `${violations.length} guardrail violations`;
+  const rules = [...new Set(violations.map((v) => v.rule))];
+  return [
+    `${stack}: ${count}; nothing is synthesized until they are fixed:`,
+    ...violations.map((v) => `  [${v.rule.id}] ${v.block.element.node.path} (${v.block.address}): ${v.detail}`),
+    "How to fix:",
+    ...rules.map((r) => `  [${r.id}] ${r.fix} (why: ${r.why})`),
+    'A deliberate exception needs a written reason: suppress(construct, "<rule id>", "<why>") from constructs/guardrails.',
+  ].join("\n");
+}
