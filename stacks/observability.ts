@@ -1,16 +1,79 @@
+import { Annotations, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
-import { EnvironmentStack } from "./environment-stack";
+import { AlarmTopic } from "../constructs/alarm-topic";
+import { RdsAlarms } from "../constructs/rds-alarms";
+import { RdsDashboard } from "../constructs/rds-dashboard";
 import type { DataStack } from "./data";
+import { EnvironmentStack } from "./environment-stack";
 
 export interface ObservabilityStackProps {
   readonly config: EnvironmentConfig;
   readonly data: DataStack;
 }
 
-/** `<env>-observability`: filled by its own issue. */
+/**
+ * `<env>-observability`: the alert topic and its e-mail subscriptions, the four RDS alarms and the
+ * RDS dashboard, all on the data stack's instance.
+ */
 export class ObservabilityStack extends EnvironmentStack {
+  readonly alarmTopic: AlarmTopic;
+  readonly alarmTopicArn: string;
+  readonly alarms: RdsAlarms;
+  readonly dashboard: RdsDashboard;
+
   constructor(scope: Construct, props: ObservabilityStackProps) {
     super(scope, { config: props.config, layer: "observability" });
+    const { monitoring, region } = this.config;
+    const instanceIdentifier = props.data.instanceIdentifier;
+    warnWhenAlarmsReachNobody(this, this.config);
+
+    this.alarmTopic = new AlarmTopic(this, "rds-alerts", {
+      topicName: this.naming.name("rds", "alerts"),
+      emails: monitoring.alarmEmails,
+    });
+    this.alarmTopicArn = this.alarmTopic.topicArn;
+
+    this.alarms = new RdsAlarms(this, "rds-alarms", {
+      instanceIdentifier,
+      topicArn: this.alarmTopicArn,
+      cpuHighPercent: monitoring.cpuHighPercent,
+      connectionsHigh: monitoring.connectionsHigh,
+      freeStorageLowGb: monitoring.freeStorageLowGb,
+      freeMemoryLowMb: monitoring.freeMemoryLowMb,
+    });
+
+    this.dashboard = new RdsDashboard(this, "rds-dashboard", {
+      instanceIdentifier,
+      region,
+      alarmThresholds: this.alarms.thresholds,
+    });
+
+    new TerraformOutput(this, "sns_topic_arn", { value: this.alarmTopicArn, description: "ARN of the topic RDS alarms notify" });
+    new TerraformOutput(this, "dashboard_name", {
+      value: this.dashboard.dashboardName,
+      description: "CloudWatch dashboard of the RDS instance",
+    });
+    new TerraformOutput(this, "alarm_names", { value: this.alarms.alarmNames, description: "CloudWatch alarms on the RDS instance" });
   }
+}
+
+/** RFC 2606 domains: mail to them is never delivered, so a subscription there never confirms. */
+const EXAMPLE_DOMAIN = /@(.+\.)?example\.(com|org|net)$/i;
+
+/** Synth warnings for alarm settings that deploy cleanly but notify no one. */
+function warnWhenAlarmsReachNobody(stack: EnvironmentStack, config: EnvironmentConfig): void {
+  const emails = config.monitoring.alarmEmails;
+  if (config.production && emails.length === 0) {
+    Annotations.of(stack).addWarning(
+      `monitoring.alarmEmails: empty in production environment ${config.environment}; the alarms will fire and reach nobody (add an address, then confirm its subscription e-mail)`,
+    );
+  }
+  emails.forEach((email, i) => {
+    if (EXAMPLE_DOMAIN.test(email)) {
+      Annotations.of(stack).addWarning(
+        `monitoring.alarmEmails[${i}]: ${email} is a reserved example domain that receives no mail; replace it with a real address`,
+      );
+    }
+  });
 }
