@@ -1,0 +1,85 @@
+/**
+ * Which stacks `npm run plan` / `npm run drift` plan, and how a failed Terraform step is explained.
+ * Stacks here are folders with a hand-written cdk.tf.json: no synth, no terraform.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { explainFailure, selectStacks, UsageError } from "../../scripts/lib/run-plan";
+import type { SynthesizedStack } from "../../scripts/lib/synth";
+
+let root: string;
+beforeAll(() => (root = mkdtempSync(join(tmpdir(), "run-plan-test-"))));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function stack(name: string, document: object = { terraform: { backend: { s3: { bucket: "b" } } } }): SynthesizedStack {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
+  return { name, dir, dependencies: [] };
+}
+
+function environment(): SynthesizedStack[] {
+  const localState = join(root, "terraform.prod-state.tfstate");
+  return [
+    stack("prod-state", { terraform: { backend: { local: { path: localState } } } }),
+    stack("prod-network"),
+    stack("prod-data"),
+    stack("prod-tenants", { provider: { postgresql: [{}] }, terraform: { backend: { s3: { bucket: "b" } } } }),
+  ];
+}
+
+const names = (s: { name: string }[]) => s.map((x) => x.name);
+
+test("by default every stack is planned except tenants (tunnel) and a local state that is not here", () => {
+  const { planned, skipped } = selectStacks(environment(), "prod", []);
+  expect(names(planned)).toEqual(["prod-network", "prod-data"]);
+  expect(skipped.map((s) => s.stack)).toEqual(["prod-state", "prod-tenants"]);
+});
+
+test("the tenants stack is skipped with a note that says how to open the tunnel", () => {
+  const tenants = selectStacks(environment(), "prod", []).skipped.find((s) => s.stack === "prod-tenants")!;
+  expect(tenants.status).toBe("skipped");
+  expect(tenants.note).toContain("npm run tunnel -- prod");
+  expect(tenants.note).toContain("--include-tenants");
+});
+
+test("--include-tenants plans the tenants stack", () => {
+  expect(names(selectStacks(environment(), "prod", [], { includeTenants: true }).planned)).toContain("prod-tenants");
+});
+
+test("a stack using the postgresql provider needs the tunnel whatever its name", () => {
+  const stacks = [stack("prod-extra", { provider: { postgresql: [{}] } })];
+  expect(selectStacks(stacks, "prod", []).skipped.map((s) => s.stack)).toEqual(["prod-extra"]);
+});
+
+test("a local-backend stack whose state file exists is planned", () => {
+  const path = join(root, "present.tfstate");
+  writeFileSync(path, "{}");
+  const stacks = [stack("prod-state2", { terraform: { backend: { local: { path } } } })];
+  expect(names(selectStacks(stacks, "prod", []).planned)).toEqual(["prod-state2"]);
+});
+
+test("stacks named on the command line, by layer or full name, are the only ones planned, even tenants", () => {
+  const { planned, skipped } = selectStacks(environment(), "prod", ["data", "prod-tenants"]);
+  expect(names(planned)).toEqual(["prod-data", "prod-tenants"]);
+  expect(skipped).toEqual([]);
+});
+
+test("an unknown stack name is a usage error listing the stacks there are", () => {
+  expect(() => selectStacks(environment(), "prod", ["netwrok"])).toThrow(UsageError);
+  expect(() => selectStacks(environment(), "prod", ["netwrok"])).toThrow(/one of prod-state, prod-network.*\(got prod-netwrok\)/);
+});
+
+test("a credentials failure is explained in one actionable line", () => {
+  const message = explainFailure("prod-network", "init", "Error: No valid credential sources found\n\nPlease see https://...");
+  expect(message).toBe("terraform init: no usable AWS credentials (set AWS_PROFILE or run `aws sso login`)");
+});
+
+test("any other failure keeps Terraform's first lines", () => {
+  const output = ["Error: Error acquiring the state lock", "", ...Array.from({ length: 30 }, (_, i) => `line ${i}`)].join("\n");
+  const message = explainFailure("prod-network", "plan", output);
+  expect(message.split("\n")[1]).toBe("Error: Error acquiring the state lock");
+  expect(message.split("\n")).toHaveLength(17);
+  expect(message.endsWith("...")).toBe(true);
+});
