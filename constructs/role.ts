@@ -15,8 +15,17 @@ export interface IGrantable {
 }
 
 export interface RoleProps {
-  /** Services that may assume the role, e.g. `["ec2.amazonaws.com"]`. */
-  readonly assumedBy: readonly string[];
+  /**
+   * Services that may assume the role, e.g. `["ec2.amazonaws.com"]`.
+   * @default - none; then `trustStatements` must name who may
+   */
+  readonly assumedBy?: readonly string[];
+  /**
+   * Trust statements for principals that are not services, e.g. web identity federation through an
+   * OIDC provider (`sts:AssumeRoleWithWebIdentity` with conditions on the token's claims).
+   * @default - none
+   */
+  readonly trustStatements?: readonly PolicyStatement[];
   /**
    * The role's name.
    * @default - `<project>-<env>-<id>`
@@ -51,14 +60,17 @@ export class Role extends Construct implements IGrantable {
 
   constructor(scope: Construct, id: string, props: RoleProps) {
     super(scope, id);
-    if (props.assumedBy.length === 0) throw new Error(`Role ${this.node.path}: assumedBy needs at least one service principal`);
+    const services = props.assumedBy ?? [];
+    const trust: PolicyStatement[] = [...(props.trustStatements ?? [])];
+    if (services.length > 0)
+      trust.unshift({ effect: "Allow", actions: ["sts:AssumeRole"], resources: [], principals: { Service: [...services] } });
+    if (trust.length === 0)
+      throw new Error(`Role ${this.node.path}: assumedBy needs at least one service principal (or give trustStatements)`);
     const name = props.roleName ?? Naming.of(this).name(id);
     const role = new IamRole(this, "role", {
       name,
       description: props.description,
-      assumeRolePolicy: policyDocument([
-        { effect: "Allow", actions: ["sts:AssumeRole"], resources: [], principals: { Service: [...props.assumedBy] } },
-      ]),
+      assumeRolePolicy: policyDocument(trust),
     });
     this.roleName = role.name;
     this.roleArn = role.arn;
