@@ -58,6 +58,12 @@ const money = (n: number): string => `$${n.toFixed(4).replace(/(\.\d\d\d*?)0+$/,
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 const isToken = (v: unknown): boolean => typeof v === "string" && v.includes("${");
 
+/** A resource as a person knows it: its identifier or Name tag, else its key without cdktf's hash suffix. */
+function labelOf(key: string, resource: Block): string {
+  const name = resource.identifier ?? resource.tags?.Name;
+  return typeof name === "string" && !isToken(name) ? name : key.replace(/_[0-9A-F]{8}$/, "");
+}
+
 export function estimateCost(documents: readonly StackDocument[], options: CostOptions = {}): CostEstimate {
   const prices = options.prices ?? defaultPrices;
   const hours = prices.hoursPerMonth;
@@ -163,7 +169,7 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
       const stateResource = instanceStates.find((s) => String(s.instance_id).includes(`aws_instance.${key}.`));
       const running = stateResource?.state !== "stopped";
       const hourly = (prices.ec2.instanceHourly as Record<string, number>)[type];
-      const label = `EC2 ${type} (${key}), ${running ? "running" : "stopped"}`;
+      const label = `EC2 ${type} (${labelOf(key, instance)}), ${running ? "running" : "stopped"}`;
       if (!running) add(stack, "bastion", label, "no instance hours while stopped", 0);
       else if (hourly === undefined) {
         add(stack, "bastion", label, "not in prices.json: add its hourly price", 0);
@@ -176,7 +182,7 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
       add(
         stack,
         "bastion",
-        `EBS ${volumeType} root volume (${key})${running ? "" : ", billed while stopped"}`,
+        `EBS ${volumeType} root volume (${labelOf(key, instance)})${running ? "" : ", billed while stopped"}`,
         `${volumeGb} GB x ${money(perGb)}/GB-month`,
         volumeGb * perGb,
       );
@@ -185,12 +191,12 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
           add(
             stack,
             "bastion",
-            `public IPv4 address (${key})`,
+            `public IPv4 address (${labelOf(key, instance)})`,
             `${hours} h x ${money(prices.ec2.publicIpv4Hourly)}/h`,
             hours * prices.ec2.publicIpv4Hourly,
           );
         } else {
-          add(stack, "bastion", `public IPv4 address (${key})`, "released while stopped", 0);
+          add(stack, "bastion", `public IPv4 address (${labelOf(key, instance)})`, "released while stopped", 0);
         }
       }
     }
@@ -213,7 +219,7 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
       add(
         stack,
         "network",
-        `Elastic IP (${key})`,
+        `Elastic IP (${labelOf(key, eip)})`,
         `${n * hours} h x ${money(prices.ec2.publicIpv4Hourly)}/h`,
         n * hours * prices.ec2.publicIpv4Hourly,
       );
@@ -230,7 +236,9 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
     }
 
     const flowLogs = resources("aws_flow_log").filter(([, f]) => (f.log_destination_type ?? "cloud-watch-logs") === "cloud-watch-logs");
-    for (const [key] of flowLogs) logLine(stack, "network", `VPC flow logs (${key})`, prices.assumptions.flowLogGbPerMonth, "assumed");
+    for (const [key, flowLog] of flowLogs) {
+      logLine(stack, "network", `VPC flow logs (${labelOf(key, flowLog)})`, prices.assumptions.flowLogGbPerMonth, "assumed");
+    }
     const flowText = JSON.stringify(flowLogs.map(([, f]) => f));
     for (const [key, group] of resources("aws_cloudwatch_log_group")) {
       const name = String(group.name ?? key);

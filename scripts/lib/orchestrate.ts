@@ -11,6 +11,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
+import { configFiles, loadConfigs } from "../../config/load";
 import type { EnvironmentConfig } from "../../config/schema";
 import { LAYERS, type Layer } from "../../stacks/environment-stack";
 import type { StackOutputs } from "./outputs";
@@ -113,8 +114,9 @@ function stackStep(config: EnvironmentConfig, stack: SynthesizedStack, action: A
     layer,
     dir: stack.dir,
     init: INIT,
-    plan: ["plan", ...destroy, "-input=false", "-no-color", "-detailed-exitcode", `-out=${planFile}`],
-    apply: ["apply", "-input=false", "-no-color", planFile],
+    // Another run holding the lock gets two minutes to finish before this one gives up.
+    plan: ["plan", ...destroy, "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", `-out=${planFile}`],
+    apply: ["apply", "-input=false", "-no-color", "-lock-timeout=120s", planFile],
     planFile,
     ...(note ? { note } : {}),
   };
@@ -492,4 +494,40 @@ export function operatorVariables(stack: SynthesizedStack | undefined): string[]
     .filter(([, v]) => v.sensitive === true || v.ephemeral === true)
     .map(([name]) => name)
     .sort();
+}
+
+// ---------------------------------------------------------------- command line
+
+export interface OperatorArgs {
+  readonly environment: string;
+  readonly only: readonly Layer[];
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly flags: ReadonlySet<string>;
+}
+
+/** An operator mistake on the command line: printed with the usage, exit 1. */
+export class UsageError extends Error {}
+
+/** `<env> [layer...] [--flag...]`; unknown flags and layers are errors naming what is allowed. */
+export function parseOperatorArgs(argv: readonly string[], allowedFlags: readonly string[] = ["--dry-run", "--yes"]): OperatorArgs {
+  const flags = new Set(argv.filter((a) => a.startsWith("-")));
+  for (const flag of flags) {
+    if (!allowedFlags.includes(flag)) throw new UsageError(`unknown option ${flag} (allowed: ${allowedFlags.join(", ")})`);
+  }
+  const [environment, ...layers] = argv.filter((a) => !a.startsWith("-"));
+  if (!environment) throw new UsageError("name the environment: the base name of a config file, such as prod for config/prod.json");
+  for (const layer of layers) {
+    if (!(LAYERS as readonly string[]).includes(layer))
+      throw new UsageError(`unknown stack layer "${layer}" (allowed: ${LAYERS.join(", ")})`);
+  }
+  return { environment, only: layers as Layer[], dryRun: flags.has("--dry-run"), yes: flags.has("--yes"), flags };
+}
+
+/** The validated config of one environment (config/<name>.json, or INFRA_CONFIG). */
+export function loadEnvironment(name: string, env: NodeJS.ProcessEnv = process.env): EnvironmentConfig {
+  const configs = loadConfigs(configFiles(env));
+  const config = configs.find((c) => c.environment === name);
+  if (!config) throw new UsageError(`no environment "${name}" (have: ${configs.map((c) => c.environment).join(", ")})`);
+  return config;
 }
