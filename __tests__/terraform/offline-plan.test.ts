@@ -1,0 +1,83 @@
+/**
+ * A real `terraform plan` of prod-network against the real AWS provider, with no cloud: Terraform
+ * itself builds the resource graph, evaluates every expression and reports what it would create.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { offlinePlan, type PlanDocument } from "../../scripts/lib/offline-plan";
+import { synthesize } from "../../scripts/lib/synth";
+import { prepareTerraform } from "../../scripts/lib/terraform";
+import { shippedConfig } from "../helpers";
+
+let outdir: string;
+let plan: PlanDocument;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), "offline-plan-test-"));
+  const stack = synthesize(outdir, [shippedConfig("prod")]).find((s) => s.name === "prod-network");
+  if (!stack) throw new Error("prod-network was not synthesized");
+  plan = await offlinePlan(stack, prepareTerraform());
+}, 300_000);
+
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const changes = () => plan.resource_changes ?? [];
+
+/** `{ aws_subnet: 4, ... }` from the planned changes. */
+function countByType(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const change of changes()) counts[change.type] = (counts[change.type] ?? 0) + 1;
+  return counts;
+}
+
+test("prod-network plans 28 resources, all to create", () => {
+  expect(changes()).toHaveLength(28);
+  for (const change of changes()) expect(change.change.actions).toEqual(["create"]);
+});
+
+test("the plan holds StartupWebApp's network, resource type by type", () => {
+  expect(countByType()).toEqual({
+    aws_vpc: 1,
+    aws_subnet: 4,
+    aws_internet_gateway: 1,
+    aws_route_table: 2,
+    aws_route: 1,
+    aws_route_table_association: 4,
+    aws_db_subnet_group: 1,
+    aws_default_security_group: 1,
+    aws_security_group: 3,
+    aws_vpc_security_group_ingress_rule: 2,
+    aws_vpc_security_group_egress_rule: 4,
+    aws_cloudwatch_log_group: 1,
+    aws_flow_log: 1,
+    aws_iam_role: 1,
+    aws_iam_role_policy: 1,
+  });
+});
+
+test("planned addresses are the stable construct names operators see in plan output", () => {
+  const addresses = changes().map((c) => c.address);
+  for (const expected of [
+    /^aws_vpc\.network_vpc_\w+$/,
+    /^aws_subnet\.network_public-us-east-1a_\w+$/,
+    /^aws_subnet\.network_private-us-east-1b_\w+$/,
+    /^aws_security_group\.database-sg_group_\w+$/,
+    /^aws_vpc_security_group_ingress_rule\.database-sg_from-bastion-sg-5432_\w+$/,
+    /^aws_flow_log\.network_flow-log_\w+$/,
+  ]) {
+    expect(addresses).toContainEqual(expect.stringMatching(expected));
+  }
+});
+
+test("the planned VPC and subnets carry the configured ranges", () => {
+  const planned = (plan.planned_values as { root_module: { resources: { type: string; values: Record<string, unknown> }[] } }).root_module
+    .resources;
+  const ranges = (type: string) =>
+    planned
+      .filter((r) => r.type === type)
+      .map((r) => r.values.cidr_block)
+      .sort();
+  expect(ranges("aws_vpc")).toEqual(["10.0.0.0/16"]);
+  expect(ranges("aws_subnet")).toEqual(["10.0.1.0/24", "10.0.10.0/24", "10.0.11.0/24", "10.0.2.0/24"]);
+});
