@@ -221,6 +221,16 @@ const ciSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be a GitHub repository as owner/name")
     .optional()
     .describe("GitHub repository whose workflows may plan (pull requests) and apply (main) through OIDC roles"),
+  oidcProviderArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+      "must be the ARN of an IAM OIDC provider for token.actions.githubusercontent.com",
+    )
+    .optional()
+    .describe(
+      "existing GitHub OIDC provider to trust; an account holds one per URL, so set it for the second environment in the same account (default: the state stack creates it)",
+    ),
 });
 
 const always = { when: () => true };
