@@ -1,6 +1,10 @@
 import { PostgresInstance, type PostgresInstanceProps } from "../../constructs/postgres-instance";
 import { Role } from "../../constructs/role";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { TerraformOutput, type TerraformStack } from "cdktf";
+import { prepareTerraform, terraform, type TerraformSetup } from "../../scripts/lib/terraform";
 import { onlyResource, resourcesOf, synth, testStack, type Json } from "../helpers";
 
 const NETWORK = { subnetGroupName: "acme-test-db", securityGroupIds: ["sg-0123456789abcdef0"] };
@@ -215,4 +219,86 @@ describe("PostgresInstance", () => {
   ])("an invalid %s is rejected at construction, naming the prop", (prop, props) => {
     expect(() => build(props)).toThrow(new RegExp(`PostgresInstance .*: ${prop} `));
   });
+});
+
+/**
+ * The final snapshot name under a real `terraform plan` (offline: no refresh, placeholder credentials,
+ * provider from the local mirror): decided when the instance is created, then never planned again.
+ */
+describe("PostgresInstance final snapshot name, planned by Terraform", () => {
+  const PLACEHOLDER_ENV = { AWS_ACCESS_KEY_ID: "placeholder", AWS_SECRET_ACCESS_KEY: "placeholder", AWS_EC2_METADATA_DISABLED: "true" };
+  let dir: string;
+  let setup: TerraformSetup;
+  let instanceName: string;
+
+  async function run(args: string[]): Promise<string> {
+    const result = await terraform(args, dir, setup, PLACEHOLDER_ENV);
+    if (result.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${result.stderr || result.stdout}`);
+    return result.stdout;
+  }
+
+  async function plannedInstance(): Promise<{ actions: string[]; before?: Json; after: Json; after_unknown: Json }> {
+    await run(["plan", "-refresh=false", "-input=false", "-lock=false", "-no-color", "-out=test.tfplan"]);
+    const plan = JSON.parse(await run(["show", "-json", "-no-color", "test.tfplan"]));
+    return plan.resource_changes.find((c: Json) => c.type === "aws_db_instance").change;
+  }
+
+  beforeAll(async () => {
+    const json = postgres({ monitoringIntervalSeconds: 0 });
+    delete json.terraform.backend;
+    Object.assign(json.provider.aws[0], {
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+    });
+    instanceName = Object.keys(json.resource.aws_db_instance)[0];
+    dir = mkdtempSync(join(tmpdir(), "postgres-instance-plan-"));
+    writeFileSync(join(dir, "main.tf.json"), JSON.stringify(json));
+    setup = prepareTerraform();
+    await run(["init", "-input=false", "-no-color"]);
+  }, 180_000);
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("a new instance gets its final snapshot name at apply time, when it is created", async () => {
+    rmSync(join(dir, "terraform.tfstate"), { force: true });
+    const change = await plannedInstance();
+    expect(change.actions).toEqual(["create"]);
+    expect(change.after_unknown.final_snapshot_identifier).toBe(true);
+  }, 120_000);
+
+  test("an existing instance keeps the final snapshot name it was created with, plan after plan", async () => {
+    const created = "acme-test-db-final-20240101000000";
+    const attributes = { id: "db-TEST", identifier: "acme-test-db", engine: "postgres", engine_version: "16", username: "postgres" };
+    writeFileSync(
+      join(dir, "terraform.tfstate"),
+      JSON.stringify({
+        version: 4,
+        terraform_version: "1.11.4",
+        serial: 1,
+        lineage: "00000000-0000-4000-8000-000000000000",
+        outputs: {},
+        resources: [
+          {
+            mode: "managed",
+            type: "aws_db_instance",
+            name: instanceName,
+            provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+            instances: [
+              {
+                schema_version: 2,
+                attributes: { ...attributes, storage_encrypted: true, final_snapshot_identifier: created },
+                sensitive_attributes: [],
+              },
+            ],
+          },
+        ],
+      }),
+    );
+    const change = await plannedInstance();
+    // The hand-written state lacks most attributes, so the plan updates others; never this one, never a replace.
+    expect(change.actions).toEqual(["update"]);
+    expect(change.after.final_snapshot_identifier).toBe(created);
+    expect(change.after_unknown.final_snapshot_identifier).toBeUndefined();
+  }, 120_000);
 });
