@@ -60,7 +60,9 @@ export class SsmBastion extends Construct {
     const running = props.running ?? true;
     const name = props.instanceName ?? Naming.of(this).name(id);
     const userData = props.userData ?? bastionUserData({ name });
-    const architecture = this.toAmazonLinuxArchitecture(instanceType);
+    const { family, attributes } = this.parseInstanceType(instanceType);
+    // Graviton families carry a `g` after the generation (t4g, m7gd); `a1` was the first Graviton.
+    const architecture = family === "a" || attributes.includes("g") ? "arm64" : "x86_64";
     if (props.securityGroupIds.length === 0) {
       throw new Error(`SsmBastion ${this.node.path}: securityGroupIds needs at least one security group (one with no inbound rules)`);
     }
@@ -90,7 +92,7 @@ export class SsmBastion extends Construct {
       metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
       rootBlockDevice: { volumeType: "gp3", encrypted: true, deleteOnTermination: true },
       // T types launch in unlimited mode, billing surplus credits if something spins; a bastion never needs sustained CPU.
-      creditSpecification: instanceType.startsWith("t") ? { cpuCredits: "standard" } : undefined,
+      creditSpecification: family === "t" ? { cpuCredits: "standard" } : undefined,
       monitoring: false,
       userData,
       userDataReplaceOnChange: props.userDataCausesReplacement ?? true,
@@ -104,14 +106,14 @@ export class SsmBastion extends Construct {
     new Ec2InstanceState(this, "state", { instanceId: instance.id, state: running ? "running" : "stopped" });
   }
 
-  /** The AL2023 parameter suffix for an instance type: Graviton families carry a `g` after the generation. */
-  private toAmazonLinuxArchitecture(instanceType: string): "arm64" | "x86_64" {
+  /** `t4g.nano` -> family `t`, attributes `g`; throws naming the prop when it is not an instance type AL2023 runs on. */
+  private parseInstanceType(instanceType: string): { family: string; attributes: string } {
     const parts = /^([a-z]+)(\d+)([a-z-]*)\.[a-z0-9-]+$/.exec(instanceType);
     if (!parts) {
       throw new Error(`SsmBastion ${this.node.path}: instanceType must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
     }
     const [, family, , attributes] = parts;
     if (family === "mac") throw new Error(`SsmBastion ${this.node.path}: instanceType must not be a Mac type (got "${instanceType}")`);
-    return family === "a" || attributes.includes("g") ? "arm64" : "x86_64";
+    return { family, attributes };
   }
 }

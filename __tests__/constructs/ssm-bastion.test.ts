@@ -56,6 +56,7 @@ describe("SsmBastion", () => {
   test("burstable types run in standard credit mode so a busy bastion cannot bill surplus credits", () => {
     expect(instance().credit_specification).toEqual({ cpu_credits: "standard" });
     expect(instance({ instanceType: "m7g.medium" }).credit_specification).toBeUndefined();
+    expect(instance({ instanceType: "trn1.2xlarge" }).credit_specification).toBeUndefined();
   });
 
   test("role is trusted by EC2 only and has the SSM core managed policy and an instance profile", () => {
