@@ -226,16 +226,16 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
     lines.push(`No alarm e-mail is configured (monitoring.alarmEmails is empty): alarms reach nobody.`);
   }
   if (operatorVariables.length > 0) {
+    // The tenants stack writes the whole secret document, write-only, only when its version changes.
     lines.push(
-      `Set the values only you know (Stripe, SMTP) in your shell, never in a file of this repository, then deploy the tenants stack again:`,
+      `Set the values only you know (Stripe, SMTP): export ALL of these in your shell (never in a file of this repository), ` +
+        `raise tenants.credentialsVersion in the config, then deploy the tenants stack. Any variable not exported is written as its ` +
+        `PLACEHOLDER; the app password and Django key are regenerated in the same step.`,
       ...operatorVariables.map((v) => `  export TF_VAR_${v}=...`),
       `  npm run deploy -- ${env} tenants`,
     );
   }
-  lines.push(
-    `Application secret: ${config.tenants.secretName} (${ref(`${env}-data`, "app_secret_arn")}); rotate the generated credentials by ` +
-      `raising tenants.credentialsVersion and deploying again.`,
-  );
+  lines.push(`Application secret: ${config.tenants.secretName} (${ref(`${env}-data`, "app_secret_arn")}).`);
   if (config.bastion.enabled) {
     lines.push(
       `Connect with psql: npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.tenants.tunnelPort} sslmode=require ..."`,

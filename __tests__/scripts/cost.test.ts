@@ -1,0 +1,134 @@
+/**
+ * npm run cost: the estimate read from synthesized stacks, on small canned documents for each rule and
+ * on the shipped prod environment against the old systems' quoted figures. No AWS.
+ */
+import prices from "../../scripts/prices.json";
+import { estimateCost, formatCostTable, type CostEstimate, type StackDocument } from "../../scripts/lib/cost";
+import { LAYERS } from "../../stacks/environment-stack";
+import { shippedConfig, synth, testEnvironment, type Json } from "../helpers";
+
+const doc = (resource: Json, region = "us-east-1"): StackDocument => ({
+  stack: "t-data",
+  json: { provider: { aws: [{ region }] }, resource },
+});
+const line = (estimate: CostEstimate, item: string) => estimate.lines.find((l) => l.item.startsWith(item));
+
+const DB = { instance_class: "db.t4g.small", allocated_storage: 20, storage_type: "gp3", multi_az: false };
+
+describe("rules", () => {
+  test("an RDS instance costs its class's hours and its gp3 storage", () => {
+    const estimate = estimateCost([doc({ aws_db_instance: { db: DB } })]);
+    expect(line(estimate, "RDS db.t4g.small Single-AZ")?.monthly).toBe(23.36);
+    expect(line(estimate, "RDS gp3 storage")?.monthly).toBe(2.3);
+  });
+
+  test("Multi-AZ doubles instance and storage", () => {
+    const estimate = estimateCost([doc({ aws_db_instance: { db: { ...DB, multi_az: true } } })]);
+    expect(line(estimate, "RDS db.t4g.small Multi-AZ")?.monthly).toBe(46.72);
+    expect(line(estimate, "RDS gp3 storage")?.monthly).toBe(4.6);
+  });
+
+  test("Performance Insights is free for 7 days and billed per vCPU beyond", () => {
+    const free = estimateCost([
+      doc({ aws_db_instance: { db: { ...DB, performance_insights_enabled: true, performance_insights_retention_period: 7 } } }),
+    ]);
+    expect(line(free, "Performance Insights")?.monthly).toBe(0);
+    const long = estimateCost([
+      doc({ aws_db_instance: { db: { ...DB, performance_insights_enabled: true, performance_insights_retention_period: 93 } } }),
+    ]);
+    expect(line(long, "Performance Insights, 93 days")?.monthly).toBe(18.25);
+  });
+
+  test("enhanced monitoring is log ingestion that grows as the interval shrinks", () => {
+    const every60 = line(estimateCost([doc({ aws_db_instance: { db: { ...DB, monitoring_interval: 60 } } })]), "RDS enhanced monitoring")!;
+    const every10 = line(estimateCost([doc({ aws_db_instance: { db: { ...DB, monitoring_interval: 10 } } })]), "RDS enhanced monitoring")!;
+    expect(every60.monthly).toBeGreaterThan(0);
+    expect(every10.monthly).toBeCloseTo(every60.monthly * 6, 1);
+  });
+
+  test("a NAT gateway costs its hours and its Elastic IP is billed as a public IPv4 address", () => {
+    const estimate = estimateCost([
+      doc({ aws_nat_gateway: { nat: { allocation_id: "${aws_eip.nat.id}" } }, aws_eip: { nat: { domain: "vpc" } } }),
+    ]);
+    expect(line(estimate, "NAT gateway")?.monthly).toBe(32.85);
+    expect(line(estimate, "Elastic IP")?.monthly).toBe(3.65);
+  });
+
+  test("a running bastion pays hours, its volume and its public IPv4; a stopped one only its volume", () => {
+    const bastion = {
+      instance_type: "t3.micro",
+      associate_public_ip_address: true,
+      root_block_device: { volume_size: 8, volume_type: "gp3" },
+    };
+    const running = estimateCost([doc({ aws_instance: { bastion } })]);
+    expect(running.byCategory.bastion).toBe(7.59 + 0.64 + 3.65);
+    const stopped = estimateCost([
+      doc({ aws_instance: { bastion }, aws_ec2_instance_state: { s: { instance_id: "${aws_instance.bastion.id}", state: "stopped" } } }),
+    ]);
+    expect(stopped.byCategory.bastion).toBe(0.64);
+    expect(line(stopped, "EBS gp3 root volume")?.item).toContain("billed while stopped");
+  });
+
+  test("alarms, dashboards, secrets and KMS keys are priced per unit", () => {
+    const estimate = estimateCost([
+      doc({
+        aws_cloudwatch_metric_alarm: { a: {}, b: {}, c: {}, d: {} },
+        aws_cloudwatch_dashboard: { d: {} },
+        aws_secretsmanager_secret: { s: {} },
+        aws_kms_key: { k: {} },
+      }),
+    ]);
+    expect(line(estimate, "CloudWatch alarms")?.monthly).toBe(0.4);
+    expect(line(estimate, "CloudWatch dashboard")?.monthly).toBe(3);
+    expect(line(estimate, "Secrets Manager")?.monthly).toBe(0.4);
+    expect(line(estimate, "KMS")?.monthly).toBe(1);
+  });
+
+  test("the free-tier option deducts CloudWatch's always-free allowance as its own line", () => {
+    const resources = { aws_cloudwatch_metric_alarm: { a: {}, b: {} }, aws_cloudwatch_dashboard: { d: {} } };
+    const estimate = estimateCost([doc(resources)], { freeTier: true });
+    expect(line(estimate, "CloudWatch always-free allowance")?.monthly).toBe(-3.2);
+    expect(estimate.total).toBe(0);
+  });
+
+  test("an instance class missing from the price file is named, not silently priced at zero", () => {
+    const estimate = estimateCost([doc({ aws_db_instance: { db: { ...DB, instance_class: "db.x2g.16xlarge" } } })]);
+    expect(estimate.notes.join("\n")).toContain("db.x2g.16xlarge has no price in scripts/prices.json");
+  });
+
+  test("another region is marked approximate", () => {
+    const estimate = estimateCost([doc({ aws_db_instance: { db: DB } }, "eu-west-1")]);
+    expect(estimate.approximate).toBe(true);
+    expect(formatCostTable(estimate, "t")).toContain("eu-west-1 (APPROXIMATE)");
+  });
+
+  test("the price file is dated and in us-east-1", () => {
+    expect(prices.region).toBe("us-east-1");
+    expect(prices.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe("shipped prod", () => {
+  const stacks = testEnvironment(shippedConfig("prod"));
+  const documents = LAYERS.map((layer) => ({ stack: `prod-${layer}`, json: synth(stacks[layer]) }));
+  const estimate = estimateCost(documents);
+
+  test("the database costs about the old systems' $26 (db.t4g.small with 20 GB gp3)", () => {
+    expect(estimate.byCategory.database).toBeGreaterThan(25);
+    expect(estimate.byCategory.database).toBeLessThan(27);
+  });
+
+  test("without NAT and bastion it lands near the old systems' $29 a month", () => {
+    const withoutNetworkAndBastion = estimate.total - (estimate.byCategory.network ?? 0) - (estimate.byCategory.bastion ?? 0);
+    expect(withoutNetworkAndBastion).toBeGreaterThan(26);
+    expect(withoutNetworkAndBastion).toBeLessThan(34);
+  });
+
+  test("the running bastion is billed for its public IPv4 address", () => {
+    expect(line(estimate, "public IPv4 address")?.monthly).toBe(3.65);
+  });
+
+  test("the table ends with the total", () => {
+    expect(formatCostTable(estimate, "prod")).toMatch(new RegExp(`total\\s+${estimate.total.toFixed(2)}`));
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * The deploy/destroy step plan: order, exact terraform arguments, the tunnel around tenants, refusals,
+ * and a run that always closes what it opened. No terraform and no AWS: stacks are folder names and
+ * the runner is a recording fake.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EnvironmentConfig } from "../../config/schema";
+import {
+  deployPlan,
+  destroyPlan,
+  formatPlan,
+  operatorVariables,
+  parseOperatorArgs,
+  resolveRefs,
+  runPlan,
+  UsageError,
+  type Plan,
+  type Runner,
+} from "../../scripts/lib/orchestrate";
+import type { SynthesizedStack } from "../../scripts/lib/synth";
+import { LAYERS } from "../../stacks/environment-stack";
+import { testConfig } from "../helpers";
+
+const OUT = "/work/out";
+
+function stacksOf(config: EnvironmentConfig): SynthesizedStack[] {
+  return LAYERS.map((layer) => ({
+    name: `${config.environment}-${layer}`,
+    dir: join(OUT, "stacks", `${config.environment}-${layer}`),
+    dependencies: [],
+  }));
+}
+
+const stackNames = (plan: Plan): string[] => plan.steps.flatMap((s) => (s.kind === "stack" ? [s.stack] : []));
+const kinds = (plan: Plan): string[] => plan.steps.map((s) => (s.kind === "stack" ? s.stack : s.kind));
+
+describe("deploy plan", () => {
+  const config = testConfig();
+  const plan = deployPlan(config, stacksOf(config));
+
+  test("deploys state, network, data, access, observability, then tenants inside the tunnel", () => {
+    expect(kinds(plan)).toEqual([
+      "test-state",
+      "test-network",
+      "test-data",
+      "test-access",
+      "test-observability",
+      "open-tunnel",
+      "test-tenants",
+      "close-tunnel",
+    ]);
+  });
+
+  test("each stack is initialised, planned to a file with a lock timeout, and applied from that file", () => {
+    const data = plan.steps.find((s) => s.kind === "stack" && s.stack === "test-data");
+    expect(data).toMatchObject({
+      dir: join(OUT, "stacks", "test-data"),
+      init: ["init", "-input=false", "-no-color"],
+      plan: ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", "-out=deploy.tfplan"],
+      apply: ["apply", "-input=false", "-no-color", "-lock-timeout=120s", "deploy.tfplan"],
+    });
+  });
+
+  test("the tunnel is opened on the configured port with the deployed bastion and database", () => {
+    expect(plan.steps.find((s) => s.kind === "open-tunnel")).toEqual({
+      kind: "open-tunnel",
+      bastionInstanceId: "<test-access.bastion_instance_id>",
+      host: "<test-data.db_instance_address>",
+      remotePort: "<test-data.db_instance_port>",
+      localPort: 15432,
+      region: "us-east-1",
+    });
+  });
+
+  test("a stopped bastion is started before the tunnel and stopped again after it", () => {
+    const stopped = testConfig({ bastion: { running: false } });
+    expect(kinds(deployPlan(stopped, stacksOf(stopped)))).toEqual([
+      "test-state",
+      "test-network",
+      "test-data",
+      "test-access",
+      "test-observability",
+      "start-bastion",
+      "open-tunnel",
+      "test-tenants",
+      "close-tunnel",
+      "stop-bastion",
+    ]);
+  });
+
+  test("a direct connection needs no tunnel", () => {
+    const direct = testConfig({ tenants: { connection: "direct" } });
+    expect(kinds(deployPlan(direct, stacksOf(direct)))).not.toContain("open-tunnel");
+  });
+
+  test("naming layers deploys only those, still in deploy order", () => {
+    expect(kinds(deployPlan(config, stacksOf(config), { only: ["tenants", "network"] }))).toEqual([
+      "test-network",
+      "open-tunnel",
+      "test-tenants",
+      "close-tunnel",
+    ]);
+  });
+
+  test("tenants over a tunnel with no bastion is refused with both ways out", () => {
+    const noBastion = testConfig({ bastion: { enabled: false } });
+    expect(deployPlan(noBastion, stacksOf(noBastion)).refusal).toMatch(/bastion.enabled: true.*tenants.connection: "direct"/);
+  });
+
+  test("next steps name the alarm recipients and every operator variable, never a value", () => {
+    const withEmail = testConfig({ monitoring: { alarmEmails: ["ops@example.com"] } });
+    const next = deployPlan(withEmail, stacksOf(withEmail), { operatorVariables: ["stripe_secret_key", "email_password"] }).nextSteps.join(
+      "\n",
+    );
+    expect(next).toContain("ops@example.com");
+    expect(next).toContain("<test-observability.sns_topic_arn>");
+    expect(next).toContain("export TF_VAR_stripe_secret_key=...");
+    expect(next).toContain("export TF_VAR_email_password=...");
+    expect(next).toContain("tenants.credentialsVersion");
+  });
+});
+
+describe("destroy plan", () => {
+  const config = testConfig();
+
+  test("destroys in reverse order, tenants first inside the tunnel, state last", () => {
+    const plan = destroyPlan(config, stacksOf(config));
+    expect(kinds(plan)).toEqual([
+      "open-tunnel",
+      "test-tenants",
+      "close-tunnel",
+      "test-observability",
+      "test-access",
+      "test-data",
+      "test-network",
+      "test-state",
+    ]);
+    const tenants = plan.steps.find((s) => s.kind === "stack" && s.stack === "test-tenants");
+    expect(tenants).toMatchObject({ plan: expect.arrayContaining(["-destroy", "-out=destroy.tfplan"]) });
+  });
+
+  test("a protected environment is refused with the guardrails' message", () => {
+    const plan = destroyPlan(config, stacksOf(config), { destroyRefusal: () => "test is protected: set protect: false first" });
+    expect(plan.refusal).toBe("test is protected: set protect: false first");
+  });
+
+  test("a state stack kept in its own bucket is left alone, with the way to move it back", () => {
+    const migrated = testConfig({ state: { stateStackBackend: "s3" } });
+    const plan = destroyPlan(migrated, stacksOf(migrated));
+    expect(stackNames(plan)).not.toContain("test-state");
+    expect(plan.nextSteps.join("\n")).toMatch(/stateStackBackend: "local".*-migrate-state/);
+  });
+});
+
+describe("dry-run text", () => {
+  test("prints every command exactly, with folders relative to the working directory", () => {
+    const config = testConfig();
+    const text = formatPlan(deployPlan(config, stacksOf(config)), {
+      cwd: OUT,
+      tunnelCommand: (o) => ({
+        command: "aws",
+        args: ["ssm", "start-session", "--target", o.bastionInstanceId, `localPortNumber=${o.localPort}`],
+      }),
+    });
+    expect(text).toContain("terraform -chdir=stacks/test-network init -input=false -no-color");
+    expect(text).toContain(
+      "terraform -chdir=stacks/test-network plan -input=false -no-color -detailed-exitcode -lock-timeout=120s -out=deploy.tfplan",
+    );
+    expect(text).toContain("aws ssm start-session --target <test-access.bastion_instance_id> localPortNumber=15432");
+    expect(text.indexOf("test-observability")).toBeLessThan(text.indexOf("start-session"));
+    expect(text.indexOf("start-session")).toBeLessThan(text.indexOf("stacks/test-tenants init"));
+  });
+
+  test("a refused plan prints only the refusal", () => {
+    const config = testConfig();
+    const text = formatPlan(destroyPlan(config, stacksOf(config), { destroyRefusal: () => "protected" }));
+    expect(text).toBe("destroy test: refused\nprotected");
+  });
+});
+
+// ---------------------------------------------------------------- running with a fake runner
+
+interface Recorder extends Runner {
+  readonly calls: string[];
+}
+
+function fakeRunner(
+  overrides: { failOn?: string; planCode?: number; confirm?: boolean; outputs?: Record<string, Record<string, unknown>> } = {},
+): Recorder {
+  const calls: string[] = [];
+  const outputs = overrides.outputs ?? {
+    "test-access": { bastion_instance_id: "i-0123456789abcdef0" },
+    "test-data": { db_instance_address: "db.example.internal", db_instance_port: 5432 },
+  };
+  return {
+    calls,
+    terraform: async (args, dir) => {
+      const call = `${dir.split("/").pop()} ${args[0]}`;
+      calls.push(call);
+      if (call === overrides.failOn) return { code: 1, stdout: "", stderr: "Error: boom" };
+      if (args[0] === "plan") return { code: overrides.planCode ?? 2, stdout: "Plan: 1 to add, 0 to change, 0 to destroy.", stderr: "" };
+      return { code: 0, stdout: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", stderr: "" };
+    },
+    command: async (argv) => {
+      calls.push(argv.slice(0, 3).join(" "));
+      return { code: 0, stdout: "", stderr: "" };
+    },
+    outputs: async (stack) => outputs[stack] ?? {},
+    openTunnel: async (o) => {
+      calls.push(`open ${o.bastionInstanceId} ${o.host}:${o.remotePort} -> ${o.localPort}`);
+      return { close: async () => void calls.push("close") };
+    },
+    confirm: async () => overrides.confirm ?? true,
+    log: () => undefined,
+  };
+}
+
+describe("running a plan", () => {
+  const config = testConfig();
+
+  test("applies every stack in order and opens the tunnel with the deployed outputs", async () => {
+    const runner = fakeRunner();
+    expect(await runPlan(deployPlan(config, stacksOf(config), { only: ["access", "tenants"] }), runner)).toBe(true);
+    expect(runner.calls).toEqual([
+      "test-access init",
+      "test-access plan",
+      "test-access apply",
+      "open i-0123456789abcdef0 db.example.internal:5432 -> 15432",
+      "test-tenants init",
+      "test-tenants plan",
+      "test-tenants apply",
+      "close",
+    ]);
+  });
+
+  test("closes the tunnel and stops a started bastion when the tenants stack fails", async () => {
+    const stopped = testConfig({ bastion: { running: false } });
+    const runner = fakeRunner({ failOn: "test-tenants apply" });
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped), { only: ["tenants"] }), runner)).toBe(false);
+    expect(runner.calls.slice(-3)).toEqual(["test-tenants apply", "close", "aws ec2 stop-instances"]);
+  });
+
+  test("after a failure no later stack runs", async () => {
+    const runner = fakeRunner({ failOn: "test-network plan" });
+    expect(await runPlan(deployPlan(config, stacksOf(config)), runner)).toBe(false);
+    expect(runner.calls.some((c) => c.startsWith("test-data"))).toBe(false);
+    expect(runner.calls).not.toContain("close");
+  });
+
+  test("a stack with no changes is not applied", async () => {
+    const runner = fakeRunner({ planCode: 0 });
+    await runPlan(deployPlan(config, stacksOf(config), { only: ["network"] }), runner);
+    expect(runner.calls).toEqual(["test-network init", "test-network plan"]);
+  });
+
+  test("without a yes nothing is applied, and --yes applies without asking", async () => {
+    const plan = deployPlan(config, stacksOf(config), { only: ["network"] });
+    const declined = fakeRunner({ confirm: false });
+    expect(await runPlan(plan, declined)).toBe(false);
+    expect(declined.calls).not.toContain("test-network apply");
+    const yes = fakeRunner({ confirm: false });
+    expect(await runPlan(plan, yes, { yes: true })).toBe(true);
+    expect(yes.calls).toContain("test-network apply");
+  });
+
+  test("a missing output stops the run before the tenants stack, naming the stack to deploy", async () => {
+    const logged: string[] = [];
+    const runner = { ...fakeRunner({ outputs: {} }), log: (l: string) => void logged.push(l) };
+    expect(await runPlan(deployPlan(config, stacksOf(config), { only: ["tenants"] }), runner)).toBe(false);
+    expect(runner.calls).toEqual([]);
+    expect(logged.join("\n")).toContain("test-access has no output bastion_instance_id: deploy test-access first");
+  });
+
+  test("a refused plan runs nothing", async () => {
+    const runner = fakeRunner();
+    expect(await runPlan(destroyPlan(config, stacksOf(config), { destroyRefusal: () => "protected" }), runner)).toBe(false);
+    expect(runner.calls).toEqual([]);
+  });
+
+  test("the saved plan file is removed after the apply", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
+    try {
+      const runner = fakeRunner();
+      const stacks = stacksOf(config).map((s) => ({ ...s, dir: join(dir, s.name) }));
+      const plan = deployPlan(config, stacks, { only: ["network"] });
+      const original = runner.terraform;
+      runner.terraform = async (args, cwd) => {
+        if (args[0] === "plan") {
+          mkdirSync(cwd, { recursive: true });
+          writeFileSync(join(cwd, "deploy.tfplan"), "plan");
+        }
+        return original(args, cwd);
+      };
+      await runPlan(plan, runner);
+      expect(existsSync(join(dir, "test-network", "deploy.tfplan"))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("helpers", () => {
+  test("output references are replaced by deployed values", async () => {
+    const text = await resolveRefs("--target <a-access.bastion_instance_id>", async () => ({ bastion_instance_id: "i-1" }));
+    expect(text).toBe("--target i-1");
+  });
+
+  test("the command line takes an environment, layers and known flags only", () => {
+    expect(parseOperatorArgs(["prod", "tenants", "--dry-run"])).toMatchObject({
+      environment: "prod",
+      only: ["tenants"],
+      dryRun: true,
+      yes: false,
+    });
+    expect(() => parseOperatorArgs(["prod", "--force"])).toThrow(new UsageError("unknown option --force (allowed: --dry-run, --yes)"));
+    expect(() => parseOperatorArgs(["prod", "database"])).toThrow(/unknown stack layer "database" \(allowed: state, network/);
+    expect(() => parseOperatorArgs([])).toThrow(/name the environment/);
+  });
+
+  test("operator variables are the sensitive or ephemeral variables of the synthesized stack", () => {
+    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
+    try {
+      const variable = {
+        stripe_secret_key: { ephemeral: true, sensitive: true },
+        region: { type: "string" },
+        email_user: { sensitive: true },
+      };
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify({ variable }));
+      expect(operatorVariables({ name: "x-tenants", dir, dependencies: [] })).toEqual(["email_user", "stripe_secret_key"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * npm run status on canned terraform output: deployed or not per stack, key outputs, the next command,
+ * and a plain message when credentials or state are missing. Terraform is a fake; no AWS.
+ */
+import { bastionState, formatStatus, nextCommand, readStackState, type StackState, type StackTerraform } from "../../scripts/lib/status";
+import type { Layer } from "../../stacks/environment-stack";
+import { LAYERS } from "../../stacks/environment-stack";
+import { testConfig } from "../helpers";
+
+const ok = (stdout = "") => ({ code: 0, stdout, stderr: "" });
+const fail = (stderr: string) => ({ code: 1, stdout: "", stderr });
+
+/** A terraform that answers init, state list and output -json from canned documents. */
+function cannedTerraform(answers: {
+  init?: ReturnType<typeof ok>;
+  list?: ReturnType<typeof ok>;
+  output?: ReturnType<typeof ok>;
+}): StackTerraform {
+  return async (args) => {
+    if (args[0] === "init") return answers.init ?? ok();
+    if (args[0] === "state") return answers.list ?? ok();
+    return answers.output ?? ok("{}");
+  };
+}
+
+const DATA_OUTPUTS = JSON.stringify({
+  db_instance_address: { value: "acme-multi-tenant-test.abc123.us-east-1.rds.amazonaws.com", type: "string", sensitive: false },
+  db_instance_port: { value: 5432, type: "number", sensitive: false },
+  db_instance_identifier: { value: "acme-multi-tenant-test", type: "string", sensitive: false },
+  app_secret_name: { value: "rds/acme/multi-tenant/master", type: "string", sensitive: false },
+  master_password_hint: { value: "not-a-real-value", type: "string", sensitive: true },
+});
+
+describe("reading one stack", () => {
+  test("a stack whose state holds resources is deployed, with its outputs and sensitive ones hidden", async () => {
+    const state = await readStackState(
+      "test-data",
+      "data",
+      cannedTerraform({ list: ok("aws_db_instance.main\naws_db_parameter_group.main\n"), output: ok(DATA_OUTPUTS) }),
+    );
+    expect(state).toMatchObject({ status: "deployed", resources: 2 });
+    const outputs = (state as Extract<StackState, { status: "deployed" }>).outputs;
+    expect(outputs.db_instance_port).toBe(5432);
+    expect(JSON.stringify(outputs)).not.toContain("not-a-real-value");
+  });
+
+  test("an empty state is not deployed, even without outputs to read", async () => {
+    expect(await readStackState("test-state", "state", cannedTerraform({ list: ok("") }))).toEqual({
+      stack: "test-state",
+      layer: "state",
+      status: "not-deployed",
+    });
+  });
+
+  test("a missing state bucket means not deployed", async () => {
+    const state = await readStackState(
+      "test-network",
+      "network",
+      cannedTerraform({ init: fail("Error: Failed to get existing workspaces: S3 bucket does not exist. NoSuchBucket") }),
+    );
+    expect(state.status).toBe("not-deployed");
+  });
+
+  test("missing credentials are reported as such, not as an error dump", async () => {
+    const state = await readStackState(
+      "test-network",
+      "network",
+      cannedTerraform({ init: fail("Error: No valid credential sources found\n\nPlease see https://registry.terraform.io/...") }),
+    );
+    expect(state).toMatchObject({ status: "unavailable", reason: "no-credentials" });
+  });
+
+  test("terraform that cannot be run is an error, not a crash", async () => {
+    const state = await readStackState("test-data", "data", async () => {
+      throw new Error("could not run terraform (spawn terraform ENOENT); install Terraform >= 1.11");
+    });
+    expect(state).toMatchObject({ status: "unavailable", reason: "terraform-error", detail: expect.stringContaining("install Terraform") });
+  });
+});
+
+const deployed = (layer: Layer, outputs: Record<string, unknown> = {}): StackState => ({
+  stack: `test-${layer}`,
+  layer,
+  status: "deployed",
+  resources: 3,
+  outputs,
+});
+const missing = (layer: Layer): StackState => ({ stack: `test-${layer}`, layer, status: "not-deployed" });
+
+describe("the report", () => {
+  const config = testConfig();
+
+  test("shows the RDS address, the bastion id and state, and what to run next", () => {
+    const states = LAYERS.map((layer) =>
+      layer === "data"
+        ? deployed(layer, { db_instance_address: "db.internal", db_instance_port: 5432, db_instance_identifier: "acme-multi-tenant-test" })
+        : layer === "access"
+          ? deployed(layer, { bastion_instance_id: "i-0abc" })
+          : deployed(layer),
+    );
+    const text = formatStatus(config, states);
+    expect(text).toContain("6/6 stacks deployed");
+    expect(text).toContain("address: db.internal:5432");
+    expect(text).toContain("bastion: i-0abc");
+    expect(text).toContain("bastion state: running (as configured: bastion.running)");
+    expect(text).toContain("next: npm run tunnel -- test");
+  });
+
+  test("with nothing deployed the next command is the first deploy", () => {
+    const text = formatStatus(config, LAYERS.map(missing));
+    expect(text).toContain("0/6 stacks deployed");
+    expect(text).toContain("[ ] test-network  not deployed");
+    expect(text).toContain("next: npm run deploy -- test   (first deployment");
+  });
+
+  test("a partly deployed environment names what is missing", () => {
+    const states = LAYERS.map((layer) => (layer === "tenants" || layer === "observability" ? missing(layer) : deployed(layer)));
+    expect(nextCommand(config, states)).toBe("npm run deploy -- test   (deploys what is missing: observability, tenants)");
+  });
+
+  test("without credentials the report says so once and tells how to log in", () => {
+    const states: StackState[] = LAYERS.map((layer) =>
+      layer === "state"
+        ? deployed(layer)
+        : { stack: `test-${layer}`, layer, status: "unavailable", reason: "no-credentials", detail: "no usable AWS credentials" },
+    );
+    const text = formatStatus(config, states);
+    expect(text).toContain("[?] test-data  unknown: no AWS credentials");
+    expect(text).toContain("No usable AWS credentials, so the state in s3://acme-test-tfstate could not be read");
+    expect(text).toContain("next: aws sso login");
+  });
+
+  test("the bastion's state comes from an output when the access stack has one", () => {
+    expect(bastionState(config, { bastion_instance_state: "stopped" })).toBe("stopped");
+    expect(bastionState(testConfig({ bastion: { running: false } }), {})).toBe("stopped (as configured: bastion.running)");
+  });
+
+  test("a stopped bastion makes the next command starting it", () => {
+    const stopped = testConfig({ bastion: { running: false } });
+    expect(
+      nextCommand(
+        stopped,
+        LAYERS.map((l) => deployed(l)),
+      ),
+    ).toMatch(/set bastion.running: true and run npm run deploy -- test access/);
+  });
+});
