@@ -10,6 +10,7 @@ import { RouteTable } from "@cdktf/provider-aws/lib/route-table";
 import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-association";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../config/schema";
 import { Naming } from "./naming";
@@ -188,10 +189,24 @@ export class Network extends Construct {
       retentionInDays,
       tags: naming.tags("flow-logs"),
     });
+    // The VPC's ARN gives partition, region and account without a data source that calls AWS.
+    const arnPrefix = Fn.join(":", Fn.slice(Fn.split(":", vpc.arn), 0, 5));
     const role = new Role(this, "flow-logs-role", {
       roleName: naming.name("vpc-flow-logs"),
       description: "Lets VPC Flow Logs write to its log group",
-      assumedBy: ["vpc-flow-logs.amazonaws.com"],
+      trustStatements: [
+        {
+          effect: "Allow",
+          actions: ["sts:AssumeRole"],
+          resources: [],
+          principals: { Service: ["vpc-flow-logs.amazonaws.com"] },
+          // Confused-deputy guard AWS recommends: only flow logs of this account may use the role.
+          conditions: {
+            StringEquals: { "aws:SourceAccount": vpc.ownerId },
+            ArnLike: { "aws:SourceArn": `${arnPrefix}:vpc-flow-log/*` },
+          },
+        },
+      ],
     });
     // The streams of this one group: the service creates a stream per network interface.
     role.allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [logGroup.arn, `${logGroup.arn}:*`]);

@@ -142,6 +142,10 @@ describe("Network", () => {
     const json = network();
     const role = onlyResource(json, "aws_iam_role");
     expect(role.assume_role_policy).toContain('"vpc-flow-logs.amazonaws.com"');
+    expect(role.assume_role_policy).toMatch(/"aws:SourceAccount" = aws_vpc\.[\w-]+\.owner_id/);
+    expect(role.assume_role_policy).toMatch(
+      /"aws:SourceArn" = "\$\{join\(":", slice\(split\(":", aws_vpc\.[\w-]+\.arn\), 0, 5\)\)\}:vpc-flow-log\/\*"/,
+    );
     expect(ref(json, onlyResource(json, "aws_flow_log").iam_role_arn)).toBe(role);
     const policy = onlyResource(json, "aws_iam_role_policy").policy as string;
     expect(policy).toMatch(/"Action" = \["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"\]/);
