@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
+import { Guardrails } from "../constructs/guardrails";
 import { Naming } from "../constructs/naming";
 
 /** The six layers of an environment, in deploy order. */
@@ -37,6 +38,8 @@ export class EnvironmentStack extends TerraformStack {
     this.config = config;
     this.layer = layer;
     this.naming = Naming.register(this, config.project, config.environment);
+    // Policy rules run at synth and stop it on any violation (constructs/guardrails, README Guardrails).
+    Aspects.of(this).add(new Guardrails({ production: config.production, protect: config.protect }));
 
     new AwsProvider(this, "aws", {
       region: config.region,
