@@ -125,7 +125,7 @@ describe("deploy plan", () => {
 describe("destroy plan", () => {
   const config = testConfig();
 
-  test("destroys in reverse order, tenants first inside the tunnel, state last", () => {
+  test("destroys in reverse order, tenants first inside the tunnel, and keeps the state bucket", () => {
     const plan = destroyPlan(config, stacksOf(config));
     expect(kinds(plan)).toEqual([
       "open-tunnel",
@@ -135,10 +135,14 @@ describe("destroy plan", () => {
       "test-access",
       "test-data",
       "test-network",
-      "test-state",
     ]);
     const tenants = plan.steps.find((s) => s.kind === "stack" && s.stack === "test-tenants");
     expect(tenants).toMatchObject({ plan: expect.arrayContaining(["-destroy", "-out=destroy.tfplan"]) });
+    expect(plan.nextSteps.join("\n")).toContain("empty the bucket, old versions included, then npm run destroy -- test state");
+  });
+
+  test("the state stack is destroyed when named", () => {
+    expect(kinds(destroyPlan(config, stacksOf(config), { only: ["state"] }))).toEqual(["test-state"]);
   });
 
   test("a protected environment is refused with the guardrails' message", () => {
@@ -148,8 +152,8 @@ describe("destroy plan", () => {
 
   test("a state stack kept in its own bucket is left alone, with the way to move it back", () => {
     const migrated = testConfig({ state: { stateStackBackend: "s3" } });
-    const plan = destroyPlan(migrated, stacksOf(migrated));
-    expect(stackNames(plan)).not.toContain("test-state");
+    const plan = destroyPlan(migrated, stacksOf(migrated), { only: ["state"] });
+    expect(stackNames(plan)).toEqual([]);
     expect(plan.nextSteps.join("\n")).toMatch(/stateStackBackend: "local".*-migrate-state/);
   });
 });

@@ -188,16 +188,29 @@ export function deployPlan(config: EnvironmentConfig, stacks: readonly Synthesiz
   };
 }
 
-/** The reverse: tenants through the tunnel first, the state stack last (only while it is on a local backend). */
+/**
+ * The reverse: tenants through the tunnel first, network last. The state stack is destroyed only
+ * when named (`npm run destroy -- <env> state`): its bucket holds every stack's state history and
+ * must be emptied by hand first (it is never force-destroyed), and while the stack keeps its own
+ * state in that bucket Terraform could not record deleting it.
+ */
 export function destroyPlan(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], options: PlanOptions = {}): Plan {
+  const env = config.environment;
+  const named = (options.only ?? []).length > 0;
   let chosen = environmentStacks(config, stacks, options.only).reverse();
-  let stateNote: string | undefined;
-  if (config.state.stateStackBackend === "s3" && chosen.some((s) => s.name.endsWith("-state"))) {
-    // Terraform cannot delete the bucket its own state lives in and then write that state.
+  const notes: string[] = [];
+  if (!named) {
     chosen = chosen.filter((s) => !s.name.endsWith("-state"));
-    stateNote =
-      `${config.environment}-state is left in place: its state lives in the bucket it would delete. Move it back first ` +
-      `(state.stateStackBackend: "local", then terraform init -migrate-state; README, operations), then destroy it.`;
+    notes.push(
+      `${env}-state (the state bucket ${config.state.bucket}) is kept. To remove it too: empty the bucket, old versions included, ` +
+        `then npm run destroy -- ${env} state (README, operations: teardown).`,
+    );
+  } else if (config.state.stateStackBackend === "s3" && chosen.some((s) => s.name.endsWith("-state"))) {
+    chosen = chosen.filter((s) => !s.name.endsWith("-state"));
+    notes.push(
+      `${env}-state is left in place: its state lives in the bucket it would delete. Move it back first ` +
+        `(state.stateStackBackend: "local", then terraform init -migrate-state; README, operations), then destroy it.`,
+    );
   }
   const refusal = options.destroyRefusal?.(config) ?? (chosen.some((s) => s.name.endsWith("-tenants")) ? tunnelProblem(config) : undefined);
   const steps: Step[] = [];
@@ -208,7 +221,7 @@ export function destroyPlan(config: EnvironmentConfig, stacks: readonly Synthesi
       steps.push(...tunnel.open, step, ...tunnel.close);
     } else steps.push(step);
   }
-  return { action: "destroy", environment: config.environment, steps, refusal, nextSteps: stateNote ? [stateNote] : [] };
+  return { action: "destroy", environment: env, steps, refusal, nextSteps: notes };
 }
 
 /** What an operator does after the first deploy: confirm e-mails, set the values only they know, connect. */
