@@ -23,7 +23,8 @@ export const Peer = {
   /** Every IPv4 address; for egress to the internet (AWS APIs, package mirrors). */
   anyIpv4: (): Ipv4Peer => ({ cidrIpv4: "0.0.0.0/0", label: "any-ipv4" }),
   /** One IPv4 range, e.g. a VPC's CIDR. */
-  ipv4: (cidr: string): Ipv4Peer => ({ cidrIpv4: cidr, label: cidr.replace("/", "_") }),
+  // Terraform names drop dots: 10-1-10-0-24 reads in plan output, 1011000_24 does not.
+  ipv4: (cidr: string): Ipv4Peer => ({ cidrIpv4: cidr, label: cidr.replace(/[./]/g, "-") }),
 };
 
 /** What a rule names on its other side: another group or an IPv4 range. */
