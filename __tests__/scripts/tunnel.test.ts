@@ -99,7 +99,7 @@ describe("checkTunnelPrerequisites", () => {
   });
 
   test("outputs that could not be read say why", () => {
-    expect(missing({ data: new Error("no usable AWS credentials (set AWS_PROFILE or run `aws sso login`)") })).toEqual([
+    expect(missing({ data: new Error("prod-data: no usable AWS credentials (set AWS_PROFILE or run `aws sso login`)") })).toEqual([
       "prod-data outputs: no usable AWS credentials (set AWS_PROFILE or run `aws sso login`)",
     ]);
   });

@@ -110,7 +110,9 @@ export function checkTunnelPrerequisites(input: TunnelPrerequisites): Pick<Tunne
     ["access", input.access],
     ["data", input.data],
   ] as const) {
-    if (outputs instanceof Error) missing.push(`${input.environment}-${layer} outputs: ${outputs.message}`);
+    const stack = `${input.environment}-${layer}`;
+    // OutputsUnavailable already starts with the stack's name.
+    if (outputs instanceof Error) missing.push(`${stack} outputs: ${outputs.message.replace(`${stack}: `, "")}`);
   }
   const bastionInstanceId = output(
     "access",
