@@ -106,7 +106,7 @@ function stackStep(config: EnvironmentConfig, stack: SynthesizedStack, action: A
   const destroy = action === "destroy" ? ["-destroy"] : [];
   const note =
     layer === "state" && config.state.stateStackBackend === "local"
-      ? `local backend: terraform.${stack.name}.tfstate in the repository root (README, operations: moving it into the bucket)`
+      ? `local backend: terraform.${stack.name}.tfstate in the repository root; README, operations, says how to move it into the bucket`
       : undefined;
   return {
     kind: "stack",

@@ -1,0 +1,194 @@
+/**
+ * npm run deploy -- <env> [layer...] [--dry-run] [--yes]
+ *
+ * Synthesizes the environment into cdktf.out/, then runs the step plan of scripts/lib/orchestrate.ts:
+ * state, network, data, access, observability, the SSM tunnel, tenants, closing the tunnel, and the
+ * next steps. --dry-run prints the exact commands instead. Exit 0 done, 1 refused or failed.
+ * `operate` is shared with scripts/destroy.ts.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { ConfigError } from "../config/load";
+import type { EnvironmentConfig } from "../config/schema";
+import {
+  deployPlan,
+  destroyPlan,
+  formatPlan,
+  loadEnvironment,
+  operatorVariables,
+  parseOperatorArgs,
+  runPlan,
+  UsageError,
+  type Action,
+  type FormatOptions,
+  type Runner,
+  type TunnelOptions,
+} from "./lib/orchestrate";
+import { readOutputs } from "./lib/outputs";
+import { synthesize, type SynthesizedStack } from "./lib/synth";
+import { prepareTerraform, terraform, type RunResult } from "./lib/terraform";
+import { findOnPath, startTunnel, tunnelCommand } from "./lib/tunnel";
+
+/** Where the stacks are synthesized: the folder `cdktf synth` uses, so terraform can be run there by hand. */
+export const OUTDIR = join(__dirname, "..", "cdktf.out");
+
+export interface OperateDeps {
+  readonly write: (text: string) => void;
+  readonly outdir?: string;
+  readonly cwd?: string;
+  readonly destroyRefusal?: (config: EnvironmentConfig) => string | undefined;
+  readonly openTunnel?: (options: TunnelOptions) => Promise<{ close(): Promise<void> }>;
+  readonly tunnelCommand?: FormatOptions["tunnelCommand"];
+  /** Asks the operator; the default reads a line from a terminal and says no without one. */
+  readonly ask?: (question: string) => Promise<string>;
+  /** PATH lookup for the tools a run needs. @default findOnPath */
+  readonly findExecutable?: (name: string) => string | undefined;
+}
+
+const USAGE: Record<Action, string> = {
+  deploy: "usage: npm run deploy -- <env> [layer...] [--dry-run] [--yes]",
+  destroy: "usage: npm run destroy -- <env> [layer...] [--dry-run] [--yes]",
+};
+
+export async function operate(action: Action, argv: readonly string[], deps: OperateDeps): Promise<number> {
+  const write = deps.write;
+  let config: EnvironmentConfig;
+  let stacks: SynthesizedStack[];
+  let args;
+  try {
+    args = parseOperatorArgs(argv);
+    config = loadEnvironment(args.environment);
+    write(`${action} ${config.environment}: synthesizing...`);
+    stacks = synthesize(deps.outdir ?? OUTDIR, [config]);
+  } catch (err) {
+    if (err instanceof UsageError) write(`${err.message}\n${USAGE[action]}`);
+    else if (err instanceof ConfigError) write(err.message);
+    else throw err;
+    return 1;
+  }
+  const options = {
+    only: args.only,
+    destroyRefusal: deps.destroyRefusal,
+    operatorVariables: operatorVariables(stacks.find((s) => s.name === `${config.environment}-tenants`)),
+  };
+  const plan = action === "deploy" ? deployPlan(config, stacks, options) : destroyPlan(config, stacks, options);
+  if (args.dryRun || plan.refusal) {
+    write(formatPlan(plan, { cwd: deps.cwd, tunnelCommand: deps.tunnelCommand }));
+    return plan.refusal ? 1 : 0;
+  }
+  const ask = deps.ask ?? askOnTerminal;
+  if (action === "destroy" && !args.yes) {
+    const answer = await ask(
+      `This destroys ${plan.steps.filter((s) => s.kind === "stack").length} stacks of ${config.environment}. Type its name to go on: `,
+    );
+    if (answer.trim() !== config.environment) {
+      write("not destroyed (the answer was not the environment's name)");
+      return 1;
+    }
+  }
+  const missing = missingTools(plan, deps.findExecutable);
+  if (missing.length > 0) {
+    write(`${action} ${config.environment}: cannot start\n${missing.map((m) => `  - ${m}`).join("\n")}`);
+    return 1;
+  }
+  const setup = prepareTerraform();
+  const byName = new Map(stacks.map((s) => [s.name, s]));
+  // Ctrl-C reaches terraform too, which stops gracefully; the run then fails and still closes the
+  // tunnel (it runs in its own process group, so nothing else would end it). A second Ctrl-C quits now.
+  const open = new Set<{ close(): Promise<void> }>();
+  let interrupted = false;
+  const onInterrupt = (): void => {
+    if (interrupted) {
+      void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
+      return;
+    }
+    interrupted = true;
+    write("interrupted: waiting for terraform to stop, then closing the tunnel (Ctrl-C again to quit at once)");
+  };
+  process.on("SIGINT", onInterrupt);
+  const runner: Runner = {
+    terraform: (tfArgs, dir) => terraform(tfArgs, dir, setup),
+    command: runCommand,
+    outputs: (name) => {
+      const stack = byName.get(name);
+      if (!stack) return Promise.reject(new Error(`no stack ${name}`));
+      return readOutputs(stack, setup);
+    },
+    openTunnel: async (options) => {
+      const tunnel = await (deps.openTunnel ?? ((o) => startTunnel(o, { onOutput: (line) => write(`  tunnel: ${line}`) })))(options);
+      open.add(tunnel);
+      return {
+        close: async () => {
+          open.delete(tunnel);
+          await tunnel.close();
+        },
+      };
+    },
+    confirm: async (question) => /^y(es)?$/i.test((await ask(`${question} [y/N] `)).trim()),
+    log: write,
+  };
+  try {
+    return (await runPlan(plan, runner, { yes: args.yes })) ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onInterrupt);
+  }
+}
+
+/** Reads one answer from the terminal; with no terminal (CI) or on Ctrl-C the answer is empty, i.e. no. */
+function askOnTerminal(question: string): Promise<string> {
+  if (!process.stdin.isTTY) return Promise.resolve("");
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    let answer = "";
+    rl.question(question, (a) => {
+      answer = a;
+      rl.close();
+    });
+    rl.on("SIGINT", () => rl.close());
+    rl.on("close", () => resolve(answer));
+  });
+}
+
+/** The local tools a plan needs before it starts, so a missing one fails now, not after 20 minutes of deploy. */
+export function missingTools(
+  plan: { steps: readonly { kind: string }[] },
+  find: (name: string) => string | undefined = (n) => findOnPath(n),
+): string[] {
+  // TERRAFORM_BINARY (terraform.ts) names the binary explicitly; otherwise it must be on PATH.
+  const needs = new Set<string>(process.env.TERRAFORM_BINARY ? [] : ["terraform"]);
+  if (plan.steps.some((s) => s.kind === "open-tunnel" || s.kind === "start-bastion")) needs.add("aws");
+  if (plan.steps.some((s) => s.kind === "open-tunnel")) needs.add("session-manager-plugin");
+  const how: Record<string, string> = {
+    terraform: "install Terraform >= 1.11 (https://developer.hashicorp.com/terraform/install)",
+    aws: "install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html)",
+    "session-manager-plugin":
+      "the aws CLI needs it for the SSM tunnel (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html)",
+  };
+  return [...needs].filter((tool) => !find(tool)).map((tool) => `${tool}: not found on PATH; ${how[tool]}`);
+}
+
+/** Runs an AWS CLI command (starting or stopping the bastion); output captured, never interactive. */
+function runCommand(argv: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AWS_PAGER: "" } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", (err) => resolve({ code: 127, stdout, stderr: `could not run ${argv[0]} (${err.message}): install the AWS CLI v2` }));
+    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+/** How --dry-run prints the tunnel: the same command startTunnel runs. */
+export const TUNNEL = { tunnelCommand };
+
+if (require.main === module) {
+  operate("deploy", process.argv.slice(2), { write: (t) => process.stdout.write(`${t}\n`), ...TUNNEL })
+    .then((code) => process.exit(code))
+    .catch((err: Error) => {
+      process.stderr.write(`${err.stack ?? err.message}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,17 @@
+/**
+ * npm run destroy -- <env> [layer...] [--dry-run] [--yes]
+ *
+ * The deploy's reverse: tenants first (through the SSM tunnel), then observability, access, data,
+ * network and, while it is on a local backend, the state stack. A protected environment is refused
+ * with the way to unprotect it deliberately (scripts/lib/protection.ts). Without --yes it asks for
+ * the environment's name first and for each stack's destroy plan.
+ */
+import { operate, TUNNEL } from "./deploy";
+import { destroyRefusal } from "./lib/protection";
+
+operate("destroy", process.argv.slice(2), { write: (t) => process.stdout.write(`${t}\n`), destroyRefusal, ...TUNNEL })
+  .then((code) => process.exit(code))
+  .catch((err: Error) => {
+    process.stderr.write(`${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
