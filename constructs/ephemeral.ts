@@ -47,10 +47,6 @@ export class EphemeralResource extends TerraformElement {
   override toTerraform(): Record<string, unknown> {
     return { ephemeral: { [this.type]: { [this.friendlyUniqueId]: { ...this.config, ...this.rawOverrides } } } };
   }
-
-  override toMetadata(): Record<string, unknown> {
-    return {};
-  }
 }
 
 // ---------------------------------------------------------------- typed helpers
