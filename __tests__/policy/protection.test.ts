@@ -62,7 +62,7 @@ describe("destroyRefusal", () => {
     expect(steps).toEqual([
       '  1. set "protect": false in config/prod.json (or in the file INFRA_CONFIG names)',
       '  2. set "database": { "deletionProtection": false } in config/prod.json',
-      "  3. deploy once with that config (npm run deploy -- prod) so prevent_destroy and RDS deletion protection are lifted",
+      "  3. deploy once (npm run deploy -- prod) so RDS turns deletion protection off on startupwebapp-multi-tenant-prod",
       "  4. destroy (npm run destroy -- prod); RDS still takes a final snapshot of startupwebapp-multi-tenant-prod first",
     ]);
   });
@@ -71,6 +71,16 @@ describe("destroyRefusal", () => {
     const message = destroyRefusal(testConfig({ protect: false, database: { deletionProtection: true } }))!;
     expect(message).toContain("RDS deletion protection is on for acme-multi-tenant-test");
     expect(message).not.toContain('set "protect": false');
-    expect(message).toContain("so RDS deletion protection is lifted");
+    expect(message).toContain("so RDS turns deletion protection off");
+  });
+
+  test("a protected environment whose database has no deletion protection needs no deploy before destroy", () => {
+    const steps = destroyRefusal(testConfig({ protect: true, database: { deletionProtection: false } }))!
+      .split("\n")
+      .filter((line) => /^ {2}\d\. /.test(line));
+    expect(steps).toEqual([
+      '  1. set "protect": false in config/test.json (or in the file INFRA_CONFIG names)',
+      "  2. destroy (npm run destroy -- test); RDS still takes a final snapshot of acme-multi-tenant-test first",
+    ]);
   });
 });

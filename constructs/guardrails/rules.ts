@@ -75,7 +75,7 @@ export const RULES: readonly Rule[] = [
   {
     id: "sg-description",
     what: "every security group and security group rule has a description",
-    why: "a rule nobody can explain is never removed; without one AWS shows 'Managed by Terraform'",
+    why: "a rule nobody can explain is never removed; without one the provider writes 'Managed by Terraform'",
     fix: "set description on the group and on each of its ingress/egress rules, saying who needs it and why",
     check: ({ view }) => {
       const findings: Finding[] = [];
@@ -283,7 +283,7 @@ export const RULES: readonly Rule[] = [
   {
     id: "s3-public-access-block",
     what: "every S3 bucket blocks all public access (all four settings)",
-    why: "one public ACL or policy on a bucket is the most common way data leaks from AWS",
+    why: "one public ACL or bucket policy exposes every object; a public bucket is the classic AWS data leak",
     fix: "add an aws_s3_bucket_public_access_block for the bucket with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets true",
     check: ({ view }) => {
       const allFour = (a: Attributes) =>

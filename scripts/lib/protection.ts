@@ -26,11 +26,16 @@ export function destroyRefusal(config: EnvironmentConfig): string | undefined {
       : []),
     ...(deletionProtection ? [`RDS deletion protection is on for ${identifier}`] : []),
   ];
-  const lifted = [...(protect ? ["prevent_destroy"] : []), ...(deletionProtection ? ["RDS deletion protection"] : [])].join(" and ");
   const steps = [
     ...(protect ? [`set "protect": false in ${file} (or in the file INFRA_CONFIG names)`] : []),
-    ...(deletionProtection ? [`set "database": { "deletionProtection": false } in ${file}`] : []),
-    `deploy once with that config (npm run deploy -- ${env}) so ${lifted} ${lifted.includes(" and ") ? "are" : "is"} lifted`,
+    ...(deletionProtection
+      ? [
+          `set "database": { "deletionProtection": false } in ${file}`,
+          // prevent_destroy lives only in the configuration, so the edited file lifts it; deletion
+          // protection is a setting on the instance itself, which only a deploy changes.
+          `deploy once (npm run deploy -- ${env}) so RDS turns deletion protection off on ${identifier}`,
+        ]
+      : []),
     `destroy (npm run destroy -- ${env})${skipFinalSnapshot ? "" : `; RDS still takes a final snapshot of ${identifier} first`}`,
   ];
   return [
