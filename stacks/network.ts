@@ -47,7 +47,7 @@ export class NetworkStack extends EnvironmentStack {
       description: "PostgreSQL: reachable only from the backend and bastion groups",
     });
     const bastion = new SecurityGroup(this, "bastion-sg", { vpcId, description: "SSM bastion: no inbound; out to HTTPS and PostgreSQL" });
-    const backend = new SecurityGroup(this, "backend-sg", { vpcId, description: "Application backend: out to PostgreSQL and HTTPS" });
+    const backend = new SecurityGroup(this, "backend-sg", { vpcId, description: "Application backend: out to PostgreSQL, HTTPS and SMTP" });
 
     database.allowFrom(backend, Port.POSTGRES, "PostgreSQL from the backend");
     database.allowFrom(bastion, Port.POSTGRES, "PostgreSQL from the bastion (operators, tenants stack tunnel)");
@@ -56,6 +56,8 @@ export class NetworkStack extends EnvironmentStack {
     bastion.allowTo(database, Port.POSTGRES, "PostgreSQL to the database");
     backend.allowTo(database, Port.POSTGRES, "PostgreSQL to the database");
     backend.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to AWS APIs and third-party services");
+    // The app sends mail through an SMTP relay (SES or Gmail) on the submission port written into its secret.
+    backend.allowTo(Peer.anyIpv4(), config.tenants.emailPort, "SMTP submission to the mail relay");
 
     this.vpcId = vpcId;
     this.publicSubnetIds = network.publicSubnetIds;

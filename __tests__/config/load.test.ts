@@ -44,13 +44,12 @@ test("problems of several files are all listed, each prefixed by its file", () =
 });
 
 test("the error message lists one problem per line and carries no stack trace", () => {
-  const err = (() => {
-    try {
-      loadConfigs([file("c.json", JSON.stringify({ project: "x" }))]);
-    } catch (e) {
-      return e as Error;
-    }
-  })();
+  let err: Error | undefined;
+  try {
+    loadConfigs([file("c.json", JSON.stringify({ project: "x" }))]);
+  } catch (e) {
+    err = e as Error;
+  }
   expect(err?.message.split("\n")).toEqual([
     "invalid configuration:",
     "  c.json: project: must be a lowercase DNS-safe slug: 3-32 of a-z, 0-9, '-', starting with a letter (got \"x\")",

@@ -135,17 +135,18 @@ describe("NetworkStack", () => {
     ]);
   });
 
-  test("the backend accepts no inbound traffic yet and reaches the database and HTTPS", () => {
+  test("the backend accepts no inbound traffic yet and reaches the database, HTTPS and the SMTP relay", () => {
     expect(rulesOf(prod().json, "backend")).toEqual([
       ["egress", 443, "0.0.0.0/0"],
       ["egress", 5432, "database"],
+      ["egress", 587, "0.0.0.0/0"],
     ]);
   });
 
   test("every rule is TCP on one port", () => {
     const { json } = prod();
     const rules = [...resourcesOf(json, "aws_vpc_security_group_ingress_rule"), ...resourcesOf(json, "aws_vpc_security_group_egress_rule")];
-    expect(rules).toHaveLength(6);
+    expect(rules).toHaveLength(7);
     for (const rule of rules) {
       expect(rule.ip_protocol).toBe("tcp");
       expect(rule.to_port).toBe(rule.from_port);
@@ -157,7 +158,7 @@ describe("NetworkStack", () => {
     const described = ["aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"].flatMap((t) =>
       resourcesOf(json, t),
     );
-    expect(described).toHaveLength(9);
+    expect(described).toHaveLength(10);
     for (const r of described) expect(r.description).toMatch(/\w{3,}/);
   });
 

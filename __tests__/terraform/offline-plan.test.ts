@@ -31,8 +31,8 @@ function countByType(): Record<string, number> {
   return counts;
 }
 
-test("prod-network plans 28 resources, all to create", () => {
-  expect(changes()).toHaveLength(28);
+test("prod-network plans 29 resources, all to create", () => {
+  expect(changes()).toHaveLength(29);
   for (const change of changes()) expect(change.change.actions).toEqual(["create"]);
 });
 
@@ -48,7 +48,7 @@ test("the plan holds StartupWebApp's network, resource type by type", () => {
     aws_default_security_group: 1,
     aws_security_group: 3,
     aws_vpc_security_group_ingress_rule: 2,
-    aws_vpc_security_group_egress_rule: 4,
+    aws_vpc_security_group_egress_rule: 5,
     aws_cloudwatch_log_group: 1,
     aws_flow_log: 1,
     aws_iam_role: 1,
