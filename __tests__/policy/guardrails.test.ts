@@ -1,10 +1,11 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inspect } from "node:util";
 import { App, Aspects, TerraformStack } from "cdktf";
 import { Guardrails, GuardrailViolations } from "../../constructs/guardrails";
 import { EnvironmentStack } from "../../stacks/environment-stack";
-import { synth, testConfig, testStack } from "../helpers";
+import { shippedConfig, synth, testConfig, testEnvironment, testStack } from "../helpers";
 import { safeDatabase, safeGroup } from "./fixtures";
 
 describe("Guardrails aspect", () => {
@@ -39,6 +40,27 @@ describe("Guardrails aspect", () => {
     for (const id of ["rds-encrypted", "rds-private", "sg-description"]) expect(message).toContain(`[${id}] test-data/`);
     expect(message).toContain("How to fix:");
     expect(message).toContain('suppress(construct, "<rule id>", "<why>")');
+  });
+
+  test("an uncaught violation prints its message and trace, not the constructs behind it", () => {
+    const stack = testStack();
+    safeDatabase(stack, { storageEncrypted: false });
+    let error: unknown;
+    try {
+      synth(stack);
+    } catch (err) {
+      error = err;
+    }
+    const printed = inspect(error);
+    expect(printed).toMatch(/^GuardrailViolations: test-data: 1 guardrail violation/);
+    expect(printed).toContain("at Guardrails.visit");
+    expect(printed).not.toContain("violations:");
+    expect((error as GuardrailViolations).violations).toHaveLength(1);
+  });
+
+  test("a production config that turns deletion protection off fails the real data stack's synth", () => {
+    const { data } = testEnvironment(shippedConfig("prod", { database: { deletionProtection: false } }));
+    expect(() => synth(data)).toThrow(/\[prod-db-deletion-protection\] prod-data\/postgres\/instance .*: deletion_protection is not true/);
   });
 
   test("every environment stack carries the aspect, with the environment's production and protect settings", () => {

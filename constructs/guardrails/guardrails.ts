@@ -28,12 +28,17 @@ export interface Violation extends Finding {
 
 /** Every rule violation of one stack, in one error: synth stops on the first stack that has any. */
 export class GuardrailViolations extends Error {
-  constructor(
-    readonly stack: string,
-    readonly violations: readonly Violation[],
-  ) {
-    super(describe(stack, violations));
+  /** Path of the stack, e.g. `prod-data`. */
+  declare readonly stackPath: string;
+  declare readonly violations: readonly Violation[];
+
+  constructor(stackPath: string, violations: readonly Violation[]) {
+    super(describe(stackPath, violations));
     this.name = "GuardrailViolations";
+    // Not enumerable: Node prints an uncaught error's own enumerable fields after its message, and
+    // these hold whole constructs; the message already says everything a person needs.
+    Object.defineProperty(this, "stackPath", { value: stackPath, enumerable: false });
+    Object.defineProperty(this, "violations", { value: violations, enumerable: false });
   }
 }
 
