@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { z } from "zod";
-import { environmentSchema, resolveConfig, type EnvironmentConfig } from "./schema";
+import { environmentSchema, resolveConfig, resolvedProblems, type EnvironmentConfig } from "./schema";
 
 /** All problems found in one or more config files, one line each: `file: path: message`. */
 export class ConfigError extends Error {
@@ -39,7 +39,9 @@ export function parseEnvironment(environment: string, document: unknown): { conf
   const result = environmentSchema.safeParse(document, { reportInput: true });
   if (!result.success) problems.push(...result.error.issues.flatMap(describeIssue));
   if (problems.length > 0) return { problems };
-  return { config: resolveConfig(environment, result.data!), problems };
+  const config = resolveConfig(environment, result.data!);
+  problems.push(...resolvedProblems(config).map((p) => `${formatPath(p.path)}: ${p.message}`));
+  return problems.length > 0 ? { problems } : { config, problems };
 }
 
 /** Loads and validates every file; throws one ConfigError listing every problem in every file. */

@@ -233,6 +233,119 @@ const ciSchema = z.strictObject({
     ),
 });
 
+// SafeBucket's optional components (README, SafeBucket). Each is off unless `components` turns it on;
+// its section's settings are read only then.
+const componentsSchema = z.strictObject({
+  objectStorage: z.boolean().default(false).describe("create the object bucket (data stack) and the backend role's access to its objects"),
+  queues: z
+    .boolean()
+    .default(false)
+    .describe("create the s3-events, notifications and object-deletion queues with dead-letter queues (data stack; needs objectStorage)"),
+  cache: z.boolean().default(false).describe("create the Redis 7 replication group in the private subnets (network and data stacks)"),
+});
+
+const corsOrigin = z
+  .string()
+  .regex(
+    /^https?:\/\/(\*\.)?[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/,
+    "must be an origin scheme://host[:port] such as https://app.example.com (one leading *. allowed), no path",
+  );
+
+const objectStorageSchema = z.strictObject({
+  bucketSuffix: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, "must be 1-40 of a-z, 0-9, '-', starting and ending with a letter or digit")
+    .default("objects")
+    .describe("last part of the bucket name `<project>-<env>-<suffix>`; bucket names are global, change it on BucketAlreadyExists"),
+  noncurrentVersionExpirationDays: positiveInt
+    .default(30)
+    .describe("days an overwritten or deleted object version is kept before it expires"),
+  corsAllowedOrigins: z
+    .array(corsOrigin)
+    .default([])
+    .describe("browser origins allowed to call the bucket (presigned uploads); none means no CORS rule; no localhost in production"),
+  corsAllowedMethods: z
+    .array(z.enum(["GET", "PUT", "POST", "DELETE", "HEAD"]))
+    .min(1)
+    .default(["GET", "POST", "PUT", "DELETE"])
+    .describe("HTTP methods the CORS rule allows"),
+  corsMaxAgeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(86400)
+    .default(3000)
+    .describe("seconds a browser caches the CORS preflight answer (0-86400)"),
+  eventNotifications: z
+    .boolean()
+    .optional()
+    .describe("send ObjectCreated and ObjectRemoved events to the s3-events queue (default: `components.queues`; needs it)"),
+  requestMetrics: z
+    .boolean()
+    .default(false)
+    .describe("S3 request metrics and a 5xx alarm on them; CloudWatch bills them as custom metrics (about $5/month)"),
+});
+
+const queuesSchema = z.strictObject({
+  messageRetentionDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(14)
+    .default(14)
+    .describe("days a message waits in a queue and in its dead-letter queue (1-14)"),
+  visibilityTimeoutSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(43200)
+    .default(30)
+    .describe("seconds a received message stays hidden before another consumer may receive it (0-43200)"),
+  receiveWaitTimeSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .default(20)
+    .describe("long polling: seconds a receive waits for a message (0-20)"),
+  maxReceiveCount: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(5)
+    .describe("receives before a message moves to the dead-letter queue (1-1000)"),
+  oldestMessageAlarmSeconds: positiveInt.default(900).describe("alarm when a queue's oldest message is older than this many seconds"),
+});
+
+const cacheSchema = z.strictObject({
+  nodeType: z
+    .string()
+    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as cache.t4g.micro")
+    .default("cache.t4g.micro")
+    .describe("ElastiCache node type (`cache.<family>.<size>`)"),
+  engineVersion: z.enum(["7.0", "7.1"]).default("7.1").describe("Redis OSS 7 version (parameter group family redis7)"),
+  numNodes: z
+    .number()
+    .int()
+    .min(1, "must be between 1 and 6")
+    .max(6, "must be between 1 and 6")
+    .default(1)
+    .describe("nodes: a primary plus replicas (1-6); 2 or more turns on Multi-AZ with automatic failover"),
+  snapshotRetentionDays: z
+    .number()
+    .int()
+    .min(0, "must be between 0 and 35")
+    .max(35, "must be between 0 and 35")
+    .default(5)
+    .describe("days daily snapshots are kept (0-35; 0 takes none)"),
+  snapshotWindow: dailyWindow.default("03:00-05:00").describe("daily snapshot window, UTC, at least 60 minutes"),
+  maintenanceWindow: weeklyWindow.default("sun:05:00-sun:07:00").describe("weekly maintenance window, UTC, at least 60 minutes"),
+  slowLogRetentionDays: logRetention.default(30).describe("days the Redis slow log is kept in CloudWatch (a CloudWatch retention period)"),
+  cpuHighPercent: percent.default(70).describe("alarm when a node's Redis engine CPU stays above this percentage (0-100)"),
+  memoryHighPercent: percent.default(80).describe("alarm when a node's used memory stays above this percentage of maxmemory (0-100)"),
+});
+
 const always = { when: () => true };
 
 const environmentShape = z.strictObject({
@@ -257,6 +370,10 @@ const environmentShape = z.strictObject({
   bastion: bastionSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   ci: ciSchema.prefault({}),
+  components: componentsSchema.prefault({}),
+  objectStorage: objectStorageSchema.prefault({}),
+  queues: queuesSchema.prefault({}),
+  cache: cacheSchema.prefault({}),
 });
 
 export const environmentSchema = environmentShape
@@ -264,7 +381,8 @@ export const environmentSchema = environmentShape
   // the partly parsed value defensively (a field that failed still holds the raw input).
   .superRefine((env, ctx) => checkNetwork(env, ctx), always)
   .superRefine((env, ctx) => checkDatabase(env, ctx), always)
-  .superRefine((env, ctx) => checkTenants(env, ctx), always);
+  .superRefine((env, ctx) => checkTenants(env, ctx), always)
+  .superRefine((env, ctx) => checkComponents(env, ctx), always);
 
 export type ParsedEnvironment = z.output<typeof environmentShape>;
 
@@ -389,6 +507,49 @@ function checkTenants(env: ParsedEnvironment, ctx: Ctx): void {
   }
 }
 
+function checkComponents(env: ParsedEnvironment, ctx: Ctx): void {
+  const components = env.components;
+  if (typeof components !== "object" || components === null) return;
+  if (components.queues === true && components.objectStorage !== true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["components", "queues"],
+      message: "needs components.objectStorage: true: the s3-events queue exists to receive the bucket's events (got objectStorage: false)",
+    });
+  }
+  if (typeof env.objectStorage === "object" && env.objectStorage !== null) {
+    if (env.objectStorage.eventNotifications === true && components.queues !== true) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["objectStorage", "eventNotifications"],
+        message: "needs components.queues: true: events go to the s3-events queue (turn queues on, or leave eventNotifications out)",
+      });
+    }
+  }
+  const cache = env.cache;
+  if (typeof cache !== "object" || cache === null) return;
+  const snapshot = windowMinutes(cache.snapshotWindow);
+  const maintenance = windowMinutes(cache.maintenanceWindow, true);
+  // ElastiCache rejects windows shorter than an hour, and a snapshot window inside the maintenance window.
+  if (snapshot && snapshot.length < 60) {
+    ctx.addIssue({ code: "custom", path: ["cache", "snapshotWindow"], message: `must last at least 60 minutes (got ${snapshot.length})` });
+  }
+  if (maintenance && maintenance.length < 60) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cache", "maintenanceWindow"],
+      message: `must last at least 60 minutes (got ${maintenance.length})`,
+    });
+  }
+  if (snapshot && maintenance && dailyOverlapsWeekly(snapshot, maintenance)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["cache", "maintenanceWindow"],
+      message: `must not overlap cache.snapshotWindow ${cache.snapshotWindow}, as ElastiCache requires`,
+    });
+  }
+}
+
 // ---------------------------------------------------------------- window arithmetic
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -440,7 +601,7 @@ export function isProductionName(envName: string): boolean {
 
 /** A validated environment with every default filled: what stacks and constructs read. */
 export type EnvironmentConfig = Readonly<
-  Omit<ParsedEnvironment, "production" | "protect" | "network" | "database" | "tenants"> & {
+  Omit<ParsedEnvironment, "production" | "protect" | "network" | "database" | "tenants" | "objectStorage"> & {
     /** Environment name: the config file's base name. */
     environment: string;
     production: boolean;
@@ -448,6 +609,7 @@ export type EnvironmentConfig = Readonly<
     network: Readonly<ParsedEnvironment["network"] & { availabilityZones: string[]; flowLogs: boolean }>;
     database: Readonly<ParsedEnvironment["database"] & { identifier: string }>;
     tenants: Readonly<ParsedEnvironment["tenants"] & { secretName: string; emailHost: string }>;
+    objectStorage: Readonly<ParsedEnvironment["objectStorage"] & { eventNotifications: boolean }>;
   }
 >;
 
@@ -473,5 +635,50 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
       secretName: parsed.tenants.secretName ?? `rds/${parsed.project}/multi-tenant/master`,
       emailHost: parsed.tenants.emailHost ?? `email-smtp.${parsed.region}.amazonaws.com`,
     },
+    objectStorage: {
+      ...parsed.objectStorage,
+      eventNotifications: parsed.objectStorage.eventNotifications ?? parsed.components.queues,
+    },
   };
+}
+
+/** Origins that only a developer's own machine serves. */
+const LOCAL_ORIGIN = /^https?:\/\/(localhost|[^/]*\.localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)(:\d+)?$/i;
+
+/**
+ * Rules that depend on the environment's name (production, names built from it), which the schema
+ * cannot see; `parseEnvironment` reports them like schema problems, as `path: message`.
+ */
+export function resolvedProblems(config: EnvironmentConfig): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const { components, objectStorage } = config;
+  if (components.objectStorage) {
+    if (config.production) {
+      objectStorage.corsAllowedOrigins.forEach((origin, i) => {
+        if (LOCAL_ORIGIN.test(origin)) {
+          problems.push({
+            path: ["objectStorage", "corsAllowedOrigins", i],
+            message: `must not be a local origin in production environment ${config.environment}: any page served on that machine could use the bucket (got "${origin}")`,
+          });
+        }
+      });
+    }
+    const bucket = `${config.project}-${config.environment}-${objectStorage.bucketSuffix}`;
+    if (bucket.length > 63) {
+      problems.push({
+        path: ["objectStorage", "bucketSuffix"],
+        message: `makes the bucket name ${bucket} longer than S3's 63 characters; shorten it (got ${bucket.length})`,
+      });
+    }
+  }
+  if (components.cache) {
+    const group = `${config.project}-${config.environment}-redis`;
+    if (group.length > 40) {
+      problems.push({
+        path: ["components", "cache"],
+        message: `the replication group id ${group} exceeds ElastiCache's 40 characters; shorten project or the environment name (got ${group.length})`,
+      });
+    }
+  }
+  return problems;
 }
