@@ -1,0 +1,393 @@
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
+import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
+import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
+import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
+import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
+import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
+import { Annotations, TerraformStack, type ITerraformDependable } from "cdktf";
+import { Construct } from "constructs";
+import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
+import { Naming } from "./naming";
+import { Peer, Port, SecurityGroup } from "./security-group";
+
+const HTTP = 80;
+
+/**
+ * Regions opened before August 2022, where ELB writes access logs as a regional AWS account; later
+ * regions only accept the log delivery service principal.
+ */
+const ELB_ACCOUNT_REGIONS = new Set([
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-south-1", "ap-northeast-1",
+  "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1",
+  "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1", "me-south-1", "sa-east-1",
+  "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
+]); // prettier-ignore
+
+/** The service principal ELB delivers access logs as. */
+const LOG_DELIVERY = "logdelivery.elasticloadbalancing.amazonaws.com";
+
+export interface LoadBalancerTarget {
+  /** Port the tasks listen on. */
+  readonly port: number;
+  /** Path of the HTTP health check, e.g. `/`. */
+  readonly healthCheckPath: string;
+  /**
+   * HTTP codes that count as healthy.
+   * @default "200-399" - a redirect to a login page is a healthy app
+   */
+  readonly healthyHttpCodes?: string;
+}
+
+export interface LoadBalancerProps {
+  readonly vpcId: string;
+  /** Public subnets, in at least two AZs (an ALB needs two). */
+  readonly subnetIds: readonly string[];
+  /** The region the stack deploys to: decides how ELB is allowed to write access logs. */
+  readonly region: string;
+  /** Where every request goes (IP targets: Fargate tasks register themselves). */
+  readonly target: LoadBalancerTarget;
+  /**
+   * ACM certificate for HTTPS on 443; HTTP on 80 then only redirects to HTTPS.
+   * @default - HTTP only on 80, with a synth warning: credentials cross the internet in clear text
+   */
+  readonly certificateArn?: string;
+  /**
+   * TLS policy of the HTTPS listener.
+   * @default "ELBSecurityPolicy-TLS13-1-2-2021-06" - TLS 1.2 and 1.3 only
+   */
+  readonly sslPolicy?: string;
+  /**
+   * The load balancer's name (at most 32 characters, an AWS limit).
+   * @default - `<project>-<env>-<id>`
+   */
+  readonly loadBalancerName?: string;
+  /**
+   * AWS refuses to delete the load balancer until this is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Days access logs are kept in their bucket.
+   * @default 90
+   */
+  readonly accessLogsRetentionDays?: number;
+  /**
+   * Let a destroy empty the access log bucket. Logs only: never set this on a bucket of data.
+   * @default false
+   */
+  readonly accessLogsForceDestroy?: boolean;
+  /**
+   * 5xx and target health alarms to this SNS topic.
+   * @default - no alarms
+   */
+  readonly alarmTopicArn?: string;
+}
+
+/**
+ * A public application load balancer in front of one target group: HTTPS with an HTTP->HTTPS
+ * redirect when a certificate is given, HTTP only (and a synth warning) otherwise; its own security
+ * group open to the internet on exactly the listener ports; access logs to a bucket of its own;
+ * alarms on 5xx responses and target health.
+ */
+export class LoadBalancer extends Construct {
+  readonly loadBalancerArn: string;
+  /** `app/<name>/<id>`: the LoadBalancer dimension of its CloudWatch metrics. */
+  readonly loadBalancerArnSuffix: string;
+  readonly dnsName: string;
+  readonly zoneId: string;
+  readonly targetGroupArn: string;
+  readonly securityGroup: SecurityGroup;
+  /** True when a certificate was given: the load balancer serves HTTPS. */
+  readonly https: boolean;
+  /** `https://<dns name>` or `http://<dns name>`. */
+  readonly url: string;
+  /** What a service registering in the target group must wait for: ECS refuses a target group no listener uses. */
+  readonly listeners: ITerraformDependable[];
+  readonly accessLogsBucketName: string;
+  readonly alarmNames: string[] = [];
+  private readonly targetPort: number;
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const naming = Naming.of(this);
+    const name = props.loadBalancerName ?? naming.name(id);
+    const targetGroupName = `${name}-tg`;
+    const sslPolicy = props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06";
+    const retentionDays = props.accessLogsRetentionDays ?? 90;
+    const healthyHttpCodes = props.target.healthyHttpCodes ?? "200-399";
+    this.https = props.certificateArn !== undefined;
+    this.targetPort = props.target.port;
+    this.validate(props, { name, targetGroupName, retentionDays });
+
+    if (!this.https) {
+      Annotations.of(this).addWarning(
+        `${this.node.path}: no certificateArn, so the load balancer serves plain HTTP; logins and files cross the internet unencrypted (set services.certificateArn to an ACM certificate ARN)`,
+      );
+    }
+
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      vpcId: props.vpcId,
+      groupName: naming.name(id, "sg"),
+      description: `Public load balancer ${name}: ${this.https ? "HTTP (redirect) and HTTPS" : "HTTP"} from the internet, out to its targets`,
+    });
+    this.securityGroup.allowFrom(
+      Peer.anyIpv4(),
+      HTTP,
+      this.https ? "HTTP from the internet, redirected to HTTPS" : "HTTP from the internet",
+    );
+    if (this.https) this.securityGroup.allowFrom(Peer.anyIpv4(), Port.HTTPS, "HTTPS from the internet");
+
+    const logs = this.accessLogBucket(name, retentionDays, props);
+    this.accessLogsBucketName = logs.bucketName;
+
+    const lb = new Lb(this, "lb", {
+      name,
+      loadBalancerType: "application",
+      internal: false,
+      subnets: [...props.subnetIds],
+      securityGroups: [this.securityGroup.securityGroupId],
+      // Requests with malformed headers are dropped instead of passed to the app (request smuggling).
+      dropInvalidHeaderFields: true,
+      enableDeletionProtection: props.deletionProtection ?? true,
+      accessLogs: { bucket: logs.bucketName, prefix: ACCESS_LOG_PREFIX, enabled: true },
+      // ELB checks it may write to the bucket when logging is turned on; the policy must exist first.
+      dependsOn: [logs.policy],
+      tags: { Name: name },
+    });
+    this.loadBalancerArn = lb.arn;
+    this.loadBalancerArnSuffix = lb.arnSuffix;
+    this.dnsName = lb.dnsName;
+    this.zoneId = lb.zoneId;
+    this.url = `${this.https ? "https" : "http"}://${lb.dnsName}`;
+
+    const targetGroup = new LbTargetGroup(this, "target", {
+      name: targetGroupName,
+      port: props.target.port,
+      protocol: "HTTP",
+      targetType: "ip",
+      vpcId: props.vpcId,
+      // The default 300 s makes every deployment wait five minutes per old task.
+      deregistrationDelay: "30",
+      healthCheck: {
+        enabled: true,
+        path: props.target.healthCheckPath,
+        matcher: healthyHttpCodes,
+        interval: 30,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      tags: { Name: targetGroupName },
+    });
+    this.targetGroupArn = targetGroup.arn;
+    const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+
+    if (this.https) {
+      const httpsListener = new LbListener(this, "https", {
+        loadBalancerArn: lb.arn,
+        port: Port.HTTPS,
+        protocol: "HTTPS",
+        sslPolicy,
+        certificateArn: props.certificateArn,
+        defaultAction: forward,
+        tags: naming.tags(id, "https"),
+      });
+      const redirect = new LbListener(this, "http", {
+        loadBalancerArn: lb.arn,
+        port: HTTP,
+        protocol: "HTTP",
+        defaultAction: [{ type: "redirect", redirect: { port: String(Port.HTTPS), protocol: "HTTPS", statusCode: "HTTP_301" } }],
+        tags: naming.tags(id, "http"),
+      });
+      this.listeners = [httpsListener, redirect];
+    } else {
+      this.listeners = [
+        new LbListener(this, "http", {
+          loadBalancerArn: lb.arn,
+          port: HTTP,
+          protocol: "HTTP",
+          defaultAction: forward,
+          tags: naming.tags(id, "http"),
+        }),
+      ];
+    }
+
+    if (props.alarmTopicArn) this.addAlarms(name, lb.arnSuffix, targetGroup.arnSuffix, props.alarmTopicArn);
+  }
+
+  /** Opens the path from the load balancer to `targets` on the target port, both ways round. */
+  allowTrafficTo(targets: SecurityGroup): void {
+    this.securityGroup.allowTo(targets, this.targetPort, "Requests to the load balanced tasks");
+    targets.allowFrom(this.securityGroup, this.targetPort, "Requests from the public load balancer");
+  }
+
+  private accessLogBucket(
+    name: string,
+    retentionDays: number,
+    props: LoadBalancerProps,
+  ): { bucketName: string; policy: ITerraformDependable } {
+    const bucket = new S3Bucket(this, "access-logs", {
+      // A generated suffix: bucket names are global, and a fixed name collides with any other account's.
+      bucketPrefix: `${name}-logs-`,
+      forceDestroy: props.accessLogsForceDestroy ?? false,
+      tags: { Name: `${name}-logs` },
+    });
+    // ELB delivers access logs only to buckets encrypted with S3-managed keys; with SSE-KMS it fails silently.
+    new S3BucketServerSideEncryptionConfigurationA(this, "access-logs-encryption", {
+      bucket: bucket.id,
+      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
+    });
+    const publicAccess = new S3BucketPublicAccessBlock(this, "access-logs-public-access", {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    new S3BucketOwnershipControls(this, "access-logs-ownership", {
+      bucket: bucket.id,
+      rule: { objectOwnership: "BucketOwnerEnforced" },
+    });
+    new S3BucketLifecycleConfiguration(this, "access-logs-lifecycle", {
+      bucket: bucket.id,
+      rule: [
+        {
+          id: "expire-access-logs",
+          status: "Enabled",
+          filter: [{ prefix: "" }],
+          expiration: [{ days: retentionDays }],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+        },
+      ],
+    });
+
+    const account = accountOf(this);
+    const logObjects = `${bucket.arn}/${ACCESS_LOG_PREFIX}/AWSLogs/${account}/*`;
+    const writers: PolicyStatement[] = [
+      { sid: "ElbLogDelivery", actions: ["s3:PutObject"], resources: [logObjects], principals: { Service: [LOG_DELIVERY] } },
+    ];
+    if (ELB_ACCOUNT_REGIONS.has(props.region)) {
+      const elbAccount = new DataAwsElbServiceAccount(this, "elb-account", {});
+      writers.push({
+        sid: "ElbRegionalAccount",
+        actions: ["s3:PutObject"],
+        resources: [logObjects],
+        principals: { AWS: [elbAccount.arn] },
+      });
+    }
+    const policy = new S3BucketPolicy(this, "access-logs-policy", {
+      bucket: bucket.id,
+      policy: policyDocument([denyInsecureTransport([bucket.arn, `${bucket.arn}/*`]), ...writers]),
+      // S3 rejects a bucket policy while the public access block is still being applied.
+      dependsOn: [publicAccess],
+    });
+    return { bucketName: bucket.bucket, policy };
+  }
+
+  private addAlarms(name: string, lbDimension: string, targetGroupDimension: string, topicArn: string): void {
+    const specs: {
+      purpose: string;
+      metricName: string;
+      statistic: string;
+      comparisonOperator: string;
+      threshold: number;
+      dimensions: Record<string, string>;
+      description: string;
+    }[] = [
+      {
+        purpose: "alb-5xx",
+        metricName: "HTTPCode_ELB_5XX_Count",
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 10,
+        dimensions: { LoadBalancer: lbDimension },
+        description: `ALB ${name}: 10 or more 5xx answers of its own in 5 minutes (no healthy target, or targets refusing connections).`,
+      },
+      {
+        purpose: "target-5xx",
+        metricName: "HTTPCode_Target_5XX_Count",
+        statistic: "Sum",
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        threshold: 10,
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        description: `ALB ${name}: the application answered 5xx 10 or more times in 5 minutes.`,
+      },
+      {
+        purpose: "unhealthy-targets",
+        metricName: "UnHealthyHostCount",
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        description: `ALB ${name}: a task fails its health check for 10 minutes (the circuit breaker rolls back failed deployments).`,
+      },
+      {
+        purpose: "no-healthy-targets",
+        metricName: "HealthyHostCount",
+        statistic: "Minimum",
+        comparisonOperator: "LessThanThreshold",
+        threshold: 1,
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        description: `ALB ${name}: no healthy task for 10 minutes; every request fails.`,
+      },
+    ];
+    for (const spec of specs) {
+      const alarm = new CloudwatchMetricAlarm(this, `alarm-${spec.purpose}`, {
+        alarmName: `${name}-${spec.purpose}`,
+        alarmDescription: spec.description,
+        namespace: "AWS/ApplicationELB",
+        metricName: spec.metricName,
+        dimensions: spec.dimensions,
+        statistic: spec.statistic,
+        period: 300,
+        evaluationPeriods: spec.purpose.endsWith("5xx") ? 1 : 2,
+        comparisonOperator: spec.comparisonOperator,
+        threshold: spec.threshold,
+        // ELB publishes 5xx counts only when there are some; HealthyHostCount always while targets are registered,
+        // so its silence means the target group is gone or empty.
+        treatMissingData: spec.purpose === "no-healthy-targets" ? "breaching" : "notBreaching",
+        alarmActions: [topicArn],
+        okActions: [topicArn],
+        tags: { Name: `${name}-${spec.purpose}` },
+      });
+      this.alarmNames.push(alarm.alarmName);
+    }
+  }
+
+  private validate(props: LoadBalancerProps, v: { name: string; targetGroupName: string; retentionDays: number }): void {
+    const fail = (message: string): never => {
+      throw new Error(`LoadBalancer ${this.node.path}: ${message}`);
+    };
+    // AWS limits load balancer and target group names to 32 characters.
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,26}[A-Za-z0-9])?$/.test(v.name) || v.name.startsWith("internal-")) {
+      fail(
+        `loadBalancerName must be 1-28 of letters, digits and '-' (the target group adds "-tg" within AWS's 32), not starting with internal- (got "${v.name}")`,
+      );
+    }
+    if (props.subnetIds.length < 2)
+      fail(`subnetIds needs subnets in at least two AZs, as AWS requires of an ALB (got ${props.subnetIds.length})`);
+    if (props.certificateArn !== undefined && !/^arn:aws[a-z-]*:(acm|iam):/.test(props.certificateArn)) {
+      fail(`certificateArn must be an ACM (or IAM) certificate ARN (got "${props.certificateArn}")`);
+    }
+    if (!props.target.healthCheckPath.startsWith("/"))
+      fail(`target.healthCheckPath must start with / (got "${props.target.healthCheckPath}")`);
+    if (!Number.isInteger(v.retentionDays) || v.retentionDays < 1)
+      fail(`accessLogsRetentionDays must be a whole number >= 1 (got ${v.retentionDays})`);
+  }
+}
+
+/** Key prefix of access log objects in their bucket. */
+const ACCESS_LOG_PREFIX = "alb";
+
+/** The account id Terraform runs in: one data source per stack. */
+function accountOf(scope: Construct): string {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild("caller-identity") as DataAwsCallerIdentity | undefined;
+  return (existing ?? new DataAwsCallerIdentity(stack, "caller-identity")).accountId;
+}
