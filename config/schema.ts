@@ -8,6 +8,7 @@
  * README's settings table is generated from this file (`npm run docs:config`).
  */
 import { z } from "zod";
+import { fargateSizeProblem, imagePinProblem } from "../constructs/fargate-service";
 import { contains, overlaps, parseCidr } from "./cidr";
 
 // ---------------------------------------------------------------- field types
@@ -101,7 +102,9 @@ const networkSchema = z.strictObject({
   natGateway: z.boolean().default(false).describe("give private subnets internet egress through a NAT gateway (about $32/month each)"),
   natGatewayPerAz: z.boolean().default(false).describe("one NAT gateway and route table per AZ instead of one shared (needs natGateway)"),
   flowLogs: z.boolean().optional().describe("send VPC flow logs to CloudWatch (default: on in production, off elsewhere)"),
-  flowLogsRetentionDays: logRetention.default(30).describe("days flow logs are kept (a CloudWatch retention period: 1, 3, 5, 7, 14, 30, 60, 90, ...)"),
+  flowLogsRetentionDays: logRetention
+    .default(30)
+    .describe("days flow logs are kept (a CloudWatch retention period: 1, 3, 5, 7, 14, 30, 60, 90, ...)"),
 });
 
 const databaseSchema = z.strictObject({
@@ -154,7 +157,9 @@ const databaseSchema = z.strictObject({
     .refine((s) => [0, 1, 5, 10, 15, 30, 60].includes(s), "must be one of 0, 1, 5, 10, 15, 30, 60")
     .default(60)
     .describe("enhanced monitoring interval in seconds; 0 turns it off"),
-  logRetentionDays: logRetention.default(30).describe("days the exported PostgreSQL and upgrade logs are kept (a CloudWatch retention period)"),
+  logRetentionDays: logRetention
+    .default(30)
+    .describe("days the exported PostgreSQL and upgrade logs are kept (a CloudWatch retention period)"),
   logMinDurationStatementMs: z.number().int().min(-1).default(1000).describe("log statements slower than this many ms; -1 turns it off"),
 });
 
@@ -163,7 +168,9 @@ const tenantsSchema = z.strictObject({
   databases: z
     .array(pgIdentifier)
     .default(["startupwebapp_prod", "healthtech_experiment", "fintech_experiment"])
-    .describe("tenant databases, each owned by the app user: lowercase identifiers of at most 63 characters, unique, not postgres/template0/template1/rdsadmin"),
+    .describe(
+      "tenant databases, each owned by the app user: lowercase identifiers of at most 63 characters, unique, not postgres/template0/template1/rdsadmin",
+    ),
   isolation: z
     .enum(["shared", "per-database"])
     .default("shared")
@@ -242,6 +249,10 @@ const componentsSchema = z.strictObject({
     .default(false)
     .describe("create the s3-events, notifications and object-deletion queues with dead-letter queues (data stack; needs objectStorage)"),
   cache: z.boolean().default(false).describe("create the Redis 7 replication group in the private subnets (network and data stacks)"),
+  services: z
+    .boolean()
+    .default(false)
+    .describe("create the services stack: ECS cluster, SafeBucket, Loki and Mailpit on Fargate behind a public load balancer"),
 });
 
 const corsOrigin = z
@@ -346,6 +357,93 @@ const cacheSchema = z.strictObject({
   memoryHighPercent: percent.default(80).describe("alarm when a node's used memory stays above this percentage of maxmemory (0-100)"),
 });
 
+// SafeBucket's containers on Fargate (README, Services); read only when components.services is on.
+const image = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._/-]*(:[\w.-]{1,128})?(@sha256:[0-9a-f]{64})?$/,
+    "must be a container image reference such as grafana/loki:3.5.0",
+  );
+
+/** The settings every service has: image, size, architecture and capacity. */
+function fargateServiceShape(what: string, defaults: { cpu: number; memory: number; image?: string }) {
+  const imageDoc = `${what} container image with a pinned tag or digest; no tag or \`latest\` is an error in production`;
+  return {
+    image: defaults.image ? image.default(defaults.image).describe(imageDoc) : image.optional().describe(`${imageDoc} (required)`),
+    cpu: z.number().int().default(defaults.cpu).describe("CPU units (1024 = 1 vCPU): 256, 512, 1024, 2048, 4096, 8192 or 16384"),
+    memory: positiveInt
+      .default(defaults.memory)
+      .describe("memory in MiB that Fargate allows for cpu (256: 512-2048; 512: 1024-4096; 1024: 2048-8192; in 1024 steps)"),
+    architecture: z
+      .enum(["X86_64", "ARM64"])
+      .default("X86_64")
+      .describe("CPU architecture the image is built for (ARM64: Graviton, about 20% cheaper)"),
+    spot: z
+      .boolean()
+      .default(false)
+      .describe("run on Fargate Spot: about 70% cheaper, tasks interrupted with 2 minutes' notice; X86_64 only"),
+  };
+}
+
+/** Loki and Mailpit keep their state in one task (Loki's ring in memory, Mailpit's mailbox): one task or none. */
+const singleTask = z
+  .number()
+  .int()
+  .min(0, "must be 0 or 1")
+  .max(1, "must be 0 or 1: it keeps its state in one task")
+  .default(1)
+  .describe("tasks: 1, or 0 to stop it (it keeps its state in one task)");
+
+const servicesSchema = z.strictObject({
+  certificateArn: z
+    .string()
+    .regex(
+      /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/,
+      "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+    )
+    .optional()
+    .describe(
+      "ACM certificate (same region) for HTTPS on the load balancer; HTTP then only redirects (default: none, HTTP only, warned at synth)",
+    ),
+  subnets: z
+    .enum(["private", "public"])
+    .optional()
+    .describe(
+      "where tasks run: `private` (needs network.natGateway) or `public` with public IPs and no inbound except from the load balancer (default: private with a NAT gateway, else public)",
+    ),
+  containerInsights: z
+    .enum(["enabled", "enhanced", "disabled"])
+    .default("enabled")
+    .describe("ECS Container Insights: per-task CPU, memory and network metrics (`enhanced`: per container, more metrics billed)"),
+  logRetentionDays: logRetention
+    .default(30)
+    .describe("days container logs (`/ecs/<project>-<env>-<service>`) are kept (a CloudWatch retention period)"),
+  accessLogsRetentionDays: positiveInt.default(90).describe("days the load balancer's access logs are kept in their bucket"),
+  lokiRetentionDays: positiveInt.default(30).describe("days Loki keeps log lines in its bucket"),
+  safebucket: z
+    .strictObject({
+      ...fargateServiceShape("SafeBucket", { cpu: 512, memory: 1024 }),
+      desiredCount: z.number().int().min(0).default(1).describe("tasks to run; with autoscaling, only the count at creation"),
+      autoscaling: z
+        .strictObject({
+          minCount: positiveInt.describe("fewest tasks the autoscaler keeps"),
+          maxCount: positiveInt.describe("most tasks the autoscaler starts"),
+        })
+        .optional()
+        .describe("target tracking on CPU 70% and memory 80% between minCount and maxCount (default: none, desiredCount fixed)"),
+    })
+    .prefault({}),
+  loki: z
+    .strictObject({ ...fargateServiceShape("Loki", { cpu: 512, memory: 1024, image: "grafana/loki:3.5.0" }), desiredCount: singleTask })
+    .prefault({}),
+  mailpit: z
+    .strictObject({
+      ...fargateServiceShape("Mailpit", { cpu: 256, memory: 512, image: "axllent/mailpit:v1.21.0" }),
+      desiredCount: singleTask,
+    })
+    .prefault({}),
+});
+
 const always = { when: () => true };
 
 const environmentShape = z.strictObject({
@@ -374,6 +472,7 @@ const environmentShape = z.strictObject({
   objectStorage: objectStorageSchema.prefault({}),
   queues: queuesSchema.prefault({}),
   cache: cacheSchema.prefault({}),
+  services: servicesSchema.prefault({}),
 });
 
 export const environmentSchema = environmentShape
@@ -382,7 +481,8 @@ export const environmentSchema = environmentShape
   .superRefine((env, ctx) => checkNetwork(env, ctx), always)
   .superRefine((env, ctx) => checkDatabase(env, ctx), always)
   .superRefine((env, ctx) => checkTenants(env, ctx), always)
-  .superRefine((env, ctx) => checkComponents(env, ctx), always);
+  .superRefine((env, ctx) => checkComponents(env, ctx), always)
+  .superRefine((env, ctx) => checkServices(env, ctx), always);
 
 export type ParsedEnvironment = z.output<typeof environmentShape>;
 
@@ -550,6 +650,59 @@ function checkComponents(env: ParsedEnvironment, ctx: Ctx): void {
   }
 }
 
+/** The three services of the services stack, as keys of `services`. */
+export const SERVICE_NAMES = ["safebucket", "loki", "mailpit"] as const;
+
+function checkServices(env: ParsedEnvironment, ctx: Ctx): void {
+  const services = env.services;
+  if (env.components?.services !== true || typeof services !== "object" || services === null) return;
+  if (services.subnets === "private" && env.network?.natGateway !== true) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["services", "subnets"],
+      message: 'needs network.natGateway: true: tasks in private subnets pull images and reach AWS APIs through NAT (or use "public")',
+    });
+  }
+  for (const name of SERVICE_NAMES) {
+    const service = services[name];
+    if (typeof service !== "object" || service === null) continue;
+    const path = (key: string) => ["services", name, key];
+    if (service.image === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: path("image"),
+        message: "is required when components.services is true (a pinned image such as ghcr.io/org/app:1.2.3)",
+      });
+    }
+    if (typeof service.cpu === "number" && typeof service.memory === "number") {
+      const problem = fargateSizeProblem(service.cpu, service.memory);
+      if (problem) ctx.addIssue({ code: "custom", path: path(problem.split(" ")[0]), message: problem.replace(/^\w+ /, "") });
+    }
+    if (service.spot === true && service.architecture === "ARM64") {
+      ctx.addIssue({ code: "custom", path: path("spot"), message: 'needs architecture "X86_64": Fargate Spot has no ARM64 capacity' });
+    }
+    const scaling = name === "safebucket" ? services.safebucket.autoscaling : undefined;
+    if (scaling && typeof scaling.minCount === "number" && typeof scaling.maxCount === "number") {
+      if (scaling.maxCount < scaling.minCount) {
+        ctx.addIssue({
+          code: "custom",
+          path: [...path("autoscaling"), "maxCount"],
+          message: `must be at least minCount ${scaling.minCount} (got ${scaling.maxCount})`,
+        });
+      } else if (
+        typeof service.desiredCount === "number" &&
+        (service.desiredCount < scaling.minCount || service.desiredCount > scaling.maxCount)
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          path: path("desiredCount"),
+          message: `must lie between autoscaling.minCount and maxCount (${scaling.minCount}-${scaling.maxCount}) (got ${service.desiredCount})`,
+        });
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------- window arithmetic
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -601,7 +754,7 @@ export function isProductionName(envName: string): boolean {
 
 /** A validated environment with every default filled: what stacks and constructs read. */
 export type EnvironmentConfig = Readonly<
-  Omit<ParsedEnvironment, "production" | "protect" | "network" | "database" | "tenants" | "objectStorage"> & {
+  Omit<ParsedEnvironment, "production" | "protect" | "network" | "database" | "tenants" | "objectStorage" | "services"> & {
     /** Environment name: the config file's base name. */
     environment: string;
     production: boolean;
@@ -610,6 +763,7 @@ export type EnvironmentConfig = Readonly<
     database: Readonly<ParsedEnvironment["database"] & { identifier: string }>;
     tenants: Readonly<ParsedEnvironment["tenants"] & { secretName: string; emailHost: string }>;
     objectStorage: Readonly<ParsedEnvironment["objectStorage"] & { eventNotifications: boolean }>;
+    services: Readonly<ParsedEnvironment["services"] & { subnets: "private" | "public" }>;
   }
 >;
 
@@ -638,6 +792,10 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
     objectStorage: {
       ...parsed.objectStorage,
       eventNotifications: parsed.objectStorage.eventNotifications ?? parsed.components.queues,
+    },
+    services: {
+      ...parsed.services,
+      subnets: parsed.services.subnets ?? (parsed.network.natGateway ? "private" : "public"),
     },
   };
 }
@@ -671,12 +829,19 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
       });
     }
   }
+  if (components.services && config.production) {
+    for (const name of SERVICE_NAMES) {
+      const pin = config.services[name].image === undefined ? undefined : imagePinProblem(config.services[name].image!);
+      if (pin) problems.push({ path: ["services", name, "image"], message: `${pin}, which production never runs` });
+    }
+  }
   if (components.cache) {
     const group = `${config.project}-${config.environment}-redis`;
-    if (group.length > 40) {
+    // ElastiCache ids are at most 40 characters; the disabled default user's id adds "-default-off".
+    if (group.length > 28) {
       problems.push({
         path: ["components", "cache"],
-        message: `the replication group id ${group} exceeds ElastiCache's 40 characters; shorten project or the environment name (got ${group.length})`,
+        message: `the replication group id ${group} must be at most 28 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
       });
     }
   }

@@ -33,8 +33,9 @@ export function fargateSizeProblem(cpu: number, memoryMiB: number): string | und
   const memories = FARGATE_TASK_SIZES[cpu];
   if (!memories) return `cpu must be one of Fargate's sizes ${Object.keys(FARGATE_TASK_SIZES).join(", ")} (got ${cpu})`;
   if (!memories.includes(memoryMiB)) {
-    const [low, high] = [memories[0], memories[memories.length - 1]];
-    return `memory must be a Fargate size for cpu ${cpu}: ${low}-${high} MiB in steps of ${memories[1] - memories[0]} (got ${memoryMiB})`;
+    const [low, high, step] = [memories[0], memories[memories.length - 1], memories[1] - memories[0]];
+    const allowed = memories.length <= 3 ? memories.join(", ") : `${low}-${high} in steps of ${step}`;
+    return `memory must be a Fargate size for cpu ${cpu}: ${allowed} MiB (got ${memoryMiB})`;
   }
   return undefined;
 }
