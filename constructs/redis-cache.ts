@@ -1,0 +1,312 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
+import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
+import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
+import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
+import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
+import { Construct } from "constructs";
+import { LOG_RETENTION_DAYS } from "../config/schema";
+import { allow } from "./iam";
+import { Naming } from "./naming";
+import type { IGrantable } from "./role";
+
+/** Redis's well-known port; the cache security group opens exactly this one. */
+export const REDIS_PORT = 6379;
+
+export interface RedisCacheProps {
+  /** ElastiCache subnet group over the private subnets (from the network stack). */
+  readonly subnetGroupName: string;
+  /** Security groups of the nodes; the network stack's cache group lets the backend in on 6379. */
+  readonly securityGroupIds: readonly string[];
+  /**
+   * The replication group's id (at most 40 of a-z, 0-9, '-', starting with a letter).
+   * @default - `<project>-<env>-redis`
+   */
+  readonly replicationGroupId?: string;
+  /**
+   * @default "cache.t4g.micro"
+   */
+  readonly nodeType?: string;
+  /**
+   * Redis OSS 7 version; IAM authentication needs 7 or later.
+   * @default "7.1"
+   */
+  readonly engineVersion?: "7.0" | "7.1";
+  /**
+   * Nodes: a primary plus read replicas (1-6). Two or more turn on Multi-AZ with automatic failover,
+   * so losing the primary's AZ promotes a replica in another.
+   * @default 1
+   */
+  readonly numNodes?: number;
+  /**
+   * Days daily snapshots are kept (0-35; 0 takes none).
+   * @default 5
+   */
+  readonly snapshotRetentionDays?: number;
+  /**
+   * Daily snapshot window, UTC, at least 60 minutes.
+   * @default "03:00-05:00"
+   */
+  readonly snapshotWindow?: string;
+  /**
+   * Weekly maintenance window, UTC, at least 60 minutes, not overlapping the snapshot window.
+   * @default "sun:05:00-sun:07:00"
+   */
+  readonly maintenanceWindow?: string;
+  /**
+   * Days the slow log is kept in CloudWatch; one of CloudWatch's retention periods.
+   * @default 30
+   */
+  readonly slowLogRetentionDays?: number;
+  /**
+   * Take a snapshot named `<replicationGroupId>-final` when the group is destroyed.
+   * @default true
+   */
+  readonly finalSnapshot?: boolean;
+  /**
+   * What the application user may do, as a Redis ACL rule.
+   * @default "on ~* &* +@all" - every key and channel; ElastiCache already blocks the admin commands
+   */
+  readonly accessString?: string;
+}
+
+/**
+ * A Redis 7 replication group in private subnets: encrypted at rest and in transit (TLS required),
+ * `allkeys-lru` eviction, slow log to CloudWatch, snapshots and maintenance in set windows.
+ *
+ * Who may connect is decided by a user group attached to it, with two users:
+ * - the application user, authenticated through IAM (`authentication_mode` `iam`): the client signs a
+ *   short-lived token with its role's credentials, so no password exists anywhere. The AWS provider
+ *   5.100 has no write-only password argument for `aws_elasticache_user` (nor `auth_token`), so a
+ *   password would have to sit in the state; IAM authentication needs none. `grantConnect` lets a role
+ *   connect as this user.
+ * - a user named `default`, which ElastiCache requires in every user group, switched off with no
+ *   permissions: the built-in passwordless `default` user can then never connect.
+ */
+export class RedisCache extends Construct {
+  /** The plain id (known at synth), so alarms in another stack need no cross-stack output. */
+  readonly replicationGroupId: string;
+  readonly replicationGroupArn: string;
+  /** Address of the primary node; clients connect with TLS. */
+  readonly primaryEndpointAddress: string;
+  /** Address spreading reads over the replicas. */
+  readonly readerEndpointAddress: string;
+  readonly port: number;
+  /** The Redis user name the application connects as (equal to its user id, as IAM auth requires). */
+  readonly userName: string;
+  readonly userArn: string;
+  /** Undefined: the application user authenticates through IAM and has no password to store. */
+  readonly secretArn?: string;
+  /** The member clusters' ids (`<group>-001`, ...): the CacheClusterId dimension of node metrics. */
+  readonly memberClusterIds: string[];
+  readonly slowLogGroupName: string;
+  readonly numNodes: number;
+
+  constructor(scope: Construct, id: string, props: RedisCacheProps) {
+    super(scope, id);
+    const naming = Naming.of(this);
+    const replicationGroupId = props.replicationGroupId ?? naming.name("redis");
+    const nodeType = props.nodeType ?? "cache.t4g.micro";
+    const engineVersion = props.engineVersion ?? "7.1";
+    const numNodes = props.numNodes ?? 1;
+    const snapshotRetentionDays = props.snapshotRetentionDays ?? 5;
+    const snapshotWindow = props.snapshotWindow ?? "03:00-05:00";
+    const maintenanceWindow = props.maintenanceWindow ?? "sun:05:00-sun:07:00";
+    const slowLogRetentionDays = props.slowLogRetentionDays ?? 30;
+    const finalSnapshot = props.finalSnapshot ?? true;
+    const accessString = props.accessString ?? "on ~* &* +@all";
+    const userName = `${replicationGroupId}-app`;
+    this.check(replicationGroupId, userName, numNodes, snapshotRetentionDays, slowLogRetentionDays, props);
+    const multiAz = numNodes >= 2;
+
+    const parameters = new ElasticacheParameterGroup(this, "parameters", {
+      name: `${replicationGroupId}-redis7`,
+      family: "redis7",
+      description: "Evicts the least recently used key of any kind when memory is full (a cache, not a store)",
+      parameter: [{ name: "maxmemory-policy", value: "allkeys-lru" }],
+      tags: naming.tags("redis7"),
+    });
+
+    const appUser = new ElasticacheUser(this, "app-user", {
+      // IAM authentication requires the user id and the user name to be the same.
+      userId: userName,
+      userName,
+      engine: "redis",
+      accessString,
+      authenticationMode: { type: "iam" },
+      tags: { Name: userName },
+    });
+    // ElastiCache refuses a user group without a user named `default`; this one is off and may run nothing.
+    const defaultUser = new ElasticacheUser(this, "default-user", {
+      userId: `${replicationGroupId}-default-off`,
+      userName: "default",
+      engine: "redis",
+      accessString: "off -@all",
+      authenticationMode: { type: "no-password-required" },
+      tags: { Name: `${replicationGroupId}-default-off` },
+    });
+    const userGroup = new ElasticacheUserGroup(this, "user-group", {
+      userGroupId: replicationGroupId,
+      engine: "redis",
+      userIds: [defaultUser.userId, appUser.userId],
+      tags: naming.tags("redis", "users"),
+    });
+
+    const slowLog = new CloudwatchLogGroup(this, "slow-log", {
+      name: `/aws/elasticache/${replicationGroupId}/slow-log`,
+      retentionInDays: slowLogRetentionDays,
+      tags: naming.tags("redis", "slow-log"),
+    });
+
+    const group = new ElasticacheReplicationGroup(this, "group", {
+      replicationGroupId,
+      description: `Redis ${engineVersion}, ${numNodes} node(s) of ${nodeType}, IAM-authenticated users only`,
+      engine: "redis",
+      engineVersion,
+      nodeType,
+      numCacheClusters: numNodes,
+      port: REDIS_PORT,
+      parameterGroupName: parameters.name,
+      subnetGroupName: props.subnetGroupName,
+      securityGroupIds: [...props.securityGroupIds],
+      atRestEncryptionEnabled: "true",
+      transitEncryptionEnabled: true,
+      // `required`: plaintext connections are refused, not merely allowed alongside TLS.
+      transitEncryptionMode: "required",
+      userGroupIds: [userGroup.userGroupId],
+      automaticFailoverEnabled: multiAz,
+      multiAzEnabled: multiAz,
+      autoMinorVersionUpgrade: "true",
+      snapshotRetentionLimit: snapshotRetentionDays,
+      snapshotWindow,
+      maintenanceWindow,
+      finalSnapshotIdentifier: finalSnapshot ? `${replicationGroupId}-final` : undefined,
+      logDeliveryConfiguration: [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }],
+      tags: naming.tags("redis"),
+    });
+
+    this.replicationGroupId = replicationGroupId;
+    this.replicationGroupArn = group.arn;
+    this.primaryEndpointAddress = group.primaryEndpointAddress;
+    this.readerEndpointAddress = group.readerEndpointAddress;
+    this.port = REDIS_PORT;
+    this.userName = userName;
+    this.userArn = appUser.arn;
+    this.secretArn = undefined;
+    // ElastiCache numbers the member clusters of a group without cluster mode 001, 002, ...
+    this.memberClusterIds = Array.from({ length: numNodes }, (_, i) => `${replicationGroupId}-${String(i + 1).padStart(3, "0")}`);
+    this.slowLogGroupName = slowLog.name;
+    this.numNodes = numNodes;
+  }
+
+  /**
+   * Lets `grantable` connect as the application user: `elasticache:Connect` on this group and this
+   * user. The client then signs an IAM auth token (valid 15 minutes) and sends it as the password of
+   * `AUTH <userName> <token>` over TLS; ElastiCache closes IAM connections after 12 hours.
+   */
+  grantConnect(grantable: IGrantable): void {
+    grantable.addToPolicy(allow(["elasticache:Connect"], [this.replicationGroupArn, this.userArn]));
+  }
+
+  private check(
+    groupId: string,
+    userName: string,
+    numNodes: number,
+    snapshotRetentionDays: number,
+    slowLogRetentionDays: number,
+    props: RedisCacheProps,
+  ): void {
+    const where = `RedisCache ${this.node.path}`;
+    // ElastiCache ids: letters, digits and single hyphens, starting with a letter; the group's at most
+    // 40, and the default user's id adds "-default-off" within the same limit.
+    if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || `${groupId}-default-off`.length > 40) {
+      throw new Error(`${where}: replicationGroupId must be 2-28 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
+    }
+    if (!Number.isInteger(numNodes) || numNodes < 1 || numNodes > 6) {
+      throw new Error(`${where}: numNodes must be a whole number 1-6 (got ${numNodes})`);
+    }
+    if (!Number.isInteger(snapshotRetentionDays) || snapshotRetentionDays < 0 || snapshotRetentionDays > 35) {
+      throw new Error(`${where}: snapshotRetentionDays must be a whole number 0-35 (got ${snapshotRetentionDays})`);
+    }
+    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(slowLogRetentionDays)) {
+      throw new Error(`${where}: slowLogRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${slowLogRetentionDays})`);
+    }
+    if (props.nodeType !== undefined && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(props.nodeType)) {
+      throw new Error(`${where}: nodeType must be an ElastiCache node type such as cache.t4g.micro (got "${props.nodeType}")`);
+    }
+    if (props.securityGroupIds.length === 0) {
+      throw new Error(`${where}: securityGroupIds needs at least one group; without one the nodes get the VPC's default group`);
+    }
+    if (userName.length > 40) throw new Error(`${where}: the user name ${userName} exceeds ElastiCache's 40 characters`);
+  }
+}
+
+export interface RedisCacheAlarmsProps {
+  readonly cache: RedisCache;
+  /** SNS topic ARN that receives both ALARM and OK notifications. */
+  readonly topicArn: string;
+  /**
+   * Alarm when a node's Redis engine thread stays above this CPU percentage for 10 minutes.
+   * @default 70
+   */
+  readonly cpuHighPercent?: number;
+  /**
+   * Alarm when a node's used memory stays above this percentage of maxmemory for 10 minutes.
+   * @default 80
+   */
+  readonly memoryHighPercent?: number;
+}
+
+/**
+ * Per node: engine CPU (Redis runs commands on one thread, so host CPU hides a saturated engine on
+ * multi-core nodes) and memory use (past maxmemory, `allkeys-lru` evicts keys the app may still want).
+ */
+export class RedisCacheAlarms extends Construct {
+  readonly alarmNames: string[];
+
+  constructor(scope: Construct, id: string, props: RedisCacheAlarmsProps) {
+    super(scope, id);
+    const cpuHighPercent = props.cpuHighPercent ?? 70;
+    const memoryHighPercent = props.memoryHighPercent ?? 80;
+    for (const [prop, value] of [
+      ["cpuHighPercent", cpuHighPercent],
+      ["memoryHighPercent", memoryHighPercent],
+    ] as const) {
+      if (!(value > 0 && value < 100))
+        throw new Error(`RedisCacheAlarms ${this.node.path}: ${prop} must be between 0 and 100, exclusive (got ${value})`);
+    }
+    const naming = Naming.of(this);
+    const specs = [
+      { purpose: "cpu-high", metricName: "EngineCPUUtilization", threshold: cpuHighPercent, what: "Redis engine CPU" },
+      {
+        purpose: "memory-high",
+        metricName: "DatabaseMemoryUsagePercentage",
+        threshold: memoryHighPercent,
+        what: "used memory (percent of maxmemory)",
+      },
+    ];
+    this.alarmNames = props.cache.memberClusterIds.flatMap((clusterId, i) => {
+      const node = String(i + 1).padStart(3, "0");
+      return specs.map(
+        (spec) =>
+          new CloudwatchMetricAlarm(this, `${node}-${spec.purpose}`, {
+            alarmName: naming.name("redis", node, spec.purpose),
+            alarmDescription: `ElastiCache ${clusterId}: average ${spec.what} above ${spec.threshold}% for 10 minutes.`,
+            namespace: "AWS/ElastiCache",
+            metricName: spec.metricName,
+            // Each member cluster of a replication group has one node, 0001.
+            dimensions: { CacheClusterId: clusterId, CacheNodeId: "0001" },
+            statistic: "Average",
+            period: 300,
+            evaluationPeriods: 2,
+            comparisonOperator: "GreaterThanThreshold",
+            threshold: spec.threshold,
+            treatMissingData: "notBreaching",
+            alarmActions: [props.topicArn],
+            okActions: [props.topicArn],
+            tags: naming.tags("redis", node, spec.purpose),
+          }).alarmName,
+      );
+    });
+  }
+}
