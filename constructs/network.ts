@@ -1,5 +1,6 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
+import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { Eip } from "@cdktf/provider-aws/lib/eip";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
@@ -48,6 +49,11 @@ export interface NetworkProps {
    * @default 30
    */
   readonly flowLogsRetentionDays?: number;
+  /**
+   * Also create an ElastiCache subnet group over the private subnets.
+   * @default false
+   */
+  readonly cacheSubnetGroup?: boolean;
 }
 
 /**
@@ -67,6 +73,8 @@ export class Network extends Construct {
   /** One shared table, or one per AZ (in AZ order) with `natGatewayPerAz`. */
   readonly privateRouteTableIds: string[];
   readonly dbSubnetGroupName: string;
+  /** Set when `cacheSubnetGroup` is on. */
+  readonly cacheSubnetGroupName?: string;
   /** Public addresses private subnets reach the internet from (for allowlists elsewhere); empty without NAT. */
   readonly natPublicIps: string[];
   /** Set when `flowLogs` is on. */
@@ -176,6 +184,14 @@ export class Network extends Construct {
       tags: naming.tags("db"),
     });
     this.dbSubnetGroupName = subnetGroup.name;
+    if (props.cacheSubnetGroup ?? false) {
+      this.cacheSubnetGroupName = new ElasticacheSubnetGroup(this, "cache-subnet-group", {
+        name: naming.name("cache"),
+        description: "Private subnets of every AZ; ElastiCache places the primary and replicas here",
+        subnetIds: this.privateSubnetIds,
+        tags: naming.tags("cache"),
+      }).name;
+    }
 
     if (flowLogs) {
       this.flowLogGroupName = this.addFlowLogs(vpc, flowLogsRetentionDays);

@@ -2,7 +2,10 @@ import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { ApplicationSecret } from "../constructs/application-secret";
+import { ObjectStorage } from "../constructs/object-storage";
 import { PostgresInstance } from "../constructs/postgres-instance";
+import { SafeBucketQueues } from "../constructs/queues";
+import { RedisCache } from "../constructs/redis-cache";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
 
@@ -29,6 +32,10 @@ export class DataStack extends EnvironmentStack {
   readonly appSecretName: string;
   /** Undefined when enhanced monitoring is off (`database.monitoringIntervalSeconds: 0`). */
   readonly monitoringRoleArn?: string;
+  /** SafeBucket's components, each set when `components.<name>` is on. */
+  readonly objectStorage?: ObjectStorage;
+  readonly queues?: SafeBucketQueues;
+  readonly cache?: RedisCache;
 
   constructor(scope: Construct, props: DataStackProps) {
     super(scope, { config: props.config, layer: "data" });
@@ -73,6 +80,43 @@ export class DataStack extends EnvironmentStack {
     this.appSecretArn = this.appSecret.secretArn;
     this.appSecretName = this.appSecret.secretName;
 
+    const { components, objectStorage: storage, queues, cache } = this.config;
+    if (components.queues) this.queues = new SafeBucketQueues(this, "queues", queues);
+    if (components.objectStorage) {
+      this.objectStorage = new ObjectStorage(this, "object-storage", {
+        bucketSuffix: storage.bucketSuffix,
+        noncurrentVersionExpirationDays: storage.noncurrentVersionExpirationDays,
+        cors:
+          storage.corsAllowedOrigins.length === 0
+            ? undefined
+            : {
+                allowedOrigins: storage.corsAllowedOrigins,
+                allowedMethods: storage.corsAllowedMethods,
+                maxAgeSeconds: storage.corsMaxAgeSeconds,
+              },
+        eventsQueue: storage.eventNotifications ? this.queues?.events : undefined,
+        requestMetrics: storage.requestMetrics,
+        protect,
+      });
+    }
+    if (components.cache) {
+      if (!network.cacheSubnetGroupName || !network.securityGroups.cache) {
+        throw new Error("components.cache: the network stack was built without the cache subnet group and security group");
+      }
+      this.cache = new RedisCache(this, "redis", {
+        subnetGroupName: network.cacheSubnetGroupName,
+        securityGroupIds: [network.securityGroups.cache.securityGroupId],
+        nodeType: cache.nodeType,
+        engineVersion: cache.engineVersion,
+        numNodes: cache.numNodes,
+        snapshotRetentionDays: cache.snapshotRetentionDays,
+        snapshotWindow: cache.snapshotWindow,
+        maintenanceWindow: cache.maintenanceWindow,
+        slowLogRetentionDays: cache.slowLogRetentionDays,
+        finalSnapshot: this.config.production,
+      });
+    }
+
     const outputs: Record<string, [string | number, string]> = {
       db_instance_identifier: [this.instanceIdentifier, "RDS instance identifier"],
       db_instance_address: [this.address, "Host name of the instance (private: reach it through the bastion)"],
@@ -82,6 +126,23 @@ export class DataStack extends EnvironmentStack {
       app_secret_arn: [this.appSecretArn, "ARN of the application secret"],
       app_secret_name: [this.appSecretName, "Name of the application secret (the app's DB_SECRET_NAME)"],
     };
+    if (this.objectStorage) {
+      outputs.bucket_name = [this.objectStorage.bucketName, "Name of the object bucket"];
+      outputs.bucket_arn = [this.objectStorage.bucketArn, "ARN of the object bucket"];
+    }
+    for (const queue of this.queues?.all ?? []) {
+      const name = queue.node.id.replace(/-/g, "_");
+      outputs[`${name}_queue_url`] = [queue.queueUrl, `URL of the ${queue.node.id} queue`];
+      outputs[`${name}_queue_arn`] = [queue.queueArn, `ARN of the ${queue.node.id} queue`];
+      outputs[`${name}_dlq_arn`] = [queue.deadLetterQueueArn, `ARN of the ${queue.node.id} dead-letter queue`];
+    }
+    if (this.cache) {
+      outputs.redis_endpoint = [this.cache.primaryEndpointAddress, "Primary endpoint of the Redis replication group (TLS only)"];
+      outputs.redis_reader_endpoint = [this.cache.readerEndpointAddress, "Reader endpoint of the Redis replication group"];
+      outputs.redis_port = [this.cache.port, "Redis port"];
+      outputs.redis_user_name = [this.cache.userName, "Redis user the application connects as, with an IAM auth token"];
+      outputs.redis_replication_group_id = [this.cache.replicationGroupId, "ElastiCache replication group id"];
+    }
     for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
   }
 }

@@ -22,8 +22,15 @@ export class NetworkStack extends EnvironmentStack {
   readonly databaseSecurityGroupId: string;
   readonly bastionSecurityGroupId: string;
   readonly backendSecurityGroupId: string;
-  /** The groups themselves, so later stacks can add rules (or reference them from their own groups). */
-  readonly securityGroups: { readonly database: SecurityGroup; readonly bastion: SecurityGroup; readonly backend: SecurityGroup };
+  /** Set when `components.cache` is on. */
+  readonly cacheSubnetGroupName?: string;
+  /** The groups themselves, so later stacks can add rules (or reference them from their own groups); `cache` with `components.cache`. */
+  readonly securityGroups: {
+    readonly database: SecurityGroup;
+    readonly bastion: SecurityGroup;
+    readonly backend: SecurityGroup;
+    readonly cache?: SecurityGroup;
+  };
 
   constructor(scope: Construct, props: NetworkStackProps) {
     const { config } = props;
@@ -39,6 +46,7 @@ export class NetworkStack extends EnvironmentStack {
       natGatewayPerAz: net.natGatewayPerAz,
       flowLogs: net.flowLogs,
       flowLogsRetentionDays: net.flowLogsRetentionDays,
+      cacheSubnetGroup: config.components.cache,
     });
 
     const vpcId = network.vpcId;
@@ -67,6 +75,19 @@ export class NetworkStack extends EnvironmentStack {
     this.bastionSecurityGroupId = bastion.securityGroupId;
     this.backendSecurityGroupId = backend.securityGroupId;
     this.securityGroups = { database, bastion, backend };
+
+    if (config.components.cache) {
+      const cache = new SecurityGroup(this, "cache-sg", { vpcId, description: "Redis: reachable only from the backend group" });
+      cache.allowFrom(backend, Port.REDIS, "Redis from the backend");
+      backend.allowTo(cache, Port.REDIS, "Redis to the cache");
+      this.cacheSubnetGroupName = network.cacheSubnetGroupName;
+      this.securityGroups = { ...this.securityGroups, cache };
+      new TerraformOutput(this, "elasticache_subnet_group_name", {
+        value: this.cacheSubnetGroupName,
+        description: "Name of the ElastiCache subnet group over the private subnets",
+      });
+      new TerraformOutput(this, "cache_security_group_id", { value: cache.securityGroupId, description: "ID of the cache security group" });
+    }
 
     const outputs: Record<string, [unknown, string]> = {
       vpc_id: [this.vpcId, "ID of the VPC"],
