@@ -6,9 +6,14 @@ import type { EnvironmentConfig } from "../config/schema";
 import { Guardrails } from "../constructs/guardrails";
 import { Naming } from "../constructs/naming";
 
-/** The six layers of an environment, in deploy order. */
-export const LAYERS = ["state", "network", "data", "access", "observability", "tenants"] as const;
+/** The layers of an environment, in deploy order; `services` exists only with `components.services`. */
+export const LAYERS = ["state", "network", "data", "access", "observability", "tenants", "services"] as const;
 export type Layer = (typeof LAYERS)[number];
+
+/** The layers `config`'s environment has, in deploy order: `services` only with `components.services`. */
+export function layersOf(config: EnvironmentConfig): Layer[] {
+  return LAYERS.filter((layer) => layer !== "services" || config.components.services);
+}
 
 /** Repository root: where a local backend keeps the bootstrap state (gitignored). */
 const REPO_ROOT = join(__dirname, "..");

@@ -4,6 +4,7 @@ import { AccessStack } from "./access";
 import { DataStack } from "./data";
 import { NetworkStack } from "./network";
 import { ObservabilityStack } from "./observability";
+import { ServicesStack } from "./services";
 import { StateStack } from "./state";
 import { TenantsStack } from "./tenants";
 
@@ -17,6 +18,8 @@ export interface EnvironmentStacks {
   readonly access: AccessStack;
   readonly observability: ObservabilityStack;
   readonly tenants: TenantsStack;
+  /** Only with `components.services`. */
+  readonly services?: ServicesStack;
 }
 
 /**
@@ -37,5 +40,11 @@ export function buildEnvironment(scope: Construct, config: EnvironmentConfig): E
   access.addDependency(data);
   observability.addDependency(data);
   tenants.addDependency(access);
-  return { state, network, data, access, observability, tenants };
+  if (!config.components.services) return { state, network, data, access, observability, tenants };
+
+  // Created last: security group rules that name earlier stacks' groups are placed in the later stack.
+  const services = new ServicesStack(scope, { config, network, data, access, observability });
+  services.addDependency(access);
+  services.addDependency(observability);
+  return { state, network, data, access, observability, tenants, services };
 }

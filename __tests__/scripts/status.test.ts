@@ -4,7 +4,7 @@
  */
 import { bastionState, formatStatus, nextCommand, readStackState, type StackState, type StackTerraform } from "../../scripts/lib/status";
 import type { Layer } from "../../stacks/environment-stack";
-import { LAYERS } from "../../stacks/environment-stack";
+import { layersOf } from "../../stacks/environment-stack";
 import { testConfig } from "../helpers";
 
 const ok = (stdout = "") => ({ code: 0, stdout, stderr: "" });
@@ -91,7 +91,7 @@ describe("the report", () => {
   const config = testConfig();
 
   test("shows the RDS address, the bastion id and state, and what to run next", () => {
-    const states = LAYERS.map((layer) =>
+    const states = layersOf(config).map((layer) =>
       layer === "data"
         ? deployed(layer, { db_instance_address: "db.internal", db_instance_port: 5432, db_instance_identifier: "acme-multi-tenant-test" })
         : layer === "access"
@@ -107,19 +107,19 @@ describe("the report", () => {
   });
 
   test("with nothing deployed the next command is the first deploy", () => {
-    const text = formatStatus(config, LAYERS.map(missing));
+    const text = formatStatus(config, layersOf(config).map(missing));
     expect(text).toContain("0/6 stacks deployed");
     expect(text).toContain("[ ] test-network  not deployed");
     expect(text).toContain("next: npm run deploy -- test   (first deployment");
   });
 
   test("a partly deployed environment names what is missing", () => {
-    const states = LAYERS.map((layer) => (layer === "tenants" || layer === "observability" ? missing(layer) : deployed(layer)));
+    const states = layersOf(config).map((layer) => (layer === "tenants" || layer === "observability" ? missing(layer) : deployed(layer)));
     expect(nextCommand(config, states)).toBe("npm run deploy -- test   (deploys what is missing: observability, tenants)");
   });
 
   test("without credentials the report says so once and tells how to log in", () => {
-    const states: StackState[] = LAYERS.map((layer) =>
+    const states: StackState[] = layersOf(config).map((layer) =>
       layer === "state"
         ? deployed(layer)
         : { stack: `test-${layer}`, layer, status: "unavailable", reason: "no-credentials", detail: "no usable AWS credentials" },
@@ -140,7 +140,7 @@ describe("the report", () => {
     expect(
       nextCommand(
         stopped,
-        LAYERS.map((l) => deployed(l)),
+        layersOf(stopped).map((l) => deployed(l)),
       ),
     ).toMatch(/set bastion.running: true and run npm run deploy -- test access/);
   });

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { configFiles, loadConfigs } from "../../config/load";
 import type { EnvironmentConfig } from "../../config/schema";
-import { LAYERS, type Layer } from "../../stacks/environment-stack";
+import { LAYERS, layersOf, type Layer } from "../../stacks/environment-stack";
 import type { StackOutputs } from "./outputs";
 import type { SynthesizedStack } from "./synth";
 import type { RunResult } from "./terraform";
@@ -91,7 +91,7 @@ const ref = (stack: string, output: string): OutputRef => `<${stack}.${output}>`
 
 /** The stacks of `config`'s environment, in deploy order, limited to `only`. */
 function environmentStacks(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], only?: readonly Layer[]): SynthesizedStack[] {
-  const chosen = LAYERS.filter((layer) => !only || only.length === 0 || only.includes(layer));
+  const chosen = layersOf(config).filter((layer) => !only || only.length === 0 || only.includes(layer));
   return chosen.map((layer) => {
     const name = `${config.environment}-${layer}`;
     const stack = stacks.find((s) => s.name === name);

@@ -1,0 +1,281 @@
+import { TerraformOutput } from "cdktf";
+import type { Construct } from "constructs";
+import type { EnvironmentConfig } from "../config/schema";
+import { portForwardingCommand } from "../constructs/bastion-user-data";
+import { EcsCluster } from "../constructs/ecs-cluster";
+import { FargateService, type ContainerSecret } from "../constructs/fargate-service";
+import { LoadBalancer } from "../constructs/load-balancer";
+import { Peer, Port, SecurityGroup } from "../constructs/security-group";
+import { SecureBucket } from "../constructs/secure-bucket";
+import type { AccessStack } from "./access";
+import type { DataStack } from "./data";
+import { EnvironmentStack } from "./environment-stack";
+import type { NetworkStack } from "./network";
+import type { ObservabilityStack } from "./observability";
+
+export interface ServicesStackProps {
+  readonly config: EnvironmentConfig;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly access: AccessStack;
+  readonly observability: ObservabilityStack;
+}
+
+/** The services' ports: the images' own defaults, not settings of one environment. */
+export const SERVICE_PORTS = { safebucket: 8080, loki: 3100, mailpitUi: 8025, mailpitSmtp: 1025 } as const;
+
+/**
+ * `<env>-services`: SafeBucket, Loki and Mailpit on Fargate in one ECS cluster. Only SafeBucket is
+ * public, behind the load balancer; Loki and Mailpit answer only inside the VPC under
+ * `<service>.<project>.local`, Mailpit's UI to operators through the bastion. SafeBucket's task role
+ * gets exactly the data stack's bucket, queues and cache; Loki's gets its own bucket; Mailpit's gets
+ * nothing. Alarms go to the observability stack's topic.
+ */
+export class ServicesStack extends EnvironmentStack {
+  readonly cluster: EcsCluster;
+  readonly loadBalancer: LoadBalancer;
+  readonly safebucket: FargateService;
+  readonly loki: FargateService;
+  readonly mailpit: FargateService;
+  readonly lokiBucket: SecureBucket;
+  /** Where users reach SafeBucket: `https://<alb dns>` (or `http://` without a certificate). */
+  readonly appUrl: string;
+
+  constructor(scope: Construct, props: ServicesStackProps) {
+    super(scope, { config: props.config, layer: "services" });
+    const { network, data, access, observability } = props;
+    const { services, project, region, protect, production, tenants } = this.config;
+    const topicArn = observability.alarmTopicArn;
+    const inPublicSubnets = services.subnets === "public";
+    const placement = {
+      subnetIds: inPublicSubnets ? network.publicSubnetIds : network.privateSubnetIds,
+      // In public subnets there is no NAT: without a public IP a task cannot even pull its image.
+      assignPublicIp: inPublicSubnets,
+      logRetentionDays: services.logRetentionDays,
+      allowUnpinnedImage: !production,
+    };
+
+    this.cluster = new EcsCluster(this, "cluster", {
+      containerInsights: services.containerInsights,
+      namespace: { name: `${project}.local`, vpcId: network.vpcId },
+    });
+
+    const group = (id: string, description: string) => new SecurityGroup(this, id, { vpcId: network.vpcId, description });
+    const appGroup = group("safebucket-sg", "SafeBucket tasks: from the load balancer, out to Loki and Mailpit");
+    const lokiGroup = group("loki-sg", "Loki tasks: log pushes and queries from SafeBucket, out to S3 and the registry");
+    const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
+
+    this.loadBalancer = new LoadBalancer(this, "alb", {
+      vpcId: network.vpcId,
+      subnetIds: network.publicSubnetIds,
+      region,
+      target: { port: SERVICE_PORTS.safebucket, healthCheckPath: "/" },
+      certificateArn: services.certificateArn,
+      deletionProtection: protect,
+      accessLogsRetentionDays: services.accessLogsRetentionDays,
+      // Access logs only; an unprotected environment must be destroyable without emptying them by hand.
+      accessLogsForceDestroy: !protect,
+      alarmTopicArn: topicArn,
+    });
+    this.loadBalancer.allowTrafficTo(appGroup);
+    this.appUrl = this.loadBalancer.url;
+
+    appGroup.allowTo(lokiGroup, SERVICE_PORTS.loki, "Log pushes and queries to Loki");
+    lokiGroup.allowFrom(appGroup, SERVICE_PORTS.loki, "Log pushes and queries from SafeBucket");
+    lokiGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to S3 (chunks and index) and the image registry");
+    appGroup.allowTo(mailpitGroup, SERVICE_PORTS.mailpitSmtp, "SMTP to Mailpit");
+    mailpitGroup.allowFrom(appGroup, SERVICE_PORTS.mailpitSmtp, "SMTP from SafeBucket");
+    mailpitGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to the image registry");
+    if (access.bastion) {
+      mailpitGroup.allowFrom(
+        network.securityGroups.bastion,
+        SERVICE_PORTS.mailpitUi,
+        "Mailpit web UI from the bastion (SSM port forwarding)",
+      );
+      network.securityGroups.bastion.allowTo(mailpitGroup, SERVICE_PORTS.mailpitUi, "Mailpit web UI, for operators tunnelling through SSM");
+    }
+
+    this.lokiBucket = new SecureBucket(this, "loki-bucket", {
+      bucketName: this.naming.name("loki"),
+      // Loki's compactor deletes expired chunks; their old versions need not outlive them long.
+      noncurrentVersionExpirationDays: 7,
+      protect,
+    });
+    this.loki = new FargateService(this, "loki", {
+      ...placement,
+      ...sizeOf(services.loki),
+      cluster: this.cluster,
+      image: services.loki.image!,
+      ports: [{ name: "http", port: SERVICE_PORTS.loki }],
+      securityGroupIds: [lokiGroup.securityGroupId],
+      discoveryName: "loki",
+      // The image's built-in config stores on the task's disk, lost at every deployment; this one
+      // stores in the bucket. The image is distroless with busybox, so a shell can write it out.
+      environment: { LOKI_CONFIG: lokiConfig(this.lokiBucket.bucketName, region, services.lokiRetentionDays) },
+      entryPoint: ["/bin/sh", "-c"],
+      command: ['printf "%s" "$LOKI_CONFIG" > /etc/loki/ecs.yaml && exec /usr/bin/loki -config.file=/etc/loki/ecs.yaml'],
+      healthCheckCommand: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${SERVICE_PORTS.loki}/ready || exit 1`],
+      alarms: { topicArn },
+    });
+    this.loki.taskRole.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [`${this.lokiBucket.bucketArn}/*`]);
+    this.loki.taskRole.allow(["s3:ListBucket"], [this.lokiBucket.bucketArn]);
+
+    this.mailpit = new FargateService(this, "mailpit", {
+      ...placement,
+      ...sizeOf(services.mailpit),
+      cluster: this.cluster,
+      image: services.mailpit.image!,
+      ports: [
+        { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
+        { name: "ui", port: SERVICE_PORTS.mailpitUi },
+      ],
+      securityGroupIds: [mailpitGroup.securityGroupId],
+      discoveryName: "mailpit",
+      healthCheckCommand: ["CMD", "/mailpit", "readyz"],
+      alarms: { topicArn },
+    });
+
+    const app = services.safebucket;
+    const environment: Record<string, string> = {
+      APP_URL: this.appUrl,
+      AWS_REGION: region,
+      DATABASE_HOST: data.address,
+      DATABASE_PORT: String(data.port),
+      DATABASE_NAME: tenants.databases[0],
+      DATABASE_SSLMODE: "require",
+      LOKI_URL: `http://${this.loki.discoveryName}:${SERVICE_PORTS.loki}`,
+      SMTP_HOST: this.mailpit.discoveryName!,
+      SMTP_PORT: String(SERVICE_PORTS.mailpitSmtp),
+    };
+    // The application secret that the tenants stack writes: the app role's login and a generated signing key.
+    const secrets: Record<string, ContainerSecret> = {
+      DATABASE_USER: { secretArn: data.appSecretArn, jsonKey: "username" },
+      DATABASE_PASSWORD: { secretArn: data.appSecretArn, jsonKey: "password" },
+      JWT_SECRET: { secretArn: data.appSecretArn, jsonKey: "django_secret_key" },
+    };
+    if (data.objectStorage) environment.STORAGE_BUCKET = data.objectStorage.bucketName;
+    if (data.queues) {
+      environment.QUEUE_EVENTS_URL = data.queues.events.queueUrl;
+      environment.QUEUE_NOTIFICATIONS_URL = data.queues.notifications.queueUrl;
+      environment.QUEUE_OBJECT_DELETION_URL = data.queues.objectDeletion.queueUrl;
+    }
+    if (data.cache) {
+      // TLS is required by the cache; the user signs in with an IAM token, so there is no password to hand over.
+      Object.assign(environment, {
+        REDIS_HOST: data.cache.primaryEndpointAddress,
+        REDIS_PORT: String(data.cache.port),
+        REDIS_TLS: "true",
+        REDIS_USER: data.cache.userName,
+        REDIS_AUTH: "iam",
+        REDIS_REPLICATION_GROUP_ID: data.cache.replicationGroupId,
+      });
+    }
+
+    this.safebucket = new FargateService(this, "safebucket", {
+      ...placement,
+      ...sizeOf(app),
+      cluster: this.cluster,
+      image: app.image!,
+      ports: [{ name: "http", port: SERVICE_PORTS.safebucket }],
+      // The backend group is the one PostgreSQL and Redis accept; this stack's group adds the load balancer and the sidecars.
+      securityGroupIds: [network.backendSecurityGroupId, appGroup.securityGroupId],
+      environment,
+      secrets,
+      autoscaling: app.autoscaling,
+      loadBalancerTarget: { targetGroupArn: this.loadBalancer.targetGroupArn, dependsOn: this.loadBalancer.listeners },
+      alarms: { topicArn },
+    });
+    data.objectStorage?.grantReadWrite(this.safebucket.taskRole);
+    if (data.queues) {
+      data.queues.events.grantConsume(this.safebucket.taskRole);
+      for (const queue of [data.queues.notifications, data.queues.objectDeletion]) {
+        queue.grantSend(this.safebucket.taskRole);
+        queue.grantConsume(this.safebucket.taskRole);
+      }
+    }
+    data.cache?.grantConnect(this.safebucket.taskRole);
+
+    this.outputs(access);
+  }
+
+  private outputs(access: AccessStack): void {
+    const services = [this.safebucket, this.loki, this.mailpit];
+    const outputs: Record<string, [unknown, string]> = {
+      ecs_cluster_name: [this.cluster.clusterName, "Name of the ECS cluster"],
+      ecs_cluster_arn: [this.cluster.clusterArn, "ARN of the ECS cluster"],
+      ecs_service_names: [services.map((s) => s.serviceName), "ECS services: SafeBucket, Loki, Mailpit"],
+      log_group_names: [services.map((s) => s.logGroupName), "CloudWatch log groups of the services, in the same order"],
+      alb_dns_name: [this.loadBalancer.dnsName, "DNS name of the public load balancer (point the app's domain at it)"],
+      alb_zone_id: [this.loadBalancer.zoneId, "Route 53 zone id of the load balancer, for an alias record"],
+      app_url: [this.appUrl, "Where users reach SafeBucket"],
+      alb_access_logs_bucket: [this.loadBalancer.accessLogsBucketName, "Bucket of the load balancer's access logs"],
+      loki_bucket_name: [this.lokiBucket.bucketName, "Bucket Loki stores log chunks and index in"],
+      service_discovery_namespace: [this.cluster.namespaceName, "Private DNS namespace: loki.<namespace>, mailpit.<namespace>"],
+      safebucket_task_role_arn: [this.safebucket.taskRole.roleArn, "ARN of the role SafeBucket's containers run as"],
+    };
+    if (access.bastionInstanceId) {
+      outputs.mailpit_ui_tunnel_command = [
+        portForwardingCommand({
+          target: access.bastionInstanceId,
+          host: this.mailpit.discoveryName!,
+          port: SERVICE_PORTS.mailpitUi,
+          localPort: SERVICE_PORTS.mailpitUi,
+          region: this.config.region,
+        }),
+        `Forwards localhost:${SERVICE_PORTS.mailpitUi} to Mailpit's web UI through the bastion (needs the session-manager-plugin)`,
+      ];
+    }
+    for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
+  }
+}
+
+/** A service section's sizing as FargateService props. */
+function sizeOf(service: EnvironmentConfig["services"]["loki"]) {
+  return {
+    cpu: service.cpu,
+    memoryMiB: service.memory,
+    architecture: service.architecture,
+    capacity: service.spot ? ("FARGATE_SPOT" as const) : ("FARGATE" as const),
+    desiredCount: service.desiredCount,
+  };
+}
+
+/**
+ * Loki as one process storing chunks and its TSDB index in S3 with the task role's credentials;
+ * the compactor deletes lines older than the retention.
+ */
+function lokiConfig(bucketName: string, region: string, retentionDays: number): string {
+  return [
+    "auth_enabled: false",
+    "server:",
+    "  http_listen_port: 3100",
+    "analytics:",
+    "  reporting_enabled: false",
+    "common:",
+    "  path_prefix: /loki",
+    "  replication_factor: 1",
+    "  ring:",
+    "    kvstore:",
+    "      store: inmemory",
+    "  storage:",
+    "    s3:",
+    `      region: ${region}`,
+    `      bucketnames: ${bucketName}`,
+    "schema_config:",
+    "  configs:",
+    "    - from: 2024-01-01",
+    "      store: tsdb",
+    "      object_store: s3",
+    "      schema: v13",
+    "      index:",
+    "        prefix: index_",
+    "        period: 24h",
+    "compactor:",
+    "  working_directory: /loki/compactor",
+    "  retention_enabled: true",
+    "  delete_request_store: s3",
+    "limits_config:",
+    `  retention_period: ${retentionDays * 24}h`,
+    "",
+  ].join("\n");
+}
