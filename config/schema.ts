@@ -837,11 +837,11 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
   }
   if (components.cache) {
     const group = `${config.project}-${config.environment}-redis`;
-    // ElastiCache ids are at most 40 characters; the disabled default user's id adds "-default-off".
-    if (group.length > 28) {
+    // ElastiCache ids are at most 40 characters; the users' ids add "-app" and "-default".
+    if (group.length > 32) {
       problems.push({
         path: ["components", "cache"],
-        message: `the replication group id ${group} must be at most 28 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
+        message: `the replication group id ${group} must be at most 32 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
       });
     }
   }

@@ -116,7 +116,7 @@ export class RedisCache extends Construct {
     const finalSnapshot = props.finalSnapshot ?? true;
     const accessString = props.accessString ?? "on ~* &* +@all";
     const userName = `${replicationGroupId}-app`;
-    this.check(replicationGroupId, userName, numNodes, snapshotRetentionDays, slowLogRetentionDays, props);
+    this.check(replicationGroupId, numNodes, snapshotRetentionDays, slowLogRetentionDays, props);
     const multiAz = numNodes >= 2;
 
     const parameters = new ElasticacheParameterGroup(this, "parameters", {
@@ -138,12 +138,12 @@ export class RedisCache extends Construct {
     });
     // ElastiCache refuses a user group without a user named `default`; this one is off and may run nothing.
     const defaultUser = new ElasticacheUser(this, "default-user", {
-      userId: `${replicationGroupId}-default-off`,
+      userId: `${replicationGroupId}-default`,
       userName: "default",
       engine: "redis",
       accessString: "off -@all",
       authenticationMode: { type: "no-password-required" },
-      tags: { Name: `${replicationGroupId}-default-off` },
+      tags: { Name: `${replicationGroupId}-default` },
     });
     const userGroup = new ElasticacheUserGroup(this, "user-group", {
       userGroupId: replicationGroupId,
@@ -210,7 +210,6 @@ export class RedisCache extends Construct {
 
   private check(
     groupId: string,
-    userName: string,
     numNodes: number,
     snapshotRetentionDays: number,
     slowLogRetentionDays: number,
@@ -218,9 +217,9 @@ export class RedisCache extends Construct {
   ): void {
     const where = `RedisCache ${this.node.path}`;
     // ElastiCache ids: letters, digits and single hyphens, starting with a letter; the group's at most
-    // 40, and the default user's id adds "-default-off" within the same limit.
-    if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || `${groupId}-default-off`.length > 40) {
-      throw new Error(`${where}: replicationGroupId must be 2-28 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
+    // 40, and the user ids add "-app" and "-default" within the same limit.
+    if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || groupId.length > 32) {
+      throw new Error(`${where}: replicationGroupId must be 2-32 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
     }
     if (!Number.isInteger(numNodes) || numNodes < 1 || numNodes > 6) {
       throw new Error(`${where}: numNodes must be a whole number 1-6 (got ${numNodes})`);
@@ -237,7 +236,6 @@ export class RedisCache extends Construct {
     if (props.securityGroupIds.length === 0) {
       throw new Error(`${where}: securityGroupIds needs at least one group; without one the nodes get the VPC's default group`);
     }
-    if (userName.length > 40) throw new Error(`${where}: the user name ${userName} exceeds ElastiCache's 40 characters`);
   }
 }
 

@@ -76,11 +76,18 @@ export class AccessStack extends EnvironmentStack {
     // "backend" is the S3 backend's construct id in every stack.
     this.backendRole = new Role(this, "backend-role", {
       roleName: this.naming.name("backend"),
-      description: "Application backend (EC2 or ECS tasks): reads the application secret only",
+      description: backendRoleDescription(data),
       assumedBy: ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"],
       instanceProfile: true,
     });
     data.appSecret.grantRead(this.backendRole);
+    // SafeBucket's components: the object actions on its one bucket, its queues, connecting to its cache.
+    data.objectStorage?.grantReadWrite(this.backendRole);
+    for (const queue of data.queues?.all ?? []) queue.grantConsume(this.backendRole);
+    // Only S3 sends to the events queue; the app sends to the other two.
+    data.queues?.notifications.grantSend(this.backendRole);
+    data.queues?.objectDeletion.grantSend(this.backendRole);
+    data.cache?.grantConnect(this.backendRole);
 
     new TerraformOutput(this, "backend_role_arn", { value: this.backendRole.roleArn, description: "ARN of the backend role" });
     new TerraformOutput(this, "backend_role_name", { value: this.backendRole.roleName, description: "Name of the backend role" });
@@ -89,4 +96,11 @@ export class AccessStack extends EnvironmentStack {
       description: "Instance profile of the backend role, for EC2",
     });
   }
+}
+
+/** What the backend role may touch, for the console; unchanged for environments without SafeBucket's components. */
+function backendRoleDescription(data: DataStack): string {
+  const extra = [data.objectStorage && "the object bucket", data.queues && "the queues", data.cache && "the cache"].filter(Boolean);
+  if (extra.length === 0) return "Application backend (EC2 or ECS tasks): reads the application secret only";
+  return `Application backend (EC2 or ECS tasks): reads the application secret; uses ${extra.join(", ")}`;
 }

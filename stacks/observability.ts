@@ -2,8 +2,11 @@ import { Annotations, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { AlarmTopic } from "../constructs/alarm-topic";
+import { ObjectStorageAlarms } from "../constructs/object-storage";
+import { QueueAlarms } from "../constructs/queues";
 import { RdsAlarms } from "../constructs/rds-alarms";
 import { RdsDashboard } from "../constructs/rds-dashboard";
+import { RedisCacheAlarms } from "../constructs/redis-cache";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 
@@ -21,6 +24,8 @@ export class ObservabilityStack extends EnvironmentStack {
   readonly alarmTopicArn: string;
   readonly alarms: RdsAlarms;
   readonly dashboard: RdsDashboard;
+  /** Alarms on SafeBucket's components (queues, cache, bucket 5xx with request metrics); empty without them. */
+  readonly componentAlarmNames: string[];
 
   constructor(scope: Construct, props: ObservabilityStackProps) {
     super(scope, { config: props.config, layer: "observability" });
@@ -49,12 +54,46 @@ export class ObservabilityStack extends EnvironmentStack {
       alarmThresholds: this.alarms.thresholds,
     });
 
+    const { queues, cache, objectStorage } = props.data;
+    const topicArn = this.alarmTopicArn;
+    this.componentAlarmNames = [
+      ...(queues
+        ? new QueueAlarms(this, "queue-alarms", {
+            queues: queues.all,
+            topicArn,
+            oldestMessageAgeSeconds: this.config.queues.oldestMessageAlarmSeconds,
+          }).alarmNames
+        : []),
+      ...(cache
+        ? new RedisCacheAlarms(this, "redis-alarms", {
+            cache,
+            topicArn,
+            cpuHighPercent: this.config.cache.cpuHighPercent,
+            memoryHighPercent: this.config.cache.memoryHighPercent,
+          }).alarmNames
+        : []),
+      // Only with request metrics: S3 publishes no 5xx count without them, and they are billed.
+      ...(objectStorage?.requestMetricsFilterId
+        ? new ObjectStorageAlarms(this, "s3-alarms", {
+            bucketName: objectStorage.bucketName,
+            filterId: objectStorage.requestMetricsFilterId,
+            topicArn,
+          }).alarmNames
+        : []),
+    ];
+
     new TerraformOutput(this, "sns_topic_arn", { value: this.alarmTopicArn, description: "ARN of the topic RDS alarms notify" });
     new TerraformOutput(this, "dashboard_name", {
       value: this.dashboard.dashboardName,
       description: "CloudWatch dashboard of the RDS instance",
     });
     new TerraformOutput(this, "alarm_names", { value: this.alarms.alarmNames, description: "CloudWatch alarms on the RDS instance" });
+    if (this.componentAlarmNames.length > 0) {
+      new TerraformOutput(this, "component_alarm_names", {
+        value: this.componentAlarmNames,
+        description: "CloudWatch alarms on the queues, the cache and the bucket",
+      });
+    }
   }
 }
 
