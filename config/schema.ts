@@ -829,6 +829,13 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
       });
     }
   }
+  const prefix = `${config.project}-${config.environment}`;
+  if (components.services && prefix.length > 28) {
+    problems.push({
+      path: ["components", "services"],
+      message: `the load balancer is named ${prefix}, and with its target group's "-tg" AWS allows 32 characters; shorten project or the environment name (got ${prefix.length})`,
+    });
+  }
   if (components.services && config.production) {
     for (const name of SERVICE_NAMES) {
       const pin = config.services[name].image === undefined ? undefined : imagePinProblem(config.services[name].image!);

@@ -419,6 +419,18 @@ export class FargateService extends Construct {
       if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(p.name)) fail(`ports[${i}].name must be lowercase letters, digits and '-' (got "${p.name}")`);
     });
     if (props.subnetIds.length === 0) fail("subnetIds needs at least one subnet");
+    // cdktf 0.21 writes these strings into a jsonencode() expression without escaping double quotes,
+    // which Terraform then cannot parse; refuse them here with the field's name instead.
+    const texts: [string, readonly string[]][] = [
+      ["entryPoint", props.entryPoint ?? []],
+      ["command", props.command ?? []],
+      ["healthCheckCommand", props.healthCheckCommand ?? []],
+      ...Object.entries(props.environment ?? {}).map(([k, v]): [string, string[]] => [`environment.${k}`, [v]]),
+    ];
+    for (const [field, values] of texts) {
+      if (values.some((v) => v.includes('"')))
+        fail(`${field} must not contain a double quote (cdktf does not escape it in container definitions)`);
+    }
     if (!Number.isInteger(v.desiredCount) || v.desiredCount < 0) fail(`desiredCount must be a whole number >= 0 (got ${v.desiredCount})`);
     const scaling = props.autoscaling;
     if (scaling) {

@@ -1,4 +1,4 @@
-import { TerraformOutput } from "cdktf";
+import { Fn, TerraformOutput, Token } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { portForwardingCommand } from "../constructs/bastion-user-data";
@@ -66,6 +66,8 @@ export class ServicesStack extends EnvironmentStack {
     const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
 
     this.loadBalancer = new LoadBalancer(this, "alb", {
+      // The environment's one load balancer; AWS allows 32 characters, so no purpose suffix.
+      loadBalancerName: this.naming.name(),
       vpcId: network.vpcId,
       subnetIds: network.publicSubnetIds,
       region,
@@ -113,7 +115,7 @@ export class ServicesStack extends EnvironmentStack {
       // stores in the bucket. The image is distroless with busybox, so a shell can write it out.
       environment: { LOKI_CONFIG: lokiConfig(this.lokiBucket.bucketName, region, services.lokiRetentionDays) },
       entryPoint: ["/bin/sh", "-c"],
-      command: ['printf "%s" "$LOKI_CONFIG" > /etc/loki/ecs.yaml && exec /usr/bin/loki -config.file=/etc/loki/ecs.yaml'],
+      command: ["printenv LOKI_CONFIG > /etc/loki/ecs.yaml && exec /usr/bin/loki -config.file=/etc/loki/ecs.yaml"],
       healthCheckCommand: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${SERVICE_PORTS.loki}/ready || exit 1`],
       alarms: { topicArn },
     });
@@ -136,38 +138,51 @@ export class ServicesStack extends EnvironmentStack {
     });
 
     const app = services.safebucket;
+    // SafeBucket reads SECTION__KEY variables (its docker-compose files); names the AWS drivers read are in README, Services.
     const environment: Record<string, string> = {
-      APP_URL: this.appUrl,
+      APP__API_URL: this.appUrl,
+      APP__WEB_URL: this.appUrl,
+      APP__PORT: String(SERVICE_PORTS.safebucket),
+      // Requests arrive through the load balancer, whose addresses are in the VPC.
+      APP__TRUSTED_PROXIES: this.config.network.vpcCidr,
       AWS_REGION: region,
-      DATABASE_HOST: data.address,
-      DATABASE_PORT: String(data.port),
-      DATABASE_NAME: tenants.databases[0],
-      DATABASE_SSLMODE: "require",
-      LOKI_URL: `http://${this.loki.discoveryName}:${SERVICE_PORTS.loki}`,
-      SMTP_HOST: this.mailpit.discoveryName!,
-      SMTP_PORT: String(SERVICE_PORTS.mailpitSmtp),
+      DATABASE__TYPE: "postgres",
+      DATABASE__POSTGRES__HOST: data.address,
+      DATABASE__POSTGRES__PORT: text(data.port),
+      DATABASE__POSTGRES__NAME: tenants.databases[0],
+      DATABASE__POSTGRES__SSLMODE: "require",
+      ACTIVITY__TYPE: "loki",
+      ACTIVITY__LOKI__ENDPOINT: `http://${this.loki.discoveryName}:${SERVICE_PORTS.loki}`,
+      NOTIFIER__TYPE: "smtp",
+      NOTIFIER__SMTP__HOST: this.mailpit.discoveryName!,
+      NOTIFIER__SMTP__PORT: String(SERVICE_PORTS.mailpitSmtp),
+      NOTIFIER__SMTP__SENDER: `noreply@${project}.local`,
     };
-    // The application secret that the tenants stack writes: the app role's login and a generated signing key.
+    // The application secret that the tenants stack writes: the app role's login and a generated 50-character key.
     const secrets: Record<string, ContainerSecret> = {
-      DATABASE_USER: { secretArn: data.appSecretArn, jsonKey: "username" },
-      DATABASE_PASSWORD: { secretArn: data.appSecretArn, jsonKey: "password" },
-      JWT_SECRET: { secretArn: data.appSecretArn, jsonKey: "django_secret_key" },
+      DATABASE__POSTGRES__USER: { secretArn: data.appSecretArn, jsonKey: "username" },
+      DATABASE__POSTGRES__PASSWORD: { secretArn: data.appSecretArn, jsonKey: "password" },
+      APP__JWT_SECRET: { secretArn: data.appSecretArn, jsonKey: "django_secret_key" },
     };
-    if (data.objectStorage) environment.STORAGE_BUCKET = data.objectStorage.bucketName;
+    if (data.objectStorage) Object.assign(environment, { STORAGE__TYPE: "aws", STORAGE__AWS__BUCKET_NAME: data.objectStorage.bucketName });
     if (data.queues) {
-      environment.QUEUE_EVENTS_URL = data.queues.events.queueUrl;
-      environment.QUEUE_NOTIFICATIONS_URL = data.queues.notifications.queueUrl;
-      environment.QUEUE_OBJECT_DELETION_URL = data.queues.objectDeletion.queueUrl;
+      Object.assign(environment, {
+        EVENTS__TYPE: "aws",
+        EVENTS__QUEUES__BUCKET_EVENTS__NAME: data.queues.events.queueName,
+        EVENTS__QUEUES__NOTIFICATIONS__NAME: data.queues.notifications.queueName,
+        EVENTS__QUEUES__OBJECT_DELETION__NAME: data.queues.objectDeletion.queueName,
+      });
     }
     if (data.cache) {
-      // TLS is required by the cache; the user signs in with an IAM token, so there is no password to hand over.
+      // The cache requires TLS, and its user signs in with an IAM token: there is no password to hand over.
       Object.assign(environment, {
-        REDIS_HOST: data.cache.primaryEndpointAddress,
-        REDIS_PORT: String(data.cache.port),
-        REDIS_TLS: "true",
-        REDIS_USER: data.cache.userName,
-        REDIS_AUTH: "iam",
-        REDIS_REPLICATION_GROUP_ID: data.cache.replicationGroupId,
+        CACHE__TYPE: "redis",
+        CACHE__REDIS__HOSTS: data.cache.primaryEndpointAddress,
+        CACHE__REDIS__PORT: text(data.cache.port),
+        CACHE__REDIS__TLS: "true",
+        CACHE__REDIS__USER: data.cache.userName,
+        CACHE__REDIS__AUTH: "iam",
+        CACHE__REDIS__REPLICATION_GROUP_ID: data.cache.replicationGroupId,
       });
     }
 
@@ -227,6 +242,11 @@ export class ServicesStack extends EnvironmentStack {
     }
     for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
   }
+}
+
+/** ECS takes environment values as strings only; a port from another stack is a number reference. */
+function text(value: number): string {
+  return Token.isUnresolved(value) ? Fn.tostring(value) : String(value);
 }
 
 /** A service section's sizing as FargateService props. */
