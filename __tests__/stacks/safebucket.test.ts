@@ -1,0 +1,208 @@
+import { overlaps, parseCidr } from "../../config/cidr";
+import type { EnvironmentConfig } from "../../config/schema";
+import {
+  allStrings,
+  configProblems,
+  decodePolicy,
+  type Json,
+  MINIMAL_DOCUMENT,
+  resourcesOf,
+  shippedConfig,
+  synth,
+  testConfig,
+  testEnvironment,
+} from "../helpers";
+
+function build(config: EnvironmentConfig) {
+  const stacks = testEnvironment(config);
+  return {
+    stacks,
+    network: synth(stacks.network),
+    data: synth(stacks.data),
+    access: synth(stacks.access),
+    observability: synth(stacks.observability),
+  };
+}
+
+/** The backend role's inline policy, decoded. */
+function backendPolicy(access: Json): Json[] {
+  const [, policy] = Object.entries(access.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("backend-role"))!;
+  return decodePolicy(policy.policy).Statement;
+}
+
+const actionsOf = (statements: Json[]): string[] => statements.flatMap((s) => s.Action as string[]);
+
+describe("SafeBucket environments", () => {
+  const prod = build(shippedConfig("safebucket-prod"));
+  const dev = build(shippedConfig("safebucket-dev"));
+
+  test("every stack of both environments synthesizes with the guardrails on", () => {
+    for (const name of ["safebucket-dev", "safebucket-prod"]) {
+      const stacks = testEnvironment(shippedConfig(name));
+      for (const stack of Object.values(stacks)) expect(() => synth(stack)).not.toThrow();
+    }
+  });
+
+  test("both run in their own VPCs, overlapping neither each other nor StartupWebApp's", () => {
+    const cidrs = ["dev", "prod", "safebucket-dev", "safebucket-prod"].map((name) => shippedConfig(name).network.vpcCidr);
+    const blocks = cidrs.map((c) => parseCidr(c)!);
+    blocks.forEach((a, i) =>
+      blocks
+        .slice(i + 1)
+        .forEach((b, j) => expect([cidrs[i], cidrs[i + 1 + j], overlaps(a, b)]).toEqual([cidrs[i], cidrs[i + 1 + j], false])),
+    );
+  });
+
+  test("SafeBucket's sizing: prod cache.t3.small on two nodes with failover, dev one cache.t3.micro", () => {
+    expect(resourcesOf(prod.data, "aws_elasticache_replication_group")[0]).toMatchObject({
+      node_type: "cache.t3.small",
+      num_cache_clusters: 2,
+      multi_az_enabled: true,
+      automatic_failover_enabled: true,
+    });
+    expect(resourcesOf(dev.data, "aws_elasticache_replication_group")[0]).toMatchObject({
+      node_type: "cache.t3.micro",
+      num_cache_clusters: 1,
+    });
+    expect(resourcesOf(prod.data, "aws_db_instance")[0]).toMatchObject({ instance_class: "db.t3.medium", backup_retention_period: 30 });
+    expect(resourcesOf(dev.data, "aws_db_instance")[0]).toMatchObject({ instance_class: "db.t3.micro", backup_retention_period: 1 });
+  });
+
+  test("the cache runs in its own subnet group over the private subnets", () => {
+    const [subnetGroup] = resourcesOf(prod.network, "aws_elasticache_subnet_group");
+    expect(subnetGroup.name).toBe("safebucket-safebucket-prod-cache");
+    expect(subnetGroup.subnet_ids).toEqual(resourcesOf(prod.network, "aws_db_subnet_group")[0].subnet_ids);
+  });
+
+  test("Redis 6379 is open only from the backend group, and the backend may reach it", () => {
+    const ingress = resourcesOf(prod.network, "aws_vpc_security_group_ingress_rule").filter((r) => r.from_port === 6379);
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]).toMatchObject({ to_port: 6379, ip_protocol: "tcp" });
+    expect(ingress[0].security_group_id).toMatch(/aws_security_group\.cache-sg_group_/);
+    expect(ingress[0].referenced_security_group_id).toMatch(/aws_security_group\.backend-sg_group_/);
+    expect(ingress[0].cidr_ipv4).toBeUndefined();
+    const egress = resourcesOf(prod.network, "aws_vpc_security_group_egress_rule").filter((r) => r.from_port === 6379);
+    expect(egress.map((r) => [r.security_group_id, r.referenced_security_group_id].join(" "))).toEqual([
+      expect.stringMatching(/backend-sg_group_.* .*cache-sg_group_/),
+    ]);
+  });
+
+  test("data stack outputs are named like SafeBucket's", () => {
+    expect(Object.keys(prod.data.output)).toEqual(
+      expect.arrayContaining([
+        "bucket_name",
+        "bucket_arn",
+        "s3_events_queue_url",
+        "notifications_queue_url",
+        "object_deletion_queue_url",
+        "redis_endpoint",
+        "redis_port",
+      ]),
+    );
+  });
+
+  test("bucket events reach the s3-events queue", () => {
+    const [notification] = resourcesOf(prod.data, "aws_s3_bucket_notification");
+    expect(notification.queue[0].queue_arn).toMatch(/aws_sqs_queue\.queues_s3-events_queue_/);
+  });
+
+  test("the backend role gets exactly the object actions, the queues' actions and cache connect", () => {
+    const statements = backendPolicy(prod.access);
+    expect(actionsOf(statements).sort()).toEqual(
+      [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+        "s3:ListBucket",
+        ...Array(3)
+          .fill(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"])
+          .flat(),
+        ...Array(2).fill(["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]).flat(),
+        "elasticache:Connect",
+      ].sort(),
+    );
+    for (const s of statements) expect(s.Resource).not.toContain("*");
+  });
+
+  test("nothing sends to the events queue but S3", () => {
+    const sends = backendPolicy(prod.access).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
+    const resources = allStrings(sends.map((s) => s.Resource));
+    expect(resources).toHaveLength(2);
+    expect(resources.join(" ")).not.toMatch(/s3-events|s3_events/);
+  });
+
+  test("alarms: each DLQ not empty, each queue's oldest message, Redis CPU and memory per node", () => {
+    const alarms = resourcesOf(prod.observability, "aws_cloudwatch_metric_alarm").map((a) => `${a.namespace} ${a.metric_name}`);
+    const count = (what: string) => alarms.filter((a) => a === what).length;
+    expect(count("AWS/SQS ApproximateNumberOfMessagesVisible")).toBe(3);
+    expect(count("AWS/SQS ApproximateAgeOfOldestMessage")).toBe(3);
+    expect(count("AWS/ElastiCache EngineCPUUtilization")).toBe(2);
+    expect(count("AWS/ElastiCache DatabaseMemoryUsagePercentage")).toBe(2);
+    // Request metrics are off in both shipped configs: no billed metrics, no 5xx alarm.
+    expect(count("AWS/S3 5xxErrors")).toBe(0);
+    expect(resourcesOf(prod.data, "aws_s3_bucket_metric")).toHaveLength(0);
+  });
+
+  test("no password or token reaches the synthesized JSON of the cache", () => {
+    for (const user of resourcesOf(prod.data, "aws_elasticache_user")) expect(user.passwords).toBeUndefined();
+    expect(resourcesOf(prod.data, "aws_elasticache_replication_group")[0].auth_token).toBeUndefined();
+  });
+});
+
+describe("environments without SafeBucket's components", () => {
+  test("StartupWebApp's prod gets no bucket, queue, cache or component alarm", () => {
+    const swa = build(shippedConfig("prod"));
+    expect(resourcesOf(swa.network, "aws_elasticache_subnet_group")).toHaveLength(0);
+    for (const type of ["aws_s3_bucket", "aws_sqs_queue", "aws_elasticache_replication_group"])
+      expect(resourcesOf(swa.data, type)).toHaveLength(0);
+    expect(swa.observability.output.component_alarm_names).toBeUndefined();
+    expect(actionsOf(backendPolicy(swa.access))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+  });
+});
+
+describe("SafeBucket config rules", () => {
+  const doc = (extra: Json) => ({ ...MINIMAL_DOCUMENT, ...extra });
+
+  test("components are all off by default", () => {
+    expect(testConfig().components).toMatchObject({ objectStorage: false, queues: false, cache: false });
+  });
+
+  test("queues without the bucket are rejected naming components.queues", () => {
+    expect(configProblems(doc({ components: { queues: true } }))).toContainEqual(
+      expect.stringMatching(/^components\.queues: needs components\.objectStorage: true/),
+    );
+  });
+
+  test("event notifications without queues are rejected naming objectStorage.eventNotifications", () => {
+    expect(configProblems(doc({ components: { objectStorage: true }, objectStorage: { eventNotifications: true } }))).toContainEqual(
+      expect.stringMatching(/^objectStorage\.eventNotifications: needs components\.queues: true/),
+    );
+  });
+
+  test("a localhost CORS origin is an error in production and allowed elsewhere", () => {
+    const local = doc({
+      components: { objectStorage: true },
+      objectStorage: { corsAllowedOrigins: ["https://app.example.com", "http://localhost:3000"] },
+    });
+    expect(configProblems(local, "prod")).toEqual([
+      expect.stringMatching(/^objectStorage\.corsAllowedOrigins\[1\]: must not be a local origin in production/),
+    ]);
+    expect(configProblems(local, "dev")).toEqual([]);
+  });
+
+  test("cache windows shorter than an hour or overlapping are rejected", () => {
+    const problems = configProblems(doc({ cache: { snapshotWindow: "05:00-05:30", maintenanceWindow: "sun:05:00-sun:07:00" } }));
+    expect(problems).toContainEqual("cache.snapshotWindow: must last at least 60 minutes (got 30)");
+    expect(problems).toContainEqual(expect.stringMatching(/^cache\.maintenanceWindow: must not overlap cache\.snapshotWindow/));
+  });
+
+  test("a replication group id too long for ElastiCache's user ids is rejected naming components.cache", () => {
+    expect(configProblems(doc({ project: "a-rather-long-project-name", components: { cache: true } }), "staging")).toEqual([
+      expect.stringMatching(/^components\.cache: the replication group id a-rather-long-project-name-staging-redis must be at most 32/),
+    ]);
+  });
+});
