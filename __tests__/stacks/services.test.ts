@@ -1,0 +1,212 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { synthesize } from "../../scripts/lib/synth";
+import { layersOf } from "../../stacks/environment-stack";
+import {
+  configProblems,
+  decodePolicy,
+  MINIMAL_DOCUMENT,
+  resourcesOf,
+  shippedConfig,
+  synth,
+  testConfig,
+  testEnvironment,
+  type Json,
+} from "../helpers";
+
+const ALL_ON = {
+  components: { services: true, objectStorage: true, queues: true, cache: true },
+  services: { safebucket: { image: "ghcr.io/acme/app:1.0.0" } },
+};
+
+function servicesOf(overrides: Json = {}) {
+  const stacks = testEnvironment(testConfig({ ...ALL_ON, ...overrides }));
+  return { stacks, json: synth(stacks.services!) };
+}
+
+/** The inline policy statements of the role whose resource key starts with `prefix`. */
+function statementsOf(json: Json, prefix: string): Json[] {
+  const entry = Object.entries(json.resource.aws_iam_role_policy ?? {}).find(([key]) => key.startsWith(prefix));
+  return entry ? decodePolicy((entry[1] as Json).policy).Statement : [];
+}
+
+const service = (json: Json, name: string): Json => resourcesOf(json, "aws_ecs_service").find((s) => s.name === `acme-test-${name}`)!;
+const groupRules = (json: Json, groupKey: string, type: "ingress" | "egress") =>
+  resourcesOf(json, `aws_vpc_security_group_${type}_rule`).filter((r) =>
+    String(r.security_group_id).includes(`aws_security_group.${groupKey}`),
+  );
+
+describe("services stack", () => {
+  test("there is no services stack without components.services", () => {
+    const config = testConfig();
+    expect(testEnvironment(config).services).toBeUndefined();
+    expect(layersOf(config)).not.toContain("services");
+  });
+
+  test("SafeBucket, Loki and Mailpit run in one cluster", () => {
+    const { json } = servicesOf();
+    expect(
+      resourcesOf(json, "aws_ecs_service")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["acme-test-loki", "acme-test-mailpit", "acme-test-safebucket"]);
+    expect(
+      resourcesOf(json, "aws_cloudwatch_log_group")
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["/ecs/acme-test-loki", "/ecs/acme-test-mailpit", "/ecs/acme-test-safebucket"]);
+  });
+
+  test("only SafeBucket is behind the load balancer", () => {
+    const { json } = servicesOf();
+    expect(service(json, "safebucket").load_balancer).toEqual([expect.objectContaining({ container_port: 8080 })]);
+    expect(service(json, "loki").load_balancer).toBeUndefined();
+    expect(service(json, "mailpit").load_balancer).toBeUndefined();
+  });
+
+  test("Mailpit's UI is reachable only from the bastion, its SMTP only from SafeBucket", () => {
+    const { json } = servicesOf();
+    const ingress = groupRules(json, "mailpit-sg", "ingress").map((r) => [r.from_port, r.referenced_security_group_id, r.cidr_ipv4]);
+    expect(ingress.sort()).toEqual([
+      [1025, expect.stringMatching(/aws_security_group\.safebucket-sg/), undefined],
+      [8025, expect.stringMatching(/bastion-sg/), undefined],
+    ]);
+  });
+
+  test("the internet reaches only the load balancer, on HTTP", () => {
+    const { json } = servicesOf();
+    const world = resourcesOf(json, "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "0.0.0.0/0");
+    expect(world.map((r) => [r.from_port, String(r.security_group_id).includes("alb_sg")])).toEqual([[80, true]]);
+  });
+
+  test("Loki and Mailpit get names in <project>.local", () => {
+    const { json, stacks } = servicesOf();
+    expect(resourcesOf(json, "aws_service_discovery_private_dns_namespace")[0].name).toBe("acme.local");
+    expect(
+      resourcesOf(json, "aws_service_discovery_service")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["loki", "mailpit"]);
+    expect(stacks.services!.loki.discoveryName).toBe("loki.acme.local");
+  });
+
+  test("Mailpit's task role has no permissions at all", () => {
+    const { json } = servicesOf();
+    expect(statementsOf(json, "mailpit_task-role")).toEqual([]);
+    expect(statementsOf(json, "mailpit_execution-role").flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+  });
+
+  test("SafeBucket's task role names exactly the data stack's bucket, queues and cache", () => {
+    const actions = statementsOf(servicesOf().json, "safebucket_task-role").flatMap((s) => s.Action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+        "elasticache:Connect",
+      ]),
+    );
+    expect(actions.some((a: string) => a.endsWith("*"))).toBe(false);
+  });
+
+  test("Loki's task role reaches only Loki's own bucket", () => {
+    const statements = statementsOf(servicesOf().json, "loki_task-role");
+    expect(statements.flatMap((s) => s.Resource).every((r: string) => /aws_s3_bucket\.loki-bucket_/.test(r))).toBe(true);
+  });
+
+  test("SafeBucket's execution role reads only the application secret", () => {
+    const secrets = statementsOf(servicesOf().json, "safebucket_execution-role").filter((s) =>
+      s.Action.includes("secretsmanager:GetSecretValue"),
+    );
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0].Resource).toEqual([expect.stringMatching(/app-secret/)]);
+    expect(statementsOf(servicesOf().json, "loki_execution-role").some((s) => s.Action.includes("secretsmanager:GetSecretValue"))).toBe(
+      false,
+    );
+  });
+
+  test("without NAT the tasks run in public subnets with public IPs", () => {
+    const { json } = servicesOf();
+    expect(service(json, "safebucket").network_configuration).toMatchObject({
+      assign_public_ip: true,
+      subnets: [expect.stringMatching(/_public-/), expect.stringMatching(/_public-/)],
+    });
+  });
+
+  test("with NAT the tasks run in private subnets without public IPs", () => {
+    const { json } = servicesOf({ network: { natGateway: true } });
+    expect(service(json, "safebucket").network_configuration).toMatchObject({
+      assign_public_ip: false,
+      subnets: [expect.stringMatching(/_private-/), expect.stringMatching(/_private-/)],
+    });
+  });
+
+  test("SafeBucket's tasks join the backend group, the one PostgreSQL and Redis accept", () => {
+    const groups = service(servicesOf().json, "safebucket").network_configuration.security_groups as string[];
+    expect(groups).toHaveLength(2);
+    expect(groups[0]).toMatch(/backend/);
+  });
+
+  test("the stack deploys after access and observability, whose bastion and topic it uses", () => {
+    const { stacks } = servicesOf();
+    const dependencies = stacks.services!.dependencies.map((d) => d.node.id);
+    expect(dependencies).toEqual(expect.arrayContaining(["test-access", "test-observability"]));
+  });
+});
+
+describe("services config", () => {
+  test("private subnets without NAT are a config error", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, ...ALL_ON, services: { ...ALL_ON.services, subnets: "private" } })).toEqual([
+      expect.stringMatching(/^services\.subnets: needs network\.natGateway: true/),
+    ]);
+  });
+
+  test("SafeBucket's image is required once services are on", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, components: { services: true } })).toEqual([
+      expect.stringMatching(/^services\.safebucket\.image: is required/),
+    ]);
+  });
+
+  test("an unpinned image is a config error in production only", () => {
+    const document = {
+      ...MINIMAL_DOCUMENT,
+      components: { services: true },
+      services: { safebucket: { image: "ghcr.io/acme/app:latest" } },
+    };
+    expect(configProblems(document, "prod")).toEqual([expect.stringMatching(/^services\.safebucket\.image: is tagged latest/)]);
+    expect(configProblems(document, "dev")).toEqual([]);
+  });
+
+  test("a task size Fargate does not offer is a config error naming the field", () => {
+    const document = { ...MINIMAL_DOCUMENT, ...ALL_ON, services: { safebucket: { image: "a/b:1", cpu: 512, memory: 512 } } };
+    expect(configProblems(document)).toEqual([expect.stringMatching(/^services\.safebucket\.memory: must be a Fargate size for cpu 512/)]);
+  });
+
+  test("Loki keeps its state in one task: two is a config error", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, ...ALL_ON, services: { ...ALL_ON.services, loki: { desiredCount: 2 } } })).toEqual([
+      expect.stringMatching(/^services\.loki\.desiredCount: must be 0 or 1/),
+    ]);
+  });
+});
+
+describe("shipped SafeBucket environments", () => {
+  let outdir: string;
+  beforeEach(() => {
+    outdir = mkdtempSync(join(tmpdir(), "services-shipped-"));
+  });
+  afterEach(() => rmSync(outdir, { recursive: true, force: true }));
+
+  // synthesize() runs the guardrails: any violation throws.
+  test.each(["safebucket-dev", "safebucket-prod"])("%s synthesizes its services stack and passes every guardrail", (name) => {
+    const stacks = synthesize(outdir, [shippedConfig(name)]);
+    expect(stacks.map((s) => s.name)).toContain(`${name}-services`);
+  });
+
+  test("production SafeBucket autoscales between 2 and 5 tasks", () => {
+    const json = synth(testEnvironment(shippedConfig("safebucket-prod")).services!);
+    expect(resourcesOf(json, "aws_appautoscaling_target")[0]).toMatchObject({ min_capacity: 2, max_capacity: 5 });
+  });
+});
