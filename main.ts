@@ -1,23 +1,27 @@
 /**
  * The cdktf app: every config/*.json (or the one file named by INFRA_CONFIG) becomes an
- * environment of six stacks. A config error stops here, listed in full, before anything is written.
+ * environment of six stacks. A config error stops here, listed in full, before anything is written;
+ * a construct that rejects its props or a guardrail violation stops synthesis with its message.
  */
 import { App } from "cdktf";
 import { ConfigError, configFiles, loadConfigs } from "./config/load";
 import { buildEnvironment } from "./stacks";
 
 function main(): void {
-  let configs;
-  try {
-    configs = loadConfigs(configFiles());
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
+  const configs = loadConfigs(configFiles());
   const app = new App();
   for (const config of configs) buildEnvironment(app, config);
   app.synth();
 }
 
-main();
+try {
+  main();
+} catch (err) {
+  // Every error we raise is written for a person (the field or prop, what is allowed, how to fix);
+  // a stack trace only buries it. INFRA_DEBUG=1 shows it for bugs in this code itself.
+  const error = err as Error;
+  const debug = process.env.INFRA_DEBUG === "1";
+  process.stderr.write(`${debug || !(error instanceof Error) ? String(error.stack ?? error) : error.message}\n`);
+  if (!(error instanceof ConfigError) && !debug) process.stderr.write("(INFRA_DEBUG=1 shows where it was raised)\n");
+  process.exit(1);
+}

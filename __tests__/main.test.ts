@@ -43,3 +43,13 @@ test("a config with several mistakes exits non-zero, lists each field, prints no
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(existsSync(run.outdir)).toBe(false);
 }, 60_000);
+
+test("a guardrail violation stops synthesis with the rule and the construct, without a stack trace", () => {
+  const path = join(mkdtempSync(join(tmpdir(), "prod-")), "prod.json");
+  writeFileSync(path, JSON.stringify({ ...MINIMAL_DOCUMENT, database: { deletionProtection: false } }));
+  const run = runApp(path);
+  expect(run.status).toBe(1);
+  expect(run.stderr).toContain("prod-db-deletion-protection");
+  expect(run.stderr).toContain("prod-data");
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}, 60_000);
