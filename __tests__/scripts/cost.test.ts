@@ -108,6 +108,63 @@ describe("rules", () => {
   });
 });
 
+describe("services", () => {
+  const TASK = "${aws_ecs_task_definition.app_task.arn}";
+  const fargate = (task: Json, service: Json = {}) =>
+    estimateCost([
+      doc({
+        aws_ecs_task_definition: { app_task: { cpu: "512", memory: "1024", ...task } },
+        aws_ecs_service: { app: { name: "acme-test-app", task_definition: TASK, desired_count: 1, ...service } },
+      }),
+    ]);
+
+  test("a Fargate task costs its vCPU-hours and GB-hours", () => {
+    // 730 h x (0.5 vCPU x $0.04048 + 1 GB x $0.004445)
+    expect(line(fargate({}), "Fargate acme-test-app (X86_64)")?.monthly).toBe(18.02);
+  });
+
+  test("desired count multiplies the tasks", () => {
+    expect(line(fargate({}, { desired_count: 2 }), "Fargate acme-test-app")?.monthly).toBe(36.04);
+  });
+
+  test("ARM64 is priced at Graviton rates", () => {
+    const estimate = fargate({ runtime_platform: [{ cpu_architecture: "ARM64", operating_system_family: "LINUX" }] });
+    expect(line(estimate, "Fargate acme-test-app (ARM64)")?.monthly).toBe(14.42);
+  });
+
+  test("Fargate Spot is priced at the assumed share of on-demand, and says so", () => {
+    const estimate = fargate({}, { capacity_provider_strategy: [{ capacity_provider: "FARGATE_SPOT", weight: 1 }] });
+    expect(line(estimate, "Fargate acme-test-app (X86_64, Spot)")?.monthly).toBe(5.41);
+    expect(estimate.notes.some((n) => n.startsWith("Fargate Spot priced at 30% of on-demand"))).toBe(true);
+  });
+
+  test("tasks with public IPs pay for each address", () => {
+    const estimate = fargate({}, { network_configuration: { assign_public_ip: true }, desired_count: 2 });
+    expect(line(estimate, "public IPv4 per task")?.monthly).toBe(7.3);
+  });
+
+  test("an autoscaled service is priced at its desired count, with a note", () => {
+    const estimate = fargate({}, { lifecycle: { ignore_changes: ["desired_count"] } });
+    expect(estimate.notes).toContain("acme-test-app autoscales: priced at its desired count at creation (1); more tasks cost more");
+  });
+
+  test("an internet-facing ALB costs its hours and one public IPv4 address per subnet", () => {
+    const estimate = estimateCost([doc({ aws_lb: { alb: { load_balancer_type: "application", subnets: ["a", "b"] } } })]);
+    expect(line(estimate, "application load balancer")?.monthly).toBeCloseTo(16.43, 1);
+    expect(line(estimate, "load balancer public IPv4 addresses")?.monthly).toBe(7.3);
+    expect(estimate.byCategory.services).toBeGreaterThan(23);
+  });
+
+  test("the SafeBucket prod services stack costs about $103 a month", () => {
+    const config = shippedConfig("safebucket-prod");
+    const services = testEnvironment(config).services!;
+    const estimate = estimateCost([{ stack: "safebucket-prod-services", json: synth(services) }]);
+    // 2 x SafeBucket 0.5 vCPU/1 GB, Loki 0.5/1, Mailpit 0.25/0.5, each with a public IP; ALB with 2 IPs; alarms and log groups.
+    expect(estimate.byCategory.services).toBeGreaterThan(100);
+    expect(estimate.byCategory.services).toBeLessThan(105);
+  });
+});
+
 describe("shipped prod", () => {
   const stacks = testEnvironment(shippedConfig("prod"));
   const documents = layersOf(stacks.state.config).map((layer) => ({ stack: `prod-${layer}`, json: synth(stacks[layer]!) }));

@@ -10,7 +10,7 @@ import defaultPrices from "../prices.json";
 export type Prices = typeof defaultPrices;
 
 /** What a line is for, so totals can be read "without NAT and bastion" like the old systems quoted them. */
-export type CostCategory = "database" | "network" | "bastion" | "monitoring" | "secrets" | "storage" | "cache" | "free-tier";
+export type CostCategory = "database" | "network" | "bastion" | "monitoring" | "secrets" | "storage" | "cache" | "services" | "free-tier";
 
 export interface CostLine {
   readonly stack: string;
@@ -228,11 +228,59 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
       if ((lb.load_balancer_type ?? "application") !== "application") continue;
       add(
         stack,
-        "network",
+        "services",
         "application load balancer",
         `${hours} h x ${money(prices.loadBalancer.albHourly)}/h, LCUs not included`,
         hours * prices.loadBalancer.albHourly,
       );
+      if (lb.internal !== true && Array.isArray(lb.subnets)) {
+        // An internet-facing ALB holds one public IPv4 address per AZ, billed like any other.
+        const ips = lb.subnets.length;
+        add(
+          stack,
+          "services",
+          "load balancer public IPv4 addresses",
+          `${ips} x ${hours} h x ${money(prices.ec2.publicIpv4Hourly)}/h`,
+          ips * hours * prices.ec2.publicIpv4Hourly,
+        );
+      }
+    }
+
+    const taskDefinitions = resources("aws_ecs_task_definition");
+    for (const [key, service] of resources("aws_ecs_service")) {
+      const [, task] = taskDefinitions.find(([k]) => String(service.task_definition).includes(`aws_ecs_task_definition.${k}.`)) ?? [];
+      if (!task) continue;
+      const name = typeof service.name === "string" && !isToken(service.name) ? service.name : labelOf(key, service);
+      const tasks = typeof service.desired_count === "number" ? service.desired_count : 1;
+      const vcpu = Number(task.cpu) / 1024;
+      const gb = Number(task.memory) / 1024;
+      const platform = Array.isArray(task.runtime_platform) ? task.runtime_platform[0] : task.runtime_platform;
+      const arch: "X86_64" | "ARM64" = platform?.cpu_architecture === "ARM64" ? "ARM64" : "X86_64";
+      const strategy = Array.isArray(service.capacity_provider_strategy) ? service.capacity_provider_strategy[0] : undefined;
+      const spot = strategy?.capacity_provider === "FARGATE_SPOT";
+      const factor = spot ? prices.fargate.spotFactor : 1;
+      const vcpuRate = prices.fargate.perVcpuHour[arch] * factor;
+      const gbRate = prices.fargate.perGbHour[arch] * factor;
+      add(
+        stack,
+        "services",
+        `Fargate ${name} (${arch}${spot ? ", Spot" : ""})`,
+        `${tasks} task(s) x ${hours} h x (${vcpu} vCPU x ${money(vcpuRate)} + ${gb} GB x ${money(gbRate)})`,
+        tasks * hours * (vcpu * vcpuRate + gb * gbRate),
+      );
+      if (spot) notes.add(`Fargate Spot priced at ${prices.fargate.spotFactor * 100}% of on-demand; the real discount moves with demand`);
+      if (service.lifecycle?.ignore_changes?.includes?.("desired_count")) {
+        notes.add(`${name} autoscales: priced at its desired count at creation (${tasks}); more tasks cost more`);
+      }
+      if (service.network_configuration?.assign_public_ip === true) {
+        add(
+          stack,
+          "services",
+          `public IPv4 per task (${name})`,
+          `${tasks} x ${hours} h x ${money(prices.ec2.publicIpv4Hourly)}/h`,
+          tasks * hours * prices.ec2.publicIpv4Hourly,
+        );
+      }
     }
 
     const flowLogs = resources("aws_flow_log").filter(([, f]) => (f.log_destination_type ?? "cloud-watch-logs") === "cloud-watch-logs");
