@@ -17,20 +17,15 @@ import { LAYERS, layersOf, type Layer } from "../../stacks/environment-stack";
 import type { StackOutputs } from "./outputs";
 import type { SynthesizedStack } from "./synth";
 import type { RunResult } from "./terraform";
+import type { TunnelOptions } from "./tunnel";
+
 
 export type Action = "deploy" | "destroy";
 
 /** Written in a step where a deployed stack's output is needed: `<prod-access.bastion_instance_id>`. */
 export type OutputRef = `<${string}.${string}>`;
 
-/** What the tunnel needs; the same shape as scripts/lib/tunnel.ts' `startTunnel` options. */
-export interface TunnelOptions {
-  readonly bastionInstanceId: string;
-  readonly host: string;
-  readonly remotePort: number;
-  readonly localPort: number;
-  readonly region: string;
-}
+export type { TunnelOptions } from "./tunnel";
 
 export type Step =
   | {
