@@ -147,6 +147,14 @@ describe("SafeBucket environments", () => {
     expect(resourcesOf(prod.data, "aws_s3_bucket_metric")).toHaveLength(0);
   });
 
+  test("turning request metrics on adds the bucket's metrics configuration and a 5xx alarm on it", () => {
+    const withMetrics = build(shippedConfig("safebucket-prod", { objectStorage: { requestMetrics: true } }));
+    expect(resourcesOf(withMetrics.data, "aws_s3_bucket_metric")).toHaveLength(1);
+    const [alarm] = resourcesOf(withMetrics.observability, "aws_cloudwatch_metric_alarm").filter((a) => a.metric_name === "5xxErrors");
+    expect(alarm.dimensions.FilterId).toBe("EntireBucket");
+    expect(alarm.dimensions.BucketName).toMatch(/^\$\{.+\}$/);
+  });
+
   test("no password or token reaches the synthesized JSON of the cache", () => {
     for (const user of resourcesOf(prod.data, "aws_elasticache_user")) expect(user.passwords).toBeUndefined();
     expect(resourcesOf(prod.data, "aws_elasticache_replication_group")[0].auth_token).toBeUndefined();
