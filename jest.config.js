@@ -7,4 +7,7 @@ module.exports = {
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }] },
   moduleFileExtensions: ["ts", "js", "json"],
   testTimeout: 30000,
+  // Jest defaults to cores - 1 workers (one, here); the slow suites wait on terraform child
+  // processes, so a second worker overlaps them with the synth-only suites.
+  maxWorkers: 2,
 };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TerraformOutput, type TerraformStack } from "cdktf";
 import { prepareTerraform, terraform, type TerraformSetup } from "../../scripts/lib/terraform";
+import { OFFLINE_ENV, withoutCloud } from "../../scripts/lib/offline-plan";
 import { onlyResource, resourcesOf, synth, testStack, type Json } from "../helpers";
 
 const NETWORK = { subnetGroupName: "acme-test-db", securityGroupIds: ["sg-0123456789abcdef0"] };
@@ -226,13 +227,12 @@ describe("PostgresInstance", () => {
  * provider from the local mirror): decided when the instance is created, then never planned again.
  */
 describe("PostgresInstance final snapshot name, planned by Terraform", () => {
-  const PLACEHOLDER_ENV = { AWS_ACCESS_KEY_ID: "placeholder", AWS_SECRET_ACCESS_KEY: "placeholder", AWS_EC2_METADATA_DISABLED: "true" };
   let dir: string;
   let setup: TerraformSetup;
   let instanceName: string;
 
   async function run(args: string[]): Promise<string> {
-    const result = await terraform(args, dir, setup, PLACEHOLDER_ENV);
+    const result = await terraform(args, dir, setup, OFFLINE_ENV);
     if (result.code !== 0) throw new Error(`terraform ${args[0]} failed:\n${result.stderr || result.stdout}`);
     return result.stdout;
   }
@@ -244,13 +244,7 @@ describe("PostgresInstance final snapshot name, planned by Terraform", () => {
   }
 
   beforeAll(async () => {
-    const json = postgres({ monitoringIntervalSeconds: 0 });
-    delete json.terraform.backend;
-    Object.assign(json.provider.aws[0], {
-      skip_credentials_validation: true,
-      skip_requesting_account_id: true,
-      skip_metadata_api_check: true,
-    });
+    const json = withoutCloud(postgres({ monitoringIntervalSeconds: 0 }));
     instanceName = Object.keys(json.resource.aws_db_instance)[0];
     dir = mkdtempSync(join(tmpdir(), "postgres-instance-plan-"));
     writeFileSync(join(dir, "main.tf.json"), JSON.stringify(json));

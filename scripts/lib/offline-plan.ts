@@ -16,7 +16,7 @@ export type PlanDocument = Record<string, unknown> & {
 };
 
 /** Not credentials: the provider needs some value to start, and every call that would use it is skipped. */
-const PLACEHOLDER_ENV = {
+export const OFFLINE_ENV = {
   AWS_ACCESS_KEY_ID: "offline-plan-placeholder",
   AWS_SECRET_ACCESS_KEY: "offline-plan-placeholder",
   AWS_EC2_METADATA_DISABLED: "true",
@@ -31,15 +31,7 @@ export async function offlinePlan(stack: SynthesizedStack, setup: TerraformSetup
     if (document.data?.terraform_remote_state) {
       throw new Error(`${stack.name} reads other stacks' remote state: it cannot be planned offline`);
     }
-    delete document.terraform.backend;
-    for (const provider of document.provider?.aws ?? []) {
-      Object.assign(provider, {
-        skip_credentials_validation: true,
-        skip_requesting_account_id: true,
-        skip_metadata_api_check: true,
-      });
-    }
-    writeFileSync(file, JSON.stringify(document));
+    writeFileSync(file, JSON.stringify(withoutCloud(document)));
     const steps: string[][] = [
       ["init", "-input=false", "-no-color"],
       ["plan", "-input=false", "-lock=false", "-no-color", "-out=offline.tfplan"],
@@ -47,7 +39,7 @@ export async function offlinePlan(stack: SynthesizedStack, setup: TerraformSetup
     ];
     let last = "";
     for (const args of steps) {
-      const run = await terraform(args, scratch, setup, PLACEHOLDER_ENV);
+      const run = await terraform(args, scratch, setup, OFFLINE_ENV);
       if (run.code !== 0) throw new Error(`terraform ${args[0]} of ${stack.name} failed:\n${(run.stderr || run.stdout).trim()}`);
       last = run.stdout;
     }
@@ -55,4 +47,14 @@ export async function offlinePlan(stack: SynthesizedStack, setup: TerraformSetup
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** A synthesized stack made plannable offline, in place: local backend, every AWS call at start-up skipped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withoutCloud<T extends Record<string, any>>(document: T): T {
+  delete document.terraform?.backend;
+  for (const provider of document.provider?.aws ?? []) {
+    Object.assign(provider, { skip_credentials_validation: true, skip_requesting_account_id: true, skip_metadata_api_check: true });
+  }
+  return document;
 }

@@ -19,7 +19,6 @@ import type { SynthesizedStack } from "./synth";
 import type { RunResult } from "./terraform";
 import type { TunnelOptions } from "./tunnel";
 
-
 export type Action = "deploy" | "destroy";
 
 /** Written in a step where a deployed stack's output is needed: `<prod-access.bastion_instance_id>`. */
