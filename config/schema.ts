@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { fargateSizeProblem, imagePinProblem } from "../constructs/fargate-service";
+import { Naming } from "../constructs/naming";
 import { contains, overlaps, parseCidr } from "./cidr";
 
 // ---------------------------------------------------------------- field types
@@ -810,6 +811,7 @@ const LOCAL_ORIGIN = /^https?:\/\/(localhost|[^/]*\.localhost|127(\.\d{1,3}){3}|
 export function resolvedProblems(config: EnvironmentConfig): { path: (string | number)[]; message: string }[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
   const { components, objectStorage } = config;
+  const naming = new Naming(config.project, config.environment);
   if (components.objectStorage) {
     if (config.production) {
       objectStorage.corsAllowedOrigins.forEach((origin, i) => {
@@ -821,7 +823,7 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
         }
       });
     }
-    const bucket = `${config.project}-${config.environment}-${objectStorage.bucketSuffix}`;
+    const bucket = naming.name(objectStorage.bucketSuffix);
     if (bucket.length > 63) {
       problems.push({
         path: ["objectStorage", "bucketSuffix"],
@@ -829,7 +831,7 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
       });
     }
   }
-  const prefix = `${config.project}-${config.environment}`;
+  const prefix = naming.prefix;
   if (components.services && prefix.length > 28) {
     problems.push({
       path: ["components", "services"],
@@ -843,7 +845,7 @@ export function resolvedProblems(config: EnvironmentConfig): { path: (string | n
     }
   }
   if (components.cache) {
-    const group = `${config.project}-${config.environment}-redis`;
+    const group = naming.name("redis");
     // ElastiCache ids are at most 40 characters; the users' ids add "-app" and "-default".
     if (group.length > 32) {
       problems.push({

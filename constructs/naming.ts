@@ -31,9 +31,17 @@ export class Naming {
     readonly environment: string,
   ) {}
 
+  /**
+   * `<project>-<env>`, the start of every name; an environment already named after its project
+   * (`safebucket-prod` of project `safebucket`) is not prefixed twice.
+   */
+  get prefix(): string {
+    return this.environment.startsWith(`${this.project}-`) ? this.environment : `${this.project}-${this.environment}`;
+  }
+
   /** `startupwebapp-prod-rds-alerts` from `name("rds", "alerts")`. */
   name(...purpose: string[]): string {
-    return [this.project, this.environment, ...purpose].join("-");
+    return [this.prefix, ...purpose].join("-");
   }
 
   /**
@@ -41,8 +49,7 @@ export class Naming {
    * in a console list as titles (CloudWatch dashboards).
    */
   title(...purpose: string[]): string {
-    const project = this.project.charAt(0).toUpperCase() + this.project.slice(1);
-    return [project, this.environment, ...purpose].join("-");
+    return [this.prefix.charAt(0).toUpperCase() + this.prefix.slice(1), ...purpose].join("-");
   }
 
   /** The `Name` tag for a resource; the provider's default tags add the rest. */

@@ -70,7 +70,7 @@ describe("SafeBucket environments", () => {
 
   test("the cache runs in its own subnet group over the private subnets", () => {
     const [subnetGroup] = resourcesOf(prod.network, "aws_elasticache_subnet_group");
-    expect(subnetGroup.name).toBe("safebucket-safebucket-prod-cache");
+    expect(subnetGroup.name).toBe("safebucket-prod-cache");
     expect(subnetGroup.subnet_ids).toEqual(resourcesOf(prod.network, "aws_db_subnet_group")[0].subnet_ids);
   });
 
