@@ -1,6 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
+import type { ApplicationSecret } from "../constructs/application-secret";
 import { bastionUserData, portForwardingCommand } from "../constructs/bastion-user-data";
 import { Role } from "../constructs/role";
 import { SsmBastion } from "../constructs/ssm-bastion";
@@ -56,7 +57,7 @@ export class AccessStack extends EnvironmentStack {
       });
       // The old bastion's role could not read the secret its own login message pointed to.
       data.database.grantMasterSecretRead(bastion.role);
-      data.appSecret.grantRead(bastion.role);
+      for (const secret of appSecretsOf(data)) secret.grantRead(bastion.role);
       this.bastion = bastion;
       this.bastionInstanceId = bastion.instanceId;
 
@@ -80,7 +81,7 @@ export class AccessStack extends EnvironmentStack {
       assumedBy: ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"],
       instanceProfile: true,
     });
-    data.appSecret.grantRead(this.backendRole);
+    for (const secret of appSecretsOf(data)) secret.grantRead(this.backendRole);
     // SafeBucket's components: the object actions on its one bucket, its queues, connecting to its cache.
     data.objectStorage?.grantReadWrite(this.backendRole);
     for (const queue of data.queues?.all ?? []) queue.grantConsume(this.backendRole);
@@ -96,6 +97,11 @@ export class AccessStack extends EnvironmentStack {
       description: "Instance profile of the backend role, for EC2",
     });
   }
+}
+
+/** The application secret and, with per-database isolation, every tenant's own secret. */
+function appSecretsOf(data: DataStack): ApplicationSecret[] {
+  return [...new Set([data.appSecret, ...Object.values(data.tenantSecrets)])];
 }
 
 /** What the backend role may touch, for the console; unchanged for environments without SafeBucket's components. */

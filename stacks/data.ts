@@ -21,6 +21,12 @@ export interface DataStackProps {
 export class DataStack extends EnvironmentStack {
   readonly database: PostgresInstance;
   readonly appSecret: ApplicationSecret;
+  /**
+   * The secret each tenant database's credentials go into, by database name: the application secret
+   * for every database when `tenants.isolation` is "shared", one `<secretName>/<database>` each when
+   * "per-database". The tenants stack writes their values.
+   */
+  readonly tenantSecrets: Readonly<Record<string, ApplicationSecret>>;
 
   readonly instanceIdentifier: string;
   readonly instanceResourceId: string;
@@ -69,6 +75,19 @@ export class DataStack extends EnvironmentStack {
       recoveryWindowDays: tenants.secretRecoveryWindowDays,
       protect,
     });
+    this.tenantSecrets = Object.fromEntries(
+      tenants.databases.map((name) => [
+        name,
+        tenants.isolation === "shared"
+          ? this.appSecret
+          : new ApplicationSecret(this, `secret-${name}`, {
+              secretName: `${tenants.secretName}/${name}`,
+              description: `Credentials of tenant database ${name}; value written by the tenants stack`,
+              recoveryWindowDays: tenants.secretRecoveryWindowDays,
+              protect,
+            }),
+      ]),
+    );
 
     this.instanceIdentifier = this.database.instanceIdentifier;
     this.instanceResourceId = this.database.instanceResourceId;

@@ -2,7 +2,6 @@ import { TerraformLocal, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { ApplicationCredentials, type OperatorValues } from "../constructs/application-credentials";
-import { ApplicationSecret } from "../constructs/application-secret";
 import { EphemeralSecretValue, ephemeralVariable } from "../constructs/ephemeral";
 import { TenantDatabases, type TenantLogin } from "../constructs/tenant-databases";
 import type { AccessStack } from "./access";
@@ -58,7 +57,7 @@ export class TenantsStack extends EnvironmentStack {
     const master = new EphemeralSecretValue(this, "master-credentials", { secretId: fromData.masterSecretArn });
     const operatorValues = operatorVariables(this);
 
-    const owners = tenants.isolation === "shared" ? [sharedOwner(this.config, fromData.appSecretArn)] : perDatabaseOwners(this);
+    const owners = tenants.isolation === "shared" ? [sharedOwner(this.config, fromData.appSecretArn)] : perDatabaseOwners(this, data);
     const logins: TenantLogin[] = owners.map((owner) => {
       const credentials = new ApplicationCredentials(this, `credentials-${owner.username}`, {
         secretId: owner.secretArn,
@@ -120,26 +119,20 @@ function sharedOwner(config: EnvironmentConfig, appSecretArn: string): Owner {
 }
 
 /**
- * `per-database`: role `<database>_app` and secret `<secretName>/<database>` per database, so one
- * tenant's leaked credentials open no other tenant's data.
+ * `per-database`: role `<database>_app` per database, its credentials in the database's own secret
+ * (created by the data stack), so one tenant's leaked credentials open no other tenant's data.
  */
-function perDatabaseOwners(stack: TenantsStack): Owner[] {
-  const { tenants, protect } = stack.config;
-  return tenants.databases.map((name, i) => {
+function perDatabaseOwners(stack: TenantsStack, data: DataStack): Owner[] {
+  return stack.config.tenants.databases.map((name, i) => {
     const username = `${name}_app`;
     if (username.length > 63) {
       throw new Error(
         `tenants.databases[${i}]: at most 59 characters with isolation "per-database", its role ${username} must fit PostgreSQL's 63 (got ${name.length})`,
       );
     }
-    const secretName = `${tenants.secretName}/${name}`;
-    const secret = new ApplicationSecret(stack, `secret-${name}`, {
-      secretName,
-      description: `Credentials of tenant database ${name}; value written by the tenants stack`,
-      recoveryWindowDays: tenants.secretRecoveryWindowDays,
-      protect,
-    });
-    return { username, secretArn: secret.secretArn, secretName, databases: [name] };
+    const secret = data.tenantSecrets[name];
+    const secretArn = new TerraformLocal(stack, `secret_arn_${name}`, secret.secretArn).asString;
+    return { username, secretArn, secretName: `${stack.config.tenants.secretName}/${name}`, databases: [name] };
   });
 }
 

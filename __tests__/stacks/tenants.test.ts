@@ -3,11 +3,15 @@ import { allStrings, type Json, onlyResource, resourcesOf, synth, testConfig, te
 
 type Overrides = Parameters<typeof testConfig>[0];
 
-/** The tenants stack as `cdktf synth` writes it: cross-stack references become remote state first. */
-function tenants(overrides: Overrides = {}): Json {
+/** The stacks as `cdktf synth` writes them: cross-stack references become remote state first. */
+function environment(overrides: Overrides = {}) {
   const stacks = testEnvironment(testConfig(overrides));
   for (const stack of Object.values(stacks)) stack.prepareStack();
-  return synth(stacks.tenants);
+  return stacks;
+}
+
+function tenants(overrides: Overrides = {}): Json {
+  return synth(environment(overrides).tenants);
 }
 
 const postgresProvider = (json: Json): Json => json.provider.postgresql[0];
@@ -64,15 +68,24 @@ describe("TenantsStack, per-database isolation", () => {
     expect(resourcesOf(json, "postgresql_database")).toHaveLength(2);
   });
 
-  test("each role has its own secret, named after the database", () => {
-    const json = perDatabase();
-    const secrets = resourcesOf(json, "aws_secretsmanager_secret");
-    expect(secrets.map((s) => s.name).sort()).toEqual(["rds/acme/multi-tenant/master/alpha", "rds/acme/multi-tenant/master/beta"]);
+  test("each role has its own secret, created by the data stack and named after the database", () => {
+    const stacks = environment({ tenants: { isolation: "per-database", databases: ["alpha", "beta"] } });
+    const secretNames = resourcesOf(synth(stacks.data), "aws_secretsmanager_secret").map((s) => s.name);
+    expect(secretNames).toEqual(expect.arrayContaining(["rds/acme/multi-tenant/master/alpha", "rds/acme/multi-tenant/master/beta"]));
+    const json = synth(stacks.tenants);
+    expect(resourcesOf(json, "aws_secretsmanager_secret")).toHaveLength(0);
     const versions = resourcesOf(json, "aws_secretsmanager_secret_version");
-    expect(versions.map((v) => v.secret_id).sort()).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}$/)]),
-    );
-    expect(new Set(versions.map((v) => v.secret_id)).size).toBe(2);
+    expect(versions.map((v) => v.secret_id).sort()).toEqual(["${local.secret_arn_alpha}", "${local.secret_arn_beta}"]);
+    expect(json.locals.secret_arn_alpha).toMatch(/^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}$/);
+  });
+
+  test("the backend role and the bastion may read every tenant's secret", () => {
+    const stacks = environment({ tenants: { isolation: "per-database", databases: ["alpha", "beta"] } });
+    const policies = resourcesOf(synth(stacks.access), "aws_iam_role_policy").map((p) => p.policy as string);
+    expect(policies).toHaveLength(2);
+    // the shared application secret and the two tenant secrets, each by its own remote-state output
+    for (const policy of policies)
+      expect(policy.match(/data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+/g)?.length).toBeGreaterThanOrEqual(3);
   });
 
   test("each role reads its password back from its own secret", () => {
