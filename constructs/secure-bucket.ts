@@ -28,8 +28,7 @@ export interface SecureBucketProps {
 /**
  * An S3 bucket with every safety on: versioned (old versions expire), SSE-S3 encrypted, all public
  * access blocked, ACLs disabled, a policy refusing any request not made over TLS, never
- * force-destroyed. The state bucket predates it and keeps its own resources (moving them would
- * change their addresses in the state stack).
+ * force-destroyed. The state bucket, SafeBucket's object bucket and Loki's bucket are all one.
  */
 export class SecureBucket extends Construct {
   readonly bucketName: string;
