@@ -2,10 +2,11 @@ import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { Fn, Token } from "cdktf";
+import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../config/schema";
 import { allow } from "./iam";
+import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { Naming } from "./naming";
 import { Role, type IGrantable } from "./role";
 
@@ -208,11 +209,7 @@ export class PostgresInstance extends Construct {
       copyTagsToSnapshot: true,
       deletionProtection: props.deletionProtection ?? true,
       skipFinalSnapshot: props.skipFinalSnapshot ?? false,
-      // A fixed name fails the second time an instance of this identifier is destroyed
-      // (DBSnapshotAlreadyExists: the first one's snapshot is still there). The name carries the time
-      // the instance was created instead; ignore_changes keeps that first value in state, so the
-      // name is stable for the instance's life (no perpetual diff) and new for every new instance.
-      finalSnapshotIdentifier: `${props.identifier}-final-${Fn.formatdate("YYYYMMDDhhmmss", Fn.timestamp())}`,
+      finalSnapshotIdentifier: finalSnapshotName(props.identifier),
 
       monitoringInterval: monitoringIntervalSeconds,
       monitoringRoleArn: monitoringRole?.roleArn,
@@ -222,7 +219,7 @@ export class PostgresInstance extends Construct {
 
       // RDS checks at creation that it can assume the monitoring role with its policy attached.
       dependsOn: [...logGroups, ...(monitoringRole ? attachmentsOf(monitoringRole) : [])],
-      lifecycle: { preventDestroy: props.protect ?? true, ignoreChanges: ["final_snapshot_identifier"] },
+      lifecycle: { preventDestroy: props.protect ?? true, ignoreChanges: [FINAL_SNAPSHOT_IGNORED] },
       tags: naming.tags("postgres"),
     });
 

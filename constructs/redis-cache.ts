@@ -6,6 +6,7 @@ import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { Construct } from "constructs";
 import { LOG_RETENTION_DAYS } from "../config/schema";
+import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { allow } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
@@ -180,9 +181,10 @@ export class RedisCache extends Construct {
       snapshotRetentionLimit: snapshotRetentionDays,
       snapshotWindow,
       maintenanceWindow,
-      finalSnapshotIdentifier: finalSnapshot ? `${replicationGroupId}-final` : undefined,
+      finalSnapshotIdentifier: finalSnapshot ? finalSnapshotName(replicationGroupId) : undefined,
       logDeliveryConfiguration: [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }],
       tags: naming.tags("redis"),
+      lifecycle: { ignoreChanges: [FINAL_SNAPSHOT_IGNORED] },
     });
 
     this.replicationGroupId = replicationGroupId;

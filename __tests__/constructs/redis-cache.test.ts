@@ -111,7 +111,9 @@ describe("RedisCache", () => {
   });
 
   test("a final snapshot is taken on destroy unless turned off", () => {
-    expect(group(redis().json).final_snapshot_identifier).toBe("acme-test-redis-final");
+    // named after the group's creation time and then frozen, like the RDS instance's (no DBSnapshotAlreadyExists on a second destroy)
+    expect(group(redis().json).final_snapshot_identifier).toBe('acme-test-redis-final-${formatdate("YYYYMMDDhhmmss", timestamp())}');
+    expect(group(redis().json).lifecycle.ignore_changes).toEqual(["final_snapshot_identifier"]);
     expect(group(redis({ finalSnapshot: false }).json).final_snapshot_identifier).toBeUndefined();
   });
 
