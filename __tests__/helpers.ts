@@ -39,6 +39,17 @@ export function testEnvironment(config: EnvironmentConfig = testConfig()): Envir
   return buildEnvironment(Testing.app(), config);
 }
 
+/**
+ * All stacks of `config` as `cdktf synth` writes them: each prepared, so references to another
+ * stack have become its outputs and this stack's remote state (Testing.synth alone skips that).
+ * Add nothing to them afterwards.
+ */
+export function preparedEnvironment(config: EnvironmentConfig = testConfig()): EnvironmentStacks {
+  const stacks = testEnvironment(config);
+  for (const stack of Object.values(stacks)) stack?.prepareStack();
+  return stacks;
+}
+
 /** A bare environment stack to put one construct in. */
 export function testStack(config: EnvironmentConfig = testConfig(), layer: Layer = "data"): EnvironmentStack {
   return new EnvironmentStack(Testing.app(), { config, layer });

@@ -1,11 +1,9 @@
 import type { EnvironmentConfig } from "../../config/schema";
-import { allStrings, onlyResource, resourcesOf, shippedConfig, synth, testConfig, testEnvironment, type Json } from "../helpers";
+import { allStrings, onlyResource, resourcesOf, shippedConfig, synth, testConfig, preparedEnvironment, type Json } from "../helpers";
 
 /** The data stack of `config` as `cdktf synth` writes it: cross-stack references already turned into remote state. */
 function dataStack(config: EnvironmentConfig): Json {
-  const stacks = testEnvironment(config);
-  for (const stack of Object.values(stacks)) stack.prepareStack();
-  return synth(stacks.data);
+  return synth(preparedEnvironment(config).data);
 }
 
 const prod = dataStack(shippedConfig("prod"));

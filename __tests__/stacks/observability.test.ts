@@ -1,10 +1,8 @@
 import type { EnvironmentConfig } from "../../config/schema";
-import { type Json, onlyResource, resourcesOf, shippedConfig, synth, testConfig, testEnvironment } from "../helpers";
+import { type Json, onlyResource, resourcesOf, shippedConfig, synth, testConfig, preparedEnvironment } from "../helpers";
 
 function observability(config: EnvironmentConfig) {
-  const stacks = testEnvironment(config);
-  // What app.synth() does first: turns references to other stacks into remote state and outputs.
-  for (const stack of Object.values(stacks)) stack.prepareStack();
+  const stacks = preparedEnvironment(config);
   return { stack: stacks.observability, json: synth(stacks.observability) };
 }
 

@@ -1,13 +1,11 @@
 import { placeholder } from "../../stacks/tenants";
-import { allStrings, type Json, onlyResource, resourcesOf, synth, testConfig, testEnvironment } from "../helpers";
+import { allStrings, type Json, onlyResource, resourcesOf, synth, testConfig, preparedEnvironment } from "../helpers";
 
 type Overrides = Parameters<typeof testConfig>[0];
 
 /** The stacks as `cdktf synth` writes them: cross-stack references become remote state first. */
 function environment(overrides: Overrides = {}) {
-  const stacks = testEnvironment(testConfig(overrides));
-  for (const stack of Object.values(stacks)) stack.prepareStack();
-  return stacks;
+  return preparedEnvironment(testConfig(overrides));
 }
 
 function tenants(overrides: Overrides = {}): Json {
