@@ -13,8 +13,10 @@ export interface Diagnostic {
   readonly severity: "error" | "warning";
   readonly summary: string;
   readonly detail?: string;
-  /** Where Terraform found it, e.g. `resource.aws_db_instance.main` or a JSON pointer. */
+  /** Where Terraform found it: a resource address, or `file:line`. */
   readonly address?: string;
+  /** The file it is in, relative to where validate ran (`prod-data/cdk.tf.json` in a combined run). */
+  readonly file?: string;
 }
 
 export interface ValidateResult {
@@ -27,12 +29,64 @@ export interface ValidateResult {
 }
 
 /** Validates `stacks` at most `concurrency` at a time (default: one per core). */
+/**
+ * Validates `stacks`: all at once as modules of one scratch configuration when they can share one
+ * `terraform init` (Terraform then loads the provider schema once, not once per stack: 11 s instead
+ * of about 60 s for the shipped 26 stacks on 2 cores), else each on its own, `concurrency` at a time.
+ */
 export async function validateStacks(
   stacks: readonly SynthesizedStack[],
   setup: TerraformSetup,
   concurrency = cpus().length,
 ): Promise<ValidateResult[]> {
-  return inParallel(stacks, concurrency, (stack) => validateStack(stack, setup));
+  return (await validateTogether(stacks, setup)) ?? inParallel(stacks, concurrency, (stack) => validateStack(stack, setup));
+}
+
+/**
+ * One configuration whose modules are the stacks (backends dropped: `-backend=false` ignores them
+ * anyway), validated in one run; each diagnostic goes to the stack whose folder its file is in.
+ * Undefined when the stacks cannot share an init (e.g. different versions of one provider).
+ */
+export async function validateTogether(stacks: readonly SynthesizedStack[], setup: TerraformSetup): Promise<ValidateResult[] | undefined> {
+  const root = mkdtempSync(join(tmpdir(), "validate-all-"));
+  try {
+    const modules: Record<string, Record<string, unknown>> = {};
+    const prepared = stacks.map((stack) => {
+      const dir = join(root, stack.name);
+      const result = prepareScratchCopy(stack, dir, setup);
+      const file = join(dir, "cdk.tf.json");
+      const document = JSON.parse(readFileSync(file, "utf8"));
+      delete document.terraform?.backend;
+      writeFileSync(file, JSON.stringify(document, null, 2));
+      // A module call must set every variable without a default; validation never reads the values.
+      const required = Object.entries((document.variable ?? {}) as Record<string, { default?: unknown }>)
+        .filter(([, v]) => v.default === undefined)
+        .map(([name]) => [name, null]);
+      modules[stack.name] = { source: `./${stack.name}`, ...Object.fromEntries(required) };
+      return { stack, ...result };
+    });
+    writeFileSync(join(root, "main.tf.json"), JSON.stringify({ module: modules }, null, 2));
+    const init = await terraform(["init", "-backend=false", "-input=false", "-no-color"], root, setup);
+    if (init.code !== 0) return undefined;
+    const run = await terraform(["validate", "-json", "-no-color"], root, setup);
+    const report = parseValidateJson(run.stdout);
+    const stackOf = (d: Diagnostic): string | undefined => d.file?.split("/")[0] ?? /^module\.([\w-]+)\./.exec(d.address ?? "")?.[1];
+    const known = new Set(stacks.map((s) => s.name));
+    // A diagnostic no stack's file explains (none is expected) fails every stack rather than none.
+    const unplaced = report.diagnostics.filter((d) => !known.has(stackOf(d) ?? ""));
+    return prepared.map(({ stack, stubbed, missingProviders }) => {
+      const diagnostics = [...report.diagnostics.filter((d) => stackOf(d) === stack.name), ...unplaced];
+      return {
+        stack: stack.name,
+        valid: !diagnostics.some((d) => d.severity === "error"),
+        diagnostics,
+        stubbed,
+        missingProviders,
+      };
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 }
 
 export async function validateStack(stack: SynthesizedStack, setup: TerraformSetup): Promise<ValidateResult> {
@@ -92,6 +146,7 @@ export function parseValidateJson(stdout: string): { valid: boolean; diagnostics
     summary: d.summary,
     detail: d.detail,
     address: d.address ?? (d.range ? `${d.range.filename}:${d.range.start.line}` : undefined),
+    file: d.range?.filename,
   }));
   return { valid: parsed.valid === true, diagnostics };
 }
