@@ -570,25 +570,12 @@ function checkDatabase(env: ParsedEnvironment, ctx: Ctx): void {
       message: `must be at least allocatedStorageGb (${db.allocatedStorageGb}) (got ${db.maxAllocatedStorageGb})`,
     });
   }
-  const backup = windowMinutes(db.backupWindow);
-  const maintenance = windowMinutes(db.maintenanceWindow, true);
-  if (backup && backup.length < 30) {
-    ctx.addIssue({ code: "custom", path: ["database", "backupWindow"], message: `must last at least 30 minutes (got ${backup.length})` });
-  }
-  if (maintenance && maintenance.length < 30) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["database", "maintenanceWindow"],
-      message: `must last at least 30 minutes (got ${maintenance.length})`,
-    });
-  }
-  if (backup && maintenance && dailyOverlapsWeekly(backup, maintenance)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["database", "maintenanceWindow"],
-      message: `must not overlap backupWindow ${db.backupWindow}, as RDS requires`,
-    });
-  }
+  checkWindows(ctx, {
+    daily: { path: ["database", "backupWindow"], value: db.backupWindow, label: "backupWindow" },
+    weekly: { path: ["database", "maintenanceWindow"], value: db.maintenanceWindow },
+    minMinutes: 30,
+    service: "RDS",
+  });
 }
 
 function checkTenants(env: ParsedEnvironment, ctx: Ctx): void {
@@ -629,26 +616,13 @@ function checkComponents(env: ParsedEnvironment, ctx: Ctx): void {
   }
   const cache = env.cache;
   if (typeof cache !== "object" || cache === null) return;
-  const snapshot = windowMinutes(cache.snapshotWindow);
-  const maintenance = windowMinutes(cache.maintenanceWindow, true);
   // ElastiCache rejects windows shorter than an hour, and a snapshot window inside the maintenance window.
-  if (snapshot && snapshot.length < 60) {
-    ctx.addIssue({ code: "custom", path: ["cache", "snapshotWindow"], message: `must last at least 60 minutes (got ${snapshot.length})` });
-  }
-  if (maintenance && maintenance.length < 60) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["cache", "maintenanceWindow"],
-      message: `must last at least 60 minutes (got ${maintenance.length})`,
-    });
-  }
-  if (snapshot && maintenance && dailyOverlapsWeekly(snapshot, maintenance)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["cache", "maintenanceWindow"],
-      message: `must not overlap cache.snapshotWindow ${cache.snapshotWindow}, as ElastiCache requires`,
-    });
-  }
+  checkWindows(ctx, {
+    daily: { path: ["cache", "snapshotWindow"], value: cache.snapshotWindow, label: "cache.snapshotWindow" },
+    weekly: { path: ["cache", "maintenanceWindow"], value: cache.maintenanceWindow },
+    minMinutes: 60,
+    service: "ElastiCache",
+  });
 }
 
 /** The three services of the services stack, as keys of `services`. */
@@ -701,6 +675,35 @@ function checkServices(env: ParsedEnvironment, ctx: Ctx): void {
         });
       }
     }
+  }
+}
+
+/** A daily and a weekly window of one service: each long enough, and never overlapping. */
+function checkWindows(
+  ctx: Ctx,
+  w: {
+    daily: { path: string[]; value: unknown; label: string };
+    weekly: { path: string[]; value: unknown };
+    minMinutes: number;
+    service: string;
+  },
+): void {
+  const daily = windowMinutes(w.daily.value);
+  const weekly = windowMinutes(w.weekly.value, true);
+  for (const [window, path] of [
+    [daily, w.daily.path],
+    [weekly, w.weekly.path],
+  ] as const) {
+    if (window && window.length < w.minMinutes) {
+      ctx.addIssue({ code: "custom", path, message: `must last at least ${w.minMinutes} minutes (got ${window.length})` });
+    }
+  }
+  if (daily && weekly && dailyOverlapsWeekly(daily, weekly)) {
+    ctx.addIssue({
+      code: "custom",
+      path: w.weekly.path,
+      message: `must not overlap ${w.daily.label} ${String(w.daily.value)}, as ${w.service} requires`,
+    });
   }
 }
 
