@@ -8,11 +8,12 @@ import { ConfigError, configFiles, loadConfigs } from "./config/load";
 import { buildEnvironment } from "./stacks";
 
 function main(): void {
-  // cdktf records a full stack trace for every token it creates; with source maps on (tsx turns them
-  // on) each one is mapped back to TypeScript, which took a third of the synth time. INFRA_DEBUG=1
-  // keeps them for readable traces.
+  // cdktf records a full stack trace for every token it creates, only to quote it if that token is
+  // misused; formatting them (and, with tsx's source maps, mapping them back to TypeScript) took
+  // over a third of the synth time. INFRA_DEBUG=1 keeps them, and readable traces for every error.
   const debug = process.env.INFRA_DEBUG === "1";
   process.setSourceMapsEnabled(debug);
+  if (!debug) Error.prepareStackTrace = () => "";
   const configs = loadConfigs(configFiles());
   const app = new App({ stackTraces: debug });
   for (const config of configs) buildEnvironment(app, config);
