@@ -72,6 +72,11 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
   const add = (stack: string, category: CostCategory, item: string, basis: string, monthly: number): void => {
     lines.push({ stack, category, item, basis, monthly: round2(monthly) });
   };
+  /** `count x price` a month, a line only when there is something to count; returns the count. */
+  const perUnit = (stack: string, category: CostCategory, item: string, count: number, monthlyPrice: number): number => {
+    if (count > 0) add(stack, category, item, `${count} x ${money(monthlyPrice)}`, count * monthlyPrice);
+    return count;
+  };
   const regions = new Set<string>();
   let alarms = 0;
   let dashboards = 0;
@@ -295,48 +300,18 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
       logLine(stack, "monitoring", `log group ${isToken(name) ? key : name}`, prices.assumptions.otherLogGroupGbPerMonth, "assumed");
     }
 
-    const alarmCount = resources("aws_cloudwatch_metric_alarm").reduce((sum, [, a]) => sum + countOf(a), 0);
-    if (alarmCount > 0) {
-      alarms += alarmCount;
-      add(
-        stack,
-        "monitoring",
-        "CloudWatch alarms",
-        `${alarmCount} x ${money(prices.cloudwatch.alarmMonthly)}`,
-        alarmCount * prices.cloudwatch.alarmMonthly,
-      );
-    }
-    const dashboardCount = resources("aws_cloudwatch_dashboard").length;
-    if (dashboardCount > 0) {
-      dashboards += dashboardCount;
-      add(
-        stack,
-        "monitoring",
-        "CloudWatch dashboard",
-        `${dashboardCount} x ${money(prices.cloudwatch.dashboardMonthly)}`,
-        dashboardCount * prices.cloudwatch.dashboardMonthly,
-      );
-    }
+    const counted = (type: string): number => resources(type).reduce((sum, [, r]) => sum + countOf(r), 0);
+    alarms += perUnit(stack, "monitoring", "CloudWatch alarms", counted("aws_cloudwatch_metric_alarm"), prices.cloudwatch.alarmMonthly);
+    dashboards += perUnit(
+      stack,
+      "monitoring",
+      "CloudWatch dashboard",
+      resources("aws_cloudwatch_dashboard").length,
+      prices.cloudwatch.dashboardMonthly,
+    );
     if (resources("aws_sns_topic_subscription").length > 0) notes.add("SNS e-mail notifications: the first 1,000 a month are free");
-
-    const secrets = resources("aws_secretsmanager_secret").reduce((sum, [, s]) => sum + countOf(s), 0);
-    if (secrets > 0)
-      add(
-        stack,
-        "secrets",
-        "Secrets Manager secrets",
-        `${secrets} x ${money(prices.secretsManager.secretMonthly)}`,
-        secrets * prices.secretsManager.secretMonthly,
-      );
-    const keys = resources("aws_kms_key").reduce((sum, [, k]) => sum + countOf(k), 0);
-    if (keys > 0)
-      add(
-        stack,
-        "secrets",
-        "KMS customer managed keys",
-        `${keys} x ${money(prices.kms.customerKeyMonthly)}`,
-        keys * prices.kms.customerKeyMonthly,
-      );
+    perUnit(stack, "secrets", "Secrets Manager secrets", counted("aws_secretsmanager_secret"), prices.secretsManager.secretMonthly);
+    perUnit(stack, "secrets", "KMS customer managed keys", counted("aws_kms_key"), prices.kms.customerKeyMonthly);
 
     for (const [type, nodesOf] of [
       ["aws_elasticache_replication_group", (r: Block) => (typeof r.num_cache_clusters === "number" ? r.num_cache_clusters : 1)],
