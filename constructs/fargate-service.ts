@@ -1,13 +1,13 @@
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsRegion } from "@cdktf/provider-aws/lib/data-aws-region";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service";
 import { Fn, TerraformStack, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { metricAlarm } from "./alarm";
 import type { EcsCluster, FargateCapacity } from "./ecs-cluster";
 import { Naming } from "./naming";
 import { partitionOf, Role } from "./role";
@@ -373,22 +373,20 @@ export class FargateService extends Construct {
           `FargateService ${this.node.path}: alarms threshold for ${purpose} must be above 0 and at most 100 (got ${threshold})`,
         );
       }
-      const alarm = new CloudwatchMetricAlarm(this, `alarm-${purpose}`, {
+      const alarm = metricAlarm(this, `alarm-${purpose}`, {
         alarmName: `${serviceName}-${purpose}`,
-        alarmDescription: `ECS service ${serviceName}: average ${metricName} above ${threshold}% for 15 minutes (autoscaling at its maximum, or a leak).`,
+        description: `ECS service ${serviceName}: average ${metricName} above ${threshold}% for 15 minutes (autoscaling at its maximum, or a leak).`,
         namespace: "AWS/ECS",
         metricName,
         dimensions: { ClusterName: clusterName, ServiceName: serviceName },
         statistic: "Average",
-        period: ALARM_PERIOD_SECONDS,
+        periodSeconds: ALARM_PERIOD_SECONDS,
         evaluationPeriods: 3,
-        comparisonOperator: "GreaterThanThreshold",
+        comparison: "GreaterThanThreshold",
         threshold,
         // No datapoints means no running task; the load balancer's health alarms report that.
         treatMissingData: "notBreaching",
-        alarmActions: [alarms.topicArn],
-        okActions: [alarms.topicArn],
-        tags: { Name: `${serviceName}-${purpose}` },
+        topicArn: alarms.topicArn,
       });
       this.alarmNames.push(alarm.alarmName);
     }

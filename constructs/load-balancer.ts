@@ -1,4 +1,3 @@
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
@@ -12,6 +11,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { Annotations, TerraformStack, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { metricAlarm, type AlarmComparison, type AlarmStatistic } from "./alarm";
 import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
 import { Naming } from "./naming";
 import { Peer, Port, SecurityGroup } from "./security-group";
@@ -294,8 +294,8 @@ export class LoadBalancer extends Construct {
     const specs: {
       purpose: string;
       metricName: string;
-      statistic: string;
-      comparisonOperator: string;
+      statistic: AlarmStatistic;
+      comparison: AlarmComparison;
       threshold: number;
       dimensions: Record<string, string>;
       description: string;
@@ -304,7 +304,7 @@ export class LoadBalancer extends Construct {
         purpose: "alb-5xx",
         metricName: "HTTPCode_ELB_5XX_Count",
         statistic: "Sum",
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        comparison: "GreaterThanOrEqualToThreshold",
         threshold: 10,
         dimensions: { LoadBalancer: lbDimension },
         description: `ALB ${name}: 10 or more 5xx answers of its own in 5 minutes (no healthy target, or targets refusing connections).`,
@@ -313,7 +313,7 @@ export class LoadBalancer extends Construct {
         purpose: "target-5xx",
         metricName: "HTTPCode_Target_5XX_Count",
         statistic: "Sum",
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        comparison: "GreaterThanOrEqualToThreshold",
         threshold: 10,
         dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
         description: `ALB ${name}: the application answered 5xx 10 or more times in 5 minutes.`,
@@ -322,7 +322,7 @@ export class LoadBalancer extends Construct {
         purpose: "unhealthy-targets",
         metricName: "UnHealthyHostCount",
         statistic: "Maximum",
-        comparisonOperator: "GreaterThanThreshold",
+        comparison: "GreaterThanThreshold",
         threshold: 0,
         dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
         description: `ALB ${name}: a task fails its health check for 10 minutes (the circuit breaker rolls back failed deployments).`,
@@ -331,30 +331,27 @@ export class LoadBalancer extends Construct {
         purpose: "no-healthy-targets",
         metricName: "HealthyHostCount",
         statistic: "Minimum",
-        comparisonOperator: "LessThanThreshold",
+        comparison: "LessThanThreshold",
         threshold: 1,
         dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
         description: `ALB ${name}: no healthy task for 10 minutes; every request fails.`,
       },
     ];
     for (const spec of specs) {
-      const alarm = new CloudwatchMetricAlarm(this, `alarm-${spec.purpose}`, {
+      const alarm = metricAlarm(this, `alarm-${spec.purpose}`, {
         alarmName: `${name}-${spec.purpose}`,
-        alarmDescription: spec.description,
+        description: spec.description,
         namespace: "AWS/ApplicationELB",
         metricName: spec.metricName,
         dimensions: spec.dimensions,
         statistic: spec.statistic,
-        period: 300,
         evaluationPeriods: spec.purpose.endsWith("5xx") ? 1 : 2,
-        comparisonOperator: spec.comparisonOperator,
+        comparison: spec.comparison,
         threshold: spec.threshold,
         // ELB publishes 5xx counts only when there are some; HealthyHostCount always while targets are registered,
         // so its silence means the target group is gone or empty.
         treatMissingData: spec.purpose === "no-healthy-targets" ? "breaching" : "notBreaching",
-        alarmActions: [topicArn],
-        okActions: [topicArn],
-        tags: { Name: `${name}-${spec.purpose}` },
+        topicArn,
       });
       this.alarmNames.push(alarm.alarmName);
     }

@@ -1,8 +1,8 @@
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { S3BucketCorsConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-cors-configuration";
 import { S3BucketMetric } from "@cdktf/provider-aws/lib/s3-bucket-metric";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification";
 import { Construct } from "constructs";
+import { metricAlarm } from "./alarm";
 import { allow } from "./iam";
 import { Naming } from "./naming";
 import type { Queue } from "./queues";
@@ -177,22 +177,19 @@ export class ObjectStorageAlarms extends Construct {
       throw new Error(`ObjectStorageAlarms ${this.node.path}: serverErrorsPerFiveMinutes must be a whole number >= 0 (got ${threshold})`);
     }
     const naming = Naming.of(this);
-    const alarm = new CloudwatchMetricAlarm(this, "5xx", {
+    const alarm = metricAlarm(this, "5xx", {
       alarmName: naming.name("s3", "5xx"),
-      alarmDescription: `S3 ${props.bucketName}: more than ${threshold} requests answered with 5xx in 5 minutes; uploads and downloads are failing.`,
+      description: `S3 ${props.bucketName}: more than ${threshold} requests answered with 5xx in 5 minutes; uploads and downloads are failing.`,
       namespace: "AWS/S3",
       metricName: "5xxErrors",
       dimensions: { BucketName: props.bucketName, FilterId: props.filterId },
       statistic: "Sum",
-      period: 300,
       evaluationPeriods: 1,
-      comparisonOperator: "GreaterThanThreshold",
+      comparison: "GreaterThanThreshold",
       threshold,
       // Request metrics exist only for minutes with requests: no requests, no errors.
       treatMissingData: "notBreaching",
-      alarmActions: [props.topicArn],
-      okActions: [props.topicArn],
-      tags: naming.tags("s3", "5xx"),
+      topicArn: props.topicArn,
     });
     this.alarmNames = [alarm.alarmName];
   }

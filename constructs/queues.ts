@@ -1,9 +1,9 @@
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
+import { metricAlarm } from "./alarm";
 import { allow, policyDocument } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
@@ -36,11 +36,13 @@ export interface QueueSettings {
 }
 
 export interface QueueProps extends QueueSettings {
+  /** The queue's name (from the naming helper); its dead-letter queue is `<queueName>-dlq`. */
+  readonly queueName: string;
   /**
-   * The queue's name; its dead-letter queue is `<queueName>-dlq`.
-   * @default - `<project>-<env>-<id>`
+   * What the queue is for, in alarm and output names (`s3-events`): given, never taken from the
+   * construct id, so renaming an id cannot rename an alarm.
    */
-  readonly queueName?: string;
+  readonly purpose: string;
 }
 
 /**
@@ -57,16 +59,17 @@ export class Queue extends Construct {
   readonly queueArn: string;
   /** The plain name (known at synth), so alarms in another stack need no cross-stack output. */
   readonly queueName: string;
+  /** What the queue is for (`s3-events`), as its alarms and outputs name it. */
+  readonly purpose: string;
   readonly deadLetterQueueUrl: string;
   readonly deadLetterQueueArn: string;
   /** The plain name of the dead-letter queue. */
   readonly deadLetterQueueName: string;
   private bucketPolicy?: SqsQueuePolicy;
 
-  constructor(scope: Construct, id: string, props: QueueProps = {}) {
+  constructor(scope: Construct, id: string, props: QueueProps) {
     super(scope, id);
-    const naming = Naming.of(this);
-    const queueName = props.queueName ?? naming.name(id);
+    const queueName = props.queueName;
     const retentionDays = props.messageRetentionDays ?? 14;
     const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? 30;
     const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? 20;
@@ -111,6 +114,7 @@ export class Queue extends Construct {
     this.queueUrl = queue.url;
     this.queueArn = queue.arn;
     this.queueName = queueName;
+    this.purpose = props.purpose;
     this.deadLetterQueueUrl = deadLetter.url;
     this.deadLetterQueueArn = deadLetter.arn;
     this.deadLetterQueueName = deadLetterQueueName;
@@ -180,9 +184,10 @@ export class SafeBucketQueues extends Construct {
   constructor(scope: Construct, id: string, props: SafeBucketQueuesProps = {}) {
     super(scope, id);
     const naming = Naming.of(this);
-    this.events = new Queue(this, "s3-events", { ...props, queueName: naming.name("s3-events") });
-    this.notifications = new Queue(this, "notifications", { ...props, queueName: naming.name("notifications") });
-    this.objectDeletion = new Queue(this, "object-deletion", { ...props, queueName: naming.name("object-deletion") });
+    const queue = (purpose: string) => new Queue(this, purpose, { ...props, purpose, queueName: naming.name(purpose) });
+    this.events = queue("s3-events");
+    this.notifications = queue("notifications");
+    this.objectDeletion = queue("object-deletion");
     this.all = [this.events, this.notifications, this.objectDeletion];
   }
 }
@@ -199,9 +204,6 @@ export interface QueueAlarmsProps {
    */
   readonly oldestMessageAgeSeconds?: number;
 }
-
-/** SQS publishes its metrics every minute; five minutes rides out a single late datapoint. */
-const PERIOD_SECONDS = 300;
 
 /**
  * Two alarms per queue: its dead-letter queue holds any message (something failed `maxReceiveCount`
@@ -224,22 +226,19 @@ export class QueueAlarms extends Construct {
       purpose: string,
       spec: { queueName: string; metricName: string; threshold: number; description: string },
     ) =>
-      new CloudwatchMetricAlarm(this, `${queue.node.id}-${purpose}`, {
-        alarmName: naming.name("sqs", queue.node.id, purpose),
-        alarmDescription: spec.description,
+      metricAlarm(this, `${queue.node.id}-${purpose}`, {
+        alarmName: naming.name("sqs", queue.purpose, purpose),
+        description: spec.description,
         namespace: "AWS/SQS",
         metricName: spec.metricName,
         dimensions: { QueueName: spec.queueName },
         statistic: "Maximum",
-        period: PERIOD_SECONDS,
         evaluationPeriods: 1,
-        comparisonOperator: "GreaterThanThreshold",
+        comparison: "GreaterThanThreshold",
         threshold: spec.threshold,
         // SQS stops publishing for a queue idle for six hours: an empty, quiet queue is healthy.
         treatMissingData: "notBreaching",
-        alarmActions: [props.topicArn],
-        okActions: [props.topicArn],
-        tags: naming.tags("sqs", queue.node.id, purpose),
+        topicArn: props.topicArn,
       });
 
     this.alarmNames = props.queues.flatMap((queue) => [

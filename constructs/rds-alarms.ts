@@ -1,5 +1,5 @@
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Construct } from "constructs";
+import { metricAlarm, type AlarmComparison, type MissingData } from "./alarm";
 import { Naming } from "./naming";
 
 export const BYTES_PER_GIB = 1024 ** 3;
@@ -44,15 +44,10 @@ export interface RdsAlarmsProps {
   readonly freeMemoryLowMb?: number;
 }
 
-/** RDS publishes basic metrics every minute; a 5-minute average rides out single-minute spikes. */
-const PERIOD_SECONDS = 300;
-
-type MissingData = "missing" | "ignore" | "breaching" | "notBreaching";
-
 interface AlarmSpec {
   readonly purpose: string;
   readonly metricName: string;
-  readonly comparisonOperator: "GreaterThanThreshold" | "LessThanThreshold";
+  readonly comparison: AlarmComparison;
   readonly threshold: number;
   readonly evaluationPeriods: number;
   readonly treatMissingData: MissingData;
@@ -94,7 +89,7 @@ export class RdsAlarms extends Construct {
       {
         purpose: "cpu-high",
         metricName: "CPUUtilization",
-        comparisonOperator: "GreaterThanThreshold",
+        comparison: "GreaterThanThreshold",
         threshold: this.thresholds.cpuPercent,
         evaluationPeriods: 2,
         // The heartbeat: a running instance reports CPU every minute, so 10 minutes without a datapoint
@@ -105,7 +100,7 @@ export class RdsAlarms extends Construct {
       {
         purpose: "connections-high",
         metricName: "DatabaseConnections",
-        comparisonOperator: "GreaterThanThreshold",
+        comparison: "GreaterThanThreshold",
         threshold: this.thresholds.connections,
         evaluationPeriods: 2,
         // No datapoints is not "too many connections"; the CPU alarm already reports a silent instance,
@@ -116,7 +111,7 @@ export class RdsAlarms extends Construct {
       {
         purpose: "free-storage-low",
         metricName: "FreeStorageSpace",
-        comparisonOperator: "LessThanThreshold",
+        comparison: "LessThanThreshold",
         threshold: this.thresholds.freeStorageBytes,
         // One period: a full disk stops writes at once, so there is no point waiting for a second sample.
         evaluationPeriods: 1,
@@ -127,7 +122,7 @@ export class RdsAlarms extends Construct {
       {
         purpose: "freeable-memory-low",
         metricName: "FreeableMemory",
-        comparisonOperator: "LessThanThreshold",
+        comparison: "LessThanThreshold",
         threshold: this.thresholds.freeableMemoryBytes,
         evaluationPeriods: 2,
         // A gap says nothing about memory; the CPU alarm covers a silent instance.
@@ -137,25 +132,20 @@ export class RdsAlarms extends Construct {
     ];
 
     const naming = Naming.of(this);
-    const alarms = specs.map(
-      (spec) =>
-        new CloudwatchMetricAlarm(this, spec.purpose, {
-          alarmName: naming.name("rds", spec.purpose),
-          alarmDescription: spec.description,
-          namespace: "AWS/RDS",
-          metricName: spec.metricName,
-          dimensions: { DBInstanceIdentifier: db },
-          statistic: "Average",
-          period: PERIOD_SECONDS,
-          evaluationPeriods: spec.evaluationPeriods,
-          comparisonOperator: spec.comparisonOperator,
-          threshold: spec.threshold,
-          treatMissingData: spec.treatMissingData,
-          alarmActions: [props.topicArn],
-          // OK notifications tell the people who got the alarm that it is over.
-          okActions: [props.topicArn],
-          tags: naming.tags("rds", spec.purpose),
-        }),
+    const alarms = specs.map((spec) =>
+      metricAlarm(this, spec.purpose, {
+        alarmName: naming.name("rds", spec.purpose),
+        description: spec.description,
+        namespace: "AWS/RDS",
+        metricName: spec.metricName,
+        dimensions: { DBInstanceIdentifier: db },
+        statistic: "Average",
+        evaluationPeriods: spec.evaluationPeriods,
+        comparison: spec.comparison,
+        threshold: spec.threshold,
+        treatMissingData: spec.treatMissingData,
+        topicArn: props.topicArn,
+      }),
     );
     this.alarmNames = alarms.map((a) => a.alarmName);
     this.alarmArns = alarms.map((a) => a.arn);

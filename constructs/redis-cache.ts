@@ -1,10 +1,10 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
-import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { Construct } from "constructs";
+import { metricAlarm } from "./alarm";
 import { LOG_RETENTION_DAYS } from "../config/schema";
 import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { allow } from "./iam";
@@ -289,22 +289,18 @@ export class RedisCacheAlarms extends Construct {
       const node = String(i + 1).padStart(3, "0");
       return specs.map(
         (spec) =>
-          new CloudwatchMetricAlarm(this, `${node}-${spec.purpose}`, {
+          metricAlarm(this, `${node}-${spec.purpose}`, {
             alarmName: naming.name("redis", node, spec.purpose),
-            alarmDescription: `ElastiCache ${clusterId}: average ${spec.what} above ${spec.threshold}% for 10 minutes.`,
+            description: `ElastiCache ${clusterId}: average ${spec.what} above ${spec.threshold}% for 10 minutes.`,
             namespace: "AWS/ElastiCache",
             metricName: spec.metricName,
             // Each member cluster of a replication group has one node, 0001.
             dimensions: { CacheClusterId: clusterId, CacheNodeId: "0001" },
             statistic: "Average",
-            period: 300,
             evaluationPeriods: 2,
-            comparisonOperator: "GreaterThanThreshold",
+            comparison: "GreaterThanThreshold",
             threshold: spec.threshold,
-            treatMissingData: "notBreaching",
-            alarmActions: [props.topicArn],
-            okActions: [props.topicArn],
-            tags: naming.tags("redis", node, spec.purpose),
+            topicArn: props.topicArn,
           }).alarmName,
       );
     });

@@ -150,10 +150,10 @@ export class DataStack extends EnvironmentStack {
       outputs.bucket_arn = [this.objectStorage.bucketArn, "ARN of the object bucket"];
     }
     for (const queue of this.queues?.all ?? []) {
-      const name = queue.node.id.replace(/-/g, "_");
-      outputs[`${name}_queue_url`] = [queue.queueUrl, `URL of the ${queue.node.id} queue`];
-      outputs[`${name}_queue_arn`] = [queue.queueArn, `ARN of the ${queue.node.id} queue`];
-      outputs[`${name}_dlq_arn`] = [queue.deadLetterQueueArn, `ARN of the ${queue.node.id} dead-letter queue`];
+      const name = queue.purpose.replace(/-/g, "_");
+      outputs[`${name}_queue_url`] = [queue.queueUrl, `URL of the ${queue.purpose} queue`];
+      outputs[`${name}_queue_arn`] = [queue.queueArn, `ARN of the ${queue.purpose} queue`];
+      outputs[`${name}_dlq_arn`] = [queue.deadLetterQueueArn, `ARN of the ${queue.purpose} dead-letter queue`];
     }
     if (this.cache) {
       outputs.redis_endpoint = [this.cache.primaryEndpointAddress, "Primary endpoint of the Redis replication group (TLS only)"];

@@ -48,7 +48,7 @@ describe("ObjectStorage", () => {
 
   test("object events go to the events queue, after S3 is allowed to send to it", () => {
     const stack = testStack();
-    const events = new Queue(stack, "s3-events");
+    const events = new Queue(stack, "s3-events", { queueName: "acme-test-s3-events", purpose: "s3-events" });
     new ObjectStorage(stack, "object-storage", { eventsQueue: events });
     const json = synth(stack);
     const notification = onlyResource(json, "aws_s3_bucket_notification");

@@ -4,9 +4,11 @@ import { decodePolicy, type Json, onlyResource, resourcesOf, synth, testStack } 
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-test-rds-alerts";
 
-function queue(props: QueueProps = {}) {
+const JOBS: QueueProps = { queueName: "acme-test-jobs", purpose: "jobs" };
+
+function queue(props: Partial<QueueProps> = {}) {
   const stack = testStack();
-  const built = new Queue(stack, "jobs", props);
+  const built = new Queue(stack, "jobs", { ...JOBS, ...props });
   return { stack, queue: built, json: synth(stack) };
 }
 
@@ -48,7 +50,7 @@ describe("Queue", () => {
 
   test("grantConsume and grantSend name valid SQS actions on this queue only", () => {
     const stack = testStack(undefined, "access");
-    const jobs = new Queue(stack, "jobs");
+    const jobs = new Queue(stack, "jobs", JOBS);
     const consumer = new Role(stack, "consumer", { assumedBy: ["ecs-tasks.amazonaws.com"] });
     jobs.grantConsume(consumer);
     jobs.grantSend(consumer);
@@ -66,7 +68,7 @@ describe("Queue", () => {
 
   test("S3 may send only this bucket's events from this account", () => {
     const stack = testStack();
-    const jobs = new Queue(stack, "jobs");
+    const jobs = new Queue(stack, "jobs", JOBS);
     jobs.allowBucketNotifications("arn:aws:s3:::acme-test-objects");
     // The account comes from the queue's ARN (a function call decodePolicy cannot read), so match the text.
     const policy = onlyResource(synth(stack), "aws_sqs_queue_policy").policy as string;
