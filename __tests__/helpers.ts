@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Testing, type TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { parseEnvironment } from "../config/load";
-import type { EnvironmentConfig } from "../config/schema";
+import type { EnvironmentConfig, SafeBucketConfig, StartupWebAppConfig } from "../config/schema";
 import { buildEnvironment, type EnvironmentStacks } from "../stacks";
 import { EnvironmentStack, type Layer } from "../stacks/environment-stack";
 
@@ -18,15 +18,42 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] 
 /** The smallest valid config document; tests add only what they are about. */
 export const MINIMAL_DOCUMENT = { project: "acme", region: "us-east-1", state: { bucket: "acme-test-tfstate" } };
 
-/** A validated config from MINIMAL_DOCUMENT deep-merged with `overrides`; throws on invalid input. */
-export function testConfig(overrides: DeepPartial<Json> = {}, environment = "test"): EnvironmentConfig {
-  return mustParse(environment, deepMerge(MINIMAL_DOCUMENT, overrides));
+/** A validated StartupWebApp config from MINIMAL_DOCUMENT deep-merged with `overrides`; throws on invalid input. */
+export function testConfig(overrides: DeepPartial<Json> = {}, environment = "test"): StartupWebAppConfig {
+  return only("startupwebapp", mustParse(environment, deepMerge(MINIMAL_DOCUMENT, overrides)));
+}
+
+/** A validated SafeBucket config: MINIMAL_DOCUMENT with `application: "safebucket"` and a pinned image, plus `overrides`. */
+export function safeBucketTestConfig(overrides: DeepPartial<Json> = {}, environment = "test"): SafeBucketConfig {
+  const document = deepMerge(
+    { ...MINIMAL_DOCUMENT, application: "safebucket", services: { safebucket: { image: "ghcr.io/safebucket/safebucket:v1.0.0" } } },
+    overrides,
+  );
+  return only("safebucket", mustParse(environment, document));
 }
 
 /** A shipped config file (config/<name>.json), optionally with overrides merged in. */
 export function shippedConfig(name: string, overrides: DeepPartial<Json> = {}): EnvironmentConfig {
   const document = JSON.parse(readFileSync(join(__dirname, "..", "config", `${name}.json`), "utf8"));
   return mustParse(name, deepMerge(document, overrides));
+}
+
+/** A shipped StartupWebApp config (dev, prod). */
+export function shippedStartupWebApp(name: string, overrides: DeepPartial<Json> = {}): StartupWebAppConfig {
+  return only("startupwebapp", shippedConfig(name, overrides));
+}
+
+/** A shipped SafeBucket config (safebucket-dev, safebucket-prod). */
+export function shippedSafeBucket(name: string, overrides: DeepPartial<Json> = {}): SafeBucketConfig {
+  return only("safebucket", shippedConfig(name, overrides));
+}
+
+function only<A extends EnvironmentConfig["application"]>(
+  application: A,
+  config: EnvironmentConfig,
+): Extract<EnvironmentConfig, { application: A }> {
+  if (config.application !== application) throw new Error(`expected a ${application} config, got ${config.application}`);
+  return config as Extract<EnvironmentConfig, { application: A }>;
 }
 
 /** Problems `document` has as environment `environment` (empty when valid). */

@@ -3,7 +3,7 @@
  * `npm run docs:config` rewrites the README section; a test fails when it is stale.
  */
 import type { z } from "zod";
-import { environmentSchema } from "./schema";
+import { APPLICATION_SCHEMAS, CORE_KEYS } from "./schema";
 
 export interface SettingDoc {
   readonly path: string;
@@ -27,11 +27,39 @@ interface Def {
 }
 const defOf = (s: AnySchema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
-/** Every leaf setting of the environment schema, in declaration order. */
+/** Application names as README writes them. */
+const TITLES: Record<string, string> = { startupwebapp: "StartupWebApp", safebucket: "SafeBucket" };
+
+/**
+ * Every leaf setting, in declaration order: `application`, the platform core's settings, then each
+ * application's own sections, their descriptions starting with the application they belong to.
+ */
 export function settingDocs(): SettingDoc[] {
-  const root = defOf(environmentSchema as unknown as AnySchema);
-  const shape = root.shape ?? defOf(root.in!).shape!;
-  return walk(shape, "");
+  const shapes = Object.entries(APPLICATION_SCHEMAS).map(([name, schema]) => [name, shapeOf(schema as unknown as AnySchema)] as const);
+  const [, first] = shapes[0];
+  const core = Object.fromEntries(
+    Object.entries(first).filter(([key]) => (CORE_KEYS as readonly string[]).includes(key) && key !== "application"),
+  );
+  const application: SettingDoc = {
+    path: "application",
+    type: shapes.map(([name]) => `"${name}"`).join(" \\| "),
+    default: JSON.stringify(shapes[0][0]),
+    description: "the application this environment runs; each has its own sections below",
+  };
+  const own = shapes.flatMap(([name, shape]) =>
+    walk(Object.fromEntries(Object.entries(shape).filter(([key]) => !(CORE_KEYS as readonly string[]).includes(key))), "").map((doc) => ({
+      ...doc,
+      description: `${TITLES[name] ?? name}: ${doc.description}`,
+    })),
+  );
+  return [application, ...walk(core, ""), ...own];
+}
+
+/** The object shape under an application's schema (its refinements wrap it). */
+function shapeOf(schema: AnySchema): Record<string, AnySchema> {
+  let def = defOf(schema);
+  while (!def.shape && def.in) def = defOf(def.in);
+  return def.shape!;
 }
 
 function walk(shape: Record<string, AnySchema>, prefix: string): SettingDoc[] {

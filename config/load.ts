@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { z } from "zod";
-import { environmentSchema, resolveConfig, resolvedProblems, type EnvironmentConfig } from "./schema";
+import { APPLICATIONS, environmentSchema, resolveConfig, resolvedProblems, type EnvironmentConfig } from "./schema";
 
 /** All problems found in one or more config files, one line each: `file: path: message`. */
 export class ConfigError extends Error {
@@ -89,6 +89,11 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
     case "too_big":
       return [`${at}: ${humanBound(issue)} (got ${JSON.stringify(issue.input)})`];
     case "invalid_union":
+      if ("discriminator" in issue && typeof issue.discriminator === "string") {
+        // No schema has this `application`: name the allowed ones, not the whole document.
+        const value = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+        return [`${at}: must be one of ${APPLICATIONS.map((a) => `"${a}"`).join(", ")} (got ${JSON.stringify(value)})`];
+      }
       return [`${at}: ${issue.errors.flat()[0]?.message ?? "is not an allowed value"} (got ${JSON.stringify(issue.input)})`];
     default:
       return [
@@ -108,7 +113,9 @@ function customGot(issue: z.core.$ZodIssue): string {
 function humanBound(issue: z.core.$ZodIssue & { code: "too_small" | "too_big" }): string {
   if (!/^Too (small|big)/.test(issue.message)) return issue.message;
   const limit = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
-  const word = issue.code === "too_small" ? "at least" : "at most";
+  // `.positive()` is an exclusive bound: "at least 0" would read as if 0 were allowed.
+  const exclusive = issue.inclusive === false;
+  const word = issue.code === "too_small" ? (exclusive ? "more than" : "at least") : exclusive ? "less than" : "at most";
   return issue.origin === "string" || issue.origin === "array"
     ? `must have ${word} ${limit} ${issue.origin === "string" ? "characters" : "items"}`
     : `must be ${word} ${limit}`;

@@ -164,6 +164,19 @@ const databaseSchema = z.strictObject({
   logMinDurationStatementMs: z.number().int().min(-1).default(1000).describe("log statements slower than this many ms; -1 turns it off"),
 });
 
+/**
+ * How the layer that speaks SQL (StartupWebApp's tenants, SafeBucket's database) reaches the instance
+ * as its master user; one shape for both applications.
+ */
+const postgresAccessShape = {
+  connection: z
+    .enum(["tunnel", "direct"])
+    .default("tunnel")
+    .describe("`tunnel`: reach RDS at 127.0.0.1:tunnelPort through SSM; `direct`: at its address (a runner inside the VPC)"),
+  tunnelPort: port.default(15432).describe("local port of the SSM port-forwarding tunnel (1-65535)"),
+  connectTimeoutSeconds: positiveInt.default(15).describe("PostgreSQL provider connect timeout"),
+};
+
 const tenantsSchema = z.strictObject({
   appUser: pgIdentifier.default("django_app").describe("PostgreSQL login role the application uses (shared isolation)"),
   databases: z
@@ -191,12 +204,7 @@ const tenantsSchema = z.strictObject({
     .default(30)
     .describe("days a deleted application secret can be restored (0 deletes at once)"),
   credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
-  connection: z
-    .enum(["tunnel", "direct"])
-    .default("tunnel")
-    .describe("`tunnel`: reach RDS at 127.0.0.1:tunnelPort through SSM; `direct`: at its address (a runner inside the VPC)"),
-  tunnelPort: port.default(15432).describe("local port of the SSM port-forwarding tunnel (1-65535)"),
-  connectTimeoutSeconds: positiveInt.default(15).describe("PostgreSQL provider connect timeout"),
+  ...postgresAccessShape,
   emailHost: z
     .string()
     .min(1)
@@ -217,7 +225,12 @@ const bastionSchema = z.strictObject({
 
 const monitoringSchema = z.strictObject({
   alarmEmails: z.array(email).default([]).describe("e-mail addresses subscribed to the alarm topic (each must confirm)"),
-  cpuHighPercent: percent.default(70).describe("CPU alarm threshold, percent (0-100)"),
+  cpuHighPercent: z
+    .number()
+    .gt(0, "must be more than 0 and less than 100")
+    .lt(100, "must be more than 0 and less than 100")
+    .default(70)
+    .describe("CPU alarm threshold, percent (more than 0, less than 100)"),
   connectionsHigh: positiveInt.default(80).describe("database connections alarm threshold"),
   freeStorageLowGb: z.number().positive().default(2).describe("free storage alarm threshold, GiB"),
   freeMemoryLowMb: z.number().positive().default(500).describe("freeable memory alarm threshold, MiB"),
@@ -239,21 +252,6 @@ const ciSchema = z.strictObject({
     .describe(
       "existing GitHub OIDC provider to trust; an account holds one per URL, so set it for the second environment in the same account (default: the state stack creates it)",
     ),
-});
-
-// SafeBucket's optional components (README, SafeBucket). Each is off unless `components` turns it on;
-// its section's settings are read only then.
-const componentsSchema = z.strictObject({
-  objectStorage: z.boolean().default(false).describe("create the object bucket (data stack) and the backend role's access to its objects"),
-  queues: z
-    .boolean()
-    .default(false)
-    .describe("create the s3-events, notifications and object-deletion queues with dead-letter queues (data stack; needs objectStorage)"),
-  cache: z.boolean().default(false).describe("create the Redis 7 replication group in the private subnets (network and data stacks)"),
-  services: z
-    .boolean()
-    .default(false)
-    .describe("create the services stack: ECS cluster, SafeBucket, Loki and Mailpit on Fargate behind a public load balancer"),
 });
 
 const corsOrigin = z
@@ -288,10 +286,7 @@ const objectStorageSchema = z.strictObject({
     .max(86400)
     .default(3000)
     .describe("seconds a browser caches the CORS preflight answer (0-86400)"),
-  eventNotifications: z
-    .boolean()
-    .optional()
-    .describe("send ObjectCreated and ObjectRemoved events to the s3-events queue (default: `components.queues`; needs it)"),
+  eventNotifications: z.boolean().optional().describe("send ObjectCreated and ObjectRemoved events to the s3-events queue (default: true)"),
   requestMetrics: z
     .boolean()
     .default(false)
@@ -358,7 +353,7 @@ const cacheSchema = z.strictObject({
   memoryHighPercent: percent.default(80).describe("alarm when a node's used memory stays above this percentage of maxmemory (0-100)"),
 });
 
-// SafeBucket's containers on Fargate (README, Services); read only when components.services is on.
+// SafeBucket's containers on Fargate (README, Services).
 const image = z
   .string()
   .regex(
@@ -445,9 +440,45 @@ const servicesSchema = z.strictObject({
     .prefault({}),
 });
 
+// SafeBucket's own database, secret and mail (README, SafeBucket).
+const appDatabaseSchema = z.strictObject({
+  name: pgIdentifier.default("safebucket").describe("the PostgreSQL database SafeBucket uses (not postgres/template0/template1/rdsadmin)"),
+  username: pgIdentifier.default("safebucket").describe("the login role SafeBucket connects as; it owns the database"),
+  ...postgresAccessShape,
+});
+
+const credentialsSchema = z.strictObject({
+  secretName: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .describe("Secrets Manager name of SafeBucket's secret (default: `<project>/<env>/app`)"),
+  secretRecoveryWindowDays: z
+    .number()
+    .int()
+    .min(7, "must be 0 or 7-30")
+    .max(30, "must be 0 or 7-30")
+    .or(z.literal(0))
+    .optional()
+    .describe("days a deleted secret can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)"),
+  version: positiveInt.default(1).describe("bump to rotate the generated database password, JWT secret and admin password"),
+});
+
+const mailSchema = z.strictObject({
+  smtpHost: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("SMTP relay SafeBucket sends through (required in production; default elsewhere: the environment's Mailpit)"),
+  smtpPort: port.default(587).describe("SMTP submission port of the relay (1-65535)"),
+  sender: email.optional().describe("From address of SafeBucket's mail (default: `noreply@<project>.local`)"),
+});
+
 const always = { when: () => true };
 
-const environmentShape = z.strictObject({
+/** The platform core's settings: every application has them. */
+const coreShape = {
   project: slug.describe("short lowercase name used in every resource name (required)"),
   region: region.describe("AWS region (required)"),
   production: z
@@ -465,33 +496,90 @@ const environmentShape = z.strictObject({
   state: stateSchema,
   network: networkSchema.prefault({}),
   database: databaseSchema.prefault({}),
-  tenants: tenantsSchema.prefault({}),
   bastion: bastionSchema.prefault({}),
   monitoring: monitoringSchema.prefault({}),
   ci: ciSchema.prefault({}),
-  components: componentsSchema.prefault({}),
+};
+
+/** The applications an environment can belong to; the first is the default. */
+export const APPLICATIONS = ["startupwebapp", "safebucket"] as const;
+export type Application = (typeof APPLICATIONS)[number];
+
+const startupWebAppFields = z.strictObject({
+  application: z.literal("startupwebapp"),
+  ...coreShape,
+  tenants: tenantsSchema.prefault({}),
+});
+
+const safeBucketFields = z.strictObject({
+  application: z.literal("safebucket"),
+  ...coreShape,
+  appDatabase: appDatabaseSchema.prefault({}),
+  credentials: credentialsSchema.prefault({}),
+  mail: mailSchema.prefault({}),
   objectStorage: objectStorageSchema.prefault({}),
   queues: queuesSchema.prefault({}),
   cache: cacheSchema.prefault({}),
   services: servicesSchema.prefault({}),
 });
 
-export const environmentSchema = environmentShape
-  // Cross-field rules run even when single fields failed, so one run lists every problem; they read
-  // the partly parsed value defensively (a field that failed still holds the raw input).
-  .superRefine((env, ctx) => checkNetwork(env, ctx), always)
-  .superRefine((env, ctx) => checkDatabase(env, ctx), always)
-  .superRefine((env, ctx) => checkTenants(env, ctx), always)
-  .superRefine((env, ctx) => checkComponents(env, ctx), always)
+const startupWebAppShape = startupWebAppFields
+  .superRefine((env, ctx) => checkCore(env, ctx), always)
+  .superRefine((env, ctx) => checkAccess(env, ctx, ["tenants"]), always)
+  .superRefine((env, ctx) => checkTenants(env, ctx), always);
+
+const safeBucketShape = safeBucketFields
+  .superRefine((env, ctx) => checkCore(env, ctx), always)
+  .superRefine((env, ctx) => checkAccess(env, ctx, ["appDatabase"]), always)
+  .superRefine((env, ctx) => checkAppDatabase(env, ctx), always)
+  .superRefine((env, ctx) => checkCache(env, ctx), always)
   .superRefine((env, ctx) => checkServices(env, ctx), always);
 
-export type ParsedEnvironment = z.output<typeof environmentShape>;
+/** Each application's own schema, by name: what README's settings table walks. */
+export const APPLICATION_SCHEMAS = { startupwebapp: startupWebAppShape, safebucket: safeBucketShape } as const;
+export const CORE_KEYS = ["application", ...Object.keys(coreShape)] as const;
+
+/**
+ * One environment document. `application` picks the schema; a document without it is StartupWebApp's,
+ * as every config was before SafeBucket had its own module. Cross-field rules run even when single
+ * fields failed, so one run lists every problem; they read the partly parsed value defensively (a
+ * field that failed still holds the raw input).
+ */
+export const environmentSchema = z.preprocess(
+  (doc) =>
+    typeof doc === "object" && doc !== null && !Array.isArray(doc) && !("application" in doc)
+      ? { application: APPLICATIONS[0], ...doc }
+      : doc,
+  z.discriminatedUnion("application", [startupWebAppShape, safeBucketShape]),
+);
+
+type ParsedStartupWebApp = z.output<typeof startupWebAppFields>;
+type ParsedSafeBucket = z.output<typeof safeBucketFields>;
+export type ParsedEnvironment = ParsedStartupWebApp | ParsedSafeBucket;
 
 // ---------------------------------------------------------------- rules across fields
 
 type Ctx = z.RefinementCtx;
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+function checkCore(env: ParsedEnvironment, ctx: Ctx): void {
+  checkNetwork(env, ctx);
+  checkDatabase(env, ctx);
+}
+
+/** The SQL layer (`section` names its settings) reaches PostgreSQL through the bastion unless it runs inside the VPC. */
+function checkAccess(env: ParsedEnvironment, ctx: Ctx, section: [string]): void {
+  const access = (env as unknown as Record<string, { connection?: unknown } | undefined>)[section[0]];
+  if (access?.connection === "tunnel" && env.bastion?.enabled === false) {
+    ctx.addIssue({
+      code: "custom",
+      path: [...section, "connection"],
+      message:
+        '"tunnel" needs the bastion (bastion.enabled: true); use "direct" only from a runner inside the VPC (got bastion.enabled: false)',
+    });
+  }
+}
 
 function checkNetwork(env: ParsedEnvironment, ctx: Ctx): void {
   const net = env.network;
@@ -578,7 +666,7 @@ function checkDatabase(env: ParsedEnvironment, ctx: Ctx): void {
   });
 }
 
-function checkTenants(env: ParsedEnvironment, ctx: Ctx): void {
+function checkTenants(env: ParsedStartupWebApp, ctx: Ctx): void {
   const t = env.tenants;
   if (typeof t !== "object" || t === null || !isStrings(t.databases)) return;
   const seen = new Set<string>();
@@ -589,31 +677,26 @@ function checkTenants(env: ParsedEnvironment, ctx: Ctx): void {
     if (seen.has(name)) ctx.addIssue({ code: "custom", path: ["tenants", "databases", i], message: `"${name}" is listed twice` });
     seen.add(name);
   });
-  if (typeof t.appUser !== "string") return;
-  if ((RESERVED_ROLES as readonly string[]).includes(t.appUser) || t.appUser.startsWith("pg_") || t.appUser.startsWith("rds")) {
-    ctx.addIssue({ code: "custom", path: ["tenants", "appUser"], message: `"${t.appUser}" is a role PostgreSQL or RDS reserves` });
+  checkRole(ctx, ["tenants", "appUser"], t.appUser);
+}
+
+function checkAppDatabase(env: ParsedSafeBucket, ctx: Ctx): void {
+  const db = env.appDatabase;
+  if (typeof db !== "object" || db === null) return;
+  if (typeof db.name === "string" && (RESERVED_DATABASES as readonly string[]).includes(db.name)) {
+    ctx.addIssue({ code: "custom", path: ["appDatabase", "name"], message: `"${db.name}" is reserved by PostgreSQL or RDS` });
+  }
+  checkRole(ctx, ["appDatabase", "username"], db.username);
+}
+
+function checkRole(ctx: Ctx, path: string[], role: unknown): void {
+  if (typeof role !== "string") return;
+  if ((RESERVED_ROLES as readonly string[]).includes(role) || role.startsWith("pg_") || role.startsWith("rds")) {
+    ctx.addIssue({ code: "custom", path, message: `"${role}" is a role PostgreSQL or RDS reserves` });
   }
 }
 
-function checkComponents(env: ParsedEnvironment, ctx: Ctx): void {
-  const components = env.components;
-  if (typeof components !== "object" || components === null) return;
-  if (components.queues === true && components.objectStorage !== true) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["components", "queues"],
-      message: "needs components.objectStorage: true: the s3-events queue exists to receive the bucket's events (got objectStorage: false)",
-    });
-  }
-  if (typeof env.objectStorage === "object" && env.objectStorage !== null) {
-    if (env.objectStorage.eventNotifications === true && components.queues !== true) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["objectStorage", "eventNotifications"],
-        message: "needs components.queues: true: events go to the s3-events queue (turn queues on, or leave eventNotifications out)",
-      });
-    }
-  }
+function checkCache(env: ParsedSafeBucket, ctx: Ctx): void {
   const cache = env.cache;
   if (typeof cache !== "object" || cache === null) return;
   // ElastiCache rejects windows shorter than an hour, and a snapshot window inside the maintenance window.
@@ -628,9 +711,9 @@ function checkComponents(env: ParsedEnvironment, ctx: Ctx): void {
 /** The three services of the services stack, as keys of `services`. */
 export const SERVICE_NAMES = ["safebucket", "loki", "mailpit"] as const;
 
-function checkServices(env: ParsedEnvironment, ctx: Ctx): void {
+function checkServices(env: ParsedSafeBucket, ctx: Ctx): void {
   const services = env.services;
-  if (env.components?.services !== true || typeof services !== "object" || services === null) return;
+  if (typeof services !== "object" || services === null) return;
   if (services.subnets === "private" && env.network?.natGateway !== true) {
     ctx.addIssue({
       code: "custom",
@@ -646,7 +729,7 @@ function checkServices(env: ParsedEnvironment, ctx: Ctx): void {
       ctx.addIssue({
         code: "custom",
         path: path("image"),
-        message: "is required when components.services is true (a pinned image such as ghcr.io/org/app:1.2.3)",
+        message: "is required (a pinned image such as ghcr.io/org/app:1.2.3)",
       });
     }
     if (typeof service.cpu === "number" && typeof service.memory === "number") {
@@ -756,26 +839,57 @@ export function isProductionName(envName: string): boolean {
   return /^(prod|production)$|-prod(uction)?$/.test(envName);
 }
 
+/** What the platform core reads, with the defaults that depend on the environment filled. */
+interface ResolvedCore {
+  /** Environment name: the config file's base name. */
+  readonly environment: string;
+  readonly production: boolean;
+  readonly protect: boolean;
+  readonly network: Readonly<ParsedEnvironment["network"] & { availabilityZones: string[]; flowLogs: boolean }>;
+  readonly database: Readonly<ParsedEnvironment["database"] & { identifier: string }>;
+  /**
+   * The application's SQL layer, the one stack that connects to PostgreSQL as its master user (through
+   * the bastion's tunnel or directly), and what operators reach with it: the core's view of the
+   * application's own section (`tenants` or `appDatabase`).
+   */
+  readonly postgresAccess: Readonly<{
+    layer: "tenants" | "database";
+    /** The config section that sets it, for messages. */
+    section: "tenants" | "appDatabase";
+    connection: "tunnel" | "direct";
+    tunnelPort: number;
+    connectTimeoutSeconds: number;
+    /** The databases the layer creates, and the secret the application reads them with. */
+    databases: readonly string[];
+    appSecretName: string;
+    /** The config setting that rotates the generated credentials. */
+    credentialsVersionKey: string;
+  }>;
+}
+
+type Core<T> = Readonly<Omit<T, "production" | "protect" | "network" | "database"> & ResolvedCore>;
+
+/** A validated StartupWebApp environment with every default filled. */
+export type StartupWebAppConfig = Core<ParsedStartupWebApp> & {
+  readonly tenants: Readonly<ParsedStartupWebApp["tenants"] & { secretName: string; emailHost: string }>;
+};
+
+/** A validated SafeBucket environment with every default filled. */
+export type SafeBucketConfig = Core<Omit<ParsedSafeBucket, "credentials" | "mail" | "objectStorage" | "services">> & {
+  readonly credentials: Readonly<ParsedSafeBucket["credentials"] & { secretName: string; secretRecoveryWindowDays: number }>;
+  /** `smtpHost` undefined: mail goes to the environment's Mailpit (never in production). */
+  readonly mail: Readonly<ParsedSafeBucket["mail"] & { sender: string }>;
+  readonly objectStorage: Readonly<ParsedSafeBucket["objectStorage"] & { eventNotifications: boolean }>;
+  readonly services: Readonly<ParsedSafeBucket["services"] & { subnets: "private" | "public" }>;
+};
+
 /** A validated environment with every default filled: what stacks and constructs read. */
-export type EnvironmentConfig = Readonly<
-  Omit<ParsedEnvironment, "production" | "protect" | "network" | "database" | "tenants" | "objectStorage" | "services"> & {
-    /** Environment name: the config file's base name. */
-    environment: string;
-    production: boolean;
-    protect: boolean;
-    network: Readonly<ParsedEnvironment["network"] & { availabilityZones: string[]; flowLogs: boolean }>;
-    database: Readonly<ParsedEnvironment["database"] & { identifier: string }>;
-    tenants: Readonly<ParsedEnvironment["tenants"] & { secretName: string; emailHost: string }>;
-    objectStorage: Readonly<ParsedEnvironment["objectStorage"] & { eventNotifications: boolean }>;
-    services: Readonly<ParsedEnvironment["services"] & { subnets: "private" | "public" }>;
-  }
->;
+export type EnvironmentConfig = StartupWebAppConfig | SafeBucketConfig;
 
 /** Fills the defaults that depend on the environment's name, region or project. */
 export function resolveConfig(environment: string, parsed: ParsedEnvironment): EnvironmentConfig {
   const production = parsed.production ?? isProductionName(environment);
-  return {
-    ...parsed,
+  const core = {
     environment,
     production,
     protect: parsed.protect ?? production,
@@ -784,22 +898,53 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
       availabilityZones: parsed.network.availabilityZones ?? defaultAzs(parsed.region),
       flowLogs: parsed.network.flowLogs ?? production,
     },
-    database: {
-      ...parsed.database,
-      identifier: parsed.database.identifier ?? `${parsed.project}-multi-tenant-${environment}`,
+  };
+  if (parsed.application === "safebucket") {
+    const secretName = parsed.credentials.secretName ?? `${parsed.project}/${environment}/app`;
+    const { name, username, ...access } = parsed.appDatabase;
+    void username;
+    return {
+      ...parsed,
+      ...core,
+      database: { ...parsed.database, identifier: parsed.database.identifier ?? `${parsed.project}-${environment}` },
+      postgresAccess: {
+        layer: "database",
+        section: "appDatabase",
+        ...access,
+        databases: [name],
+        appSecretName: secretName,
+        credentialsVersionKey: "credentials.version",
+      },
+      credentials: {
+        ...parsed.credentials,
+        secretName,
+        secretRecoveryWindowDays: parsed.credentials.secretRecoveryWindowDays ?? (production ? 30 : 0),
+      },
+      mail: { ...parsed.mail, sender: parsed.mail.sender ?? `noreply@${parsed.project}.local` },
+      objectStorage: { ...parsed.objectStorage, eventNotifications: parsed.objectStorage.eventNotifications ?? true },
+      services: { ...parsed.services, subnets: parsed.services.subnets ?? (parsed.network.natGateway ? "private" : "public") },
+    };
+  }
+  const secretName = parsed.tenants.secretName ?? `rds/${parsed.project}/multi-tenant/master`;
+  const { connection, tunnelPort, connectTimeoutSeconds } = parsed.tenants;
+  return {
+    ...parsed,
+    ...core,
+    database: { ...parsed.database, identifier: parsed.database.identifier ?? `${parsed.project}-multi-tenant-${environment}` },
+    postgresAccess: {
+      layer: "tenants",
+      section: "tenants",
+      connection,
+      tunnelPort,
+      connectTimeoutSeconds,
+      databases: parsed.tenants.databases,
+      appSecretName: secretName,
+      credentialsVersionKey: "tenants.credentialsVersion",
     },
     tenants: {
       ...parsed.tenants,
-      secretName: parsed.tenants.secretName ?? `rds/${parsed.project}/multi-tenant/master`,
+      secretName,
       emailHost: parsed.tenants.emailHost ?? `email-smtp.${parsed.region}.amazonaws.com`,
-    },
-    objectStorage: {
-      ...parsed.objectStorage,
-      eventNotifications: parsed.objectStorage.eventNotifications ?? parsed.components.queues,
-    },
-    services: {
-      ...parsed.services,
-      subnets: parsed.services.subnets ?? (parsed.network.natGateway ? "private" : "public"),
     },
   };
 }
@@ -811,51 +956,56 @@ const LOCAL_ORIGIN = /^https?:\/\/(localhost|[^/]*\.localhost|127(\.\d{1,3}){3}|
  * Rules that depend on the environment's name (production, names built from it), which the schema
  * cannot see; `parseEnvironment` reports them like schema problems, as `path: message`.
  */
-export function resolvedProblems(config: EnvironmentConfig): { path: (string | number)[]; message: string }[] {
+type Problem = { path: (string | number)[]; message: string };
+
+export function resolvedProblems(config: EnvironmentConfig): Problem[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
-  const { components, objectStorage } = config;
+  if (config.application !== "safebucket") return problems;
+  const { objectStorage } = config;
   const naming = new Naming(config.project, config.environment);
-  if (components.objectStorage) {
-    if (config.production) {
-      objectStorage.corsAllowedOrigins.forEach((origin, i) => {
-        if (LOCAL_ORIGIN.test(origin)) {
-          problems.push({
-            path: ["objectStorage", "corsAllowedOrigins", i],
-            message: `must not be a local origin in production environment ${config.environment}: any page served on that machine could use the bucket (got "${origin}")`,
-          });
-        }
-      });
-    }
-    const bucket = naming.name(objectStorage.bucketSuffix);
-    if (bucket.length > 63) {
+  if (config.production) {
+    objectStorage.corsAllowedOrigins.forEach((origin, i) => {
+      if (LOCAL_ORIGIN.test(origin)) {
+        problems.push({
+          path: ["objectStorage", "corsAllowedOrigins", i],
+          message: `must not be a local origin in production environment ${config.environment}: any page served on that machine could use the bucket (got "${origin}")`,
+        });
+      }
+    });
+    if (config.mail.smtpHost === undefined) {
       problems.push({
-        path: ["objectStorage", "bucketSuffix"],
-        message: `makes the bucket name ${bucket} longer than S3's 63 characters; shorten it (got ${bucket.length})`,
+        path: ["mail", "smtpHost"],
+        message: `is required in production environment ${config.environment}: production mail goes through a real relay, Mailpit only catches it outside production`,
       });
     }
   }
-  const prefix = naming.prefix;
-  if (components.services && prefix.length > 28) {
+  const bucket = naming.name(objectStorage.bucketSuffix);
+  if (bucket.length > 63) {
     problems.push({
-      path: ["components", "services"],
+      path: ["objectStorage", "bucketSuffix"],
+      message: `makes the bucket name ${bucket} longer than S3's 63 characters; shorten it (got ${bucket.length})`,
+    });
+  }
+  const prefix = naming.prefix;
+  if (prefix.length > 28) {
+    problems.push({
+      path: ["project"],
       message: `the load balancer is named ${prefix}, and with its target group's "-tg" AWS allows 32 characters; shorten project or the environment name (got ${prefix.length})`,
     });
   }
-  if (components.services && config.production) {
+  if (config.production) {
     for (const name of SERVICE_NAMES) {
       const pin = config.services[name].image === undefined ? undefined : imagePinProblem(config.services[name].image!);
       if (pin) problems.push({ path: ["services", name, "image"], message: `${pin}, which production never runs` });
     }
   }
-  if (components.cache) {
-    const group = naming.name("redis");
-    // ElastiCache ids are at most 40 characters; the users' ids add "-app" and "-default".
-    if (group.length > 32) {
-      problems.push({
-        path: ["components", "cache"],
-        message: `the replication group id ${group} must be at most 32 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
-      });
-    }
+  const group = naming.name("redis");
+  // ElastiCache ids are at most 40 characters; the users' ids add "-app" and "-default".
+  if (group.length > 32) {
+    problems.push({
+      path: ["project"],
+      message: `the replication group id ${group} must be at most 32 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
+    });
   }
   return problems;
 }

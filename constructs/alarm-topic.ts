@@ -52,6 +52,8 @@ export class AlarmTopic extends Construct {
   readonly topicArn: string;
   /** ARN of the KMS key that encrypts the topic's messages. */
   readonly keyArn: string;
+  /** The key itself, for a `moved` block when the topic's construct id changes (the key must stay). */
+  readonly kmsKey: KmsKey;
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps = {}) {
     super(scope, id);
@@ -96,6 +98,7 @@ export class AlarmTopic extends Construct {
     });
     new KmsAlias(this, "alias", { name: `alias/${topicName}`, targetKeyId: key.keyId });
     this.keyArn = key.arn;
+    this.kmsKey = key;
 
     const topic = new SnsTopic(this, "topic", {
       name: topicName,

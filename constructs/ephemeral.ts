@@ -124,6 +124,12 @@ export class EphemeralRandomPassword extends Construct {
   }
 }
 
+/**
+ * What an operator value looks like until an operator sets it: plainly not a credential, and naming
+ * the variable that replaces it, so an app started on placeholders fails loudly and says why.
+ */
+export const placeholder = (variable: string): string => `PLACEHOLDER-set-TF_VAR_${variable}`;
+
 export interface EphemeralVariableProps {
   readonly description: string;
   /**

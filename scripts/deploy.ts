@@ -70,7 +70,7 @@ export async function operate(action: Action, argv: readonly string[], deps: Ope
   const options = {
     only: args.only,
     destroyRefusal: deps.destroyRefusal,
-    operatorVariables: operatorVariables(stacks.find((s) => s.name === `${config.environment}-tenants`)),
+    operatorVariables: operatorVariables(stacks.find((s) => s.name === `${config.environment}-${config.postgresAccess.layer}`)),
   };
   const plan = action === "deploy" ? deployPlan(config, stacks, options) : destroyPlan(config, stacks, options);
   if (args.dryRun || plan.refusal) {

@@ -40,7 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const [access, data] = await Promise.all([read("access"), read("data")]);
     const target = checkTunnelPrerequisites({ environment: config.environment, access, data });
 
-    const localPort = config.tenants.tunnelPort;
+    const localPort = config.postgresAccess.tunnelPort;
     const tunnel = await startTunnel(
       { ...target, localPort, region: config.region },
       { onOutput: (line) => process.stderr.write(`  ${line}\n`) },

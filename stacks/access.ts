@@ -1,10 +1,10 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
-import type { ApplicationSecret } from "../constructs/application-secret";
 import { bastionUserData, portForwardingCommand } from "../constructs/bastion-user-data";
 import { Role } from "../constructs/role";
 import { SsmBastion } from "../constructs/ssm-bastion";
+import type { ApplicationModule } from "./application";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
@@ -13,13 +13,14 @@ export interface AccessStackProps {
   readonly config: EnvironmentConfig;
   readonly network: NetworkStack;
   readonly data: DataStack;
+  readonly app: ApplicationModule;
 }
 
 /**
  * `<env>-access`: how people and programs reach the data. The SSM bastion (no inbound rules) that
- * operators and the tenants stack tunnel through, allowed to read exactly the master and application
- * secrets its login message points at; and the backend role later compute stacks run as, allowed to
- * read the application secret only.
+ * operators and the application's SQL layer tunnel through, allowed to read exactly the master and
+ * application secrets its login message points at; the backend role compute runs as, allowed to read
+ * the application secrets only; then the application's own roles and grants.
  */
 export class AccessStack extends EnvironmentStack {
   /** Undefined when `bastion.enabled` is false. */
@@ -31,8 +32,8 @@ export class AccessStack extends EnvironmentStack {
 
   constructor(scope: Construct, props: AccessStackProps) {
     super(scope, { config: props.config, layer: "access" });
-    const { network, data } = props;
-    const { bastion: settings, tenants, database, region } = this.config;
+    const { network, data, app } = props;
+    const { bastion: settings, postgresAccess, database, region } = this.config;
 
     if (settings.enabled) {
       const name = this.naming.name("bastion");
@@ -50,14 +51,14 @@ export class AccessStack extends EnvironmentStack {
             port: data.port,
             masterSecretArn: data.masterSecretArn,
             appSecretArn: data.appSecretArn,
-            appDatabases: tenants.databases,
+            appDatabases: postgresAccess.databases,
             engineMajorVersion: database.engineVersion,
           },
         }),
       });
       // The old bastion's role could not read the secret its own login message pointed to.
       data.database.grantMasterSecretRead(bastion.role);
-      for (const secret of appSecretsOf(data)) secret.grantRead(bastion.role);
+      for (const secret of data.appSecrets) secret.grantRead(bastion.role);
       this.bastion = bastion;
       this.bastionInstanceId = bastion.instanceId;
 
@@ -67,28 +68,22 @@ export class AccessStack extends EnvironmentStack {
           target: bastion.instanceId,
           host: data.address,
           port: data.port,
-          localPort: tenants.tunnelPort,
+          localPort: postgresAccess.tunnelPort,
           region,
         }),
-        description: `Forwards localhost:${tenants.tunnelPort} to PostgreSQL through the bastion (needs the session-manager-plugin)`,
+        description: `Forwards localhost:${postgresAccess.tunnelPort} to PostgreSQL through the bastion (needs the session-manager-plugin)`,
       });
     }
 
     // "backend" is the S3 backend's construct id in every stack.
     this.backendRole = new Role(this, "backend-role", {
       roleName: this.naming.name("backend"),
-      description: backendRoleDescription(data),
+      description: "Application backend (EC2 or ECS tasks): reads the application secret only",
       assumedBy: ["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"],
       instanceProfile: true,
     });
-    for (const secret of appSecretsOf(data)) secret.grantRead(this.backendRole);
-    // SafeBucket's components: the object actions on its one bucket, its queues, connecting to its cache.
-    data.objectStorage?.grantReadWrite(this.backendRole);
-    for (const queue of data.queues?.all ?? []) queue.grantConsume(this.backendRole);
-    // Only S3 sends to the events queue; the app sends to the other two.
-    data.queues?.notifications.grantSend(this.backendRole);
-    data.queues?.objectDeletion.grantSend(this.backendRole);
-    data.cache?.grantConnect(this.backendRole);
+    for (const secret of data.appSecrets) secret.grantRead(this.backendRole);
+    app.addAccess?.(this);
 
     new TerraformOutput(this, "backend_role_arn", { value: this.backendRole.roleArn, description: "ARN of the backend role" });
     new TerraformOutput(this, "backend_role_name", { value: this.backendRole.roleName, description: "Name of the backend role" });
@@ -97,16 +92,4 @@ export class AccessStack extends EnvironmentStack {
       description: "Instance profile of the backend role, for EC2",
     });
   }
-}
-
-/** The application secret and, with per-database isolation, every tenant's own secret. */
-function appSecretsOf(data: DataStack): ApplicationSecret[] {
-  return [...new Set([data.appSecret, ...Object.values(data.tenantSecrets)])];
-}
-
-/** What the backend role may touch, for the console; unchanged for environments without SafeBucket's components. */
-function backendRoleDescription(data: DataStack): string {
-  const extra = [data.objectStorage && "the object bucket", data.queues && "the queues", data.cache && "the cache"].filter(Boolean);
-  if (extra.length === 0) return "Application backend (EC2 or ECS tasks): reads the application secret only";
-  return `Application backend (EC2 or ECS tasks): reads the application secret; uses ${extra.join(", ")}`;
 }

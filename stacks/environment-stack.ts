@@ -2,17 +2,26 @@ import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Aspects, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/schema";
+import type { Application, EnvironmentConfig } from "../config/schema";
 import { Guardrails } from "../constructs/guardrails";
 import { Naming } from "../constructs/naming";
 
-/** The layers of an environment, in deploy order; `services` exists only with `components.services`. */
-export const LAYERS = ["state", "network", "data", "access", "observability", "tenants", "services"] as const;
-export type Layer = (typeof LAYERS)[number];
+/** The platform core's layers, in deploy order: every environment has them. */
+export const CORE_LAYERS = ["state", "network", "data", "access", "observability"] as const;
 
-/** The layers `config`'s environment has, in deploy order: `services` only with `components.services`. */
+/** Each application's own layers, deployed after the core, in order. */
+export const APPLICATION_LAYERS = {
+  startupwebapp: ["tenants"],
+  safebucket: ["database", "services"],
+} as const satisfies Record<Application, readonly string[]>;
+
+/** Every layer any environment can have, core first. */
+export const LAYERS = [...CORE_LAYERS, ...new Set(Object.values(APPLICATION_LAYERS).flat())] as readonly Layer[];
+export type Layer = (typeof CORE_LAYERS)[number] | (typeof APPLICATION_LAYERS)[Application][number];
+
+/** The layers `config`'s environment has, in deploy order. */
 export function layersOf(config: EnvironmentConfig): Layer[] {
-  return LAYERS.filter((layer) => layer !== "services" || config.components.services);
+  return [...CORE_LAYERS, ...APPLICATION_LAYERS[config.application]];
 }
 
 /** Repository root: where a local backend keeps the bootstrap state (gitignored). */
@@ -26,6 +35,11 @@ export interface EnvironmentStackProps {
    * @default "s3" - the environment's state bucket, key `<env>/<layer>.tfstate`
    */
   readonly backend?: "s3" | "local";
+  /**
+   * The S3 backend's key: only for a stack that keeps the state of a layer it replaces.
+   * @default `<env>/<layer>.tfstate`
+   */
+  readonly stateKey?: string;
 }
 
 /**
@@ -56,7 +70,7 @@ export class EnvironmentStack extends TerraformStack {
     } else {
       new S3Backend(this, {
         bucket: config.state.bucket,
-        key: `${config.environment}/${layer}.tfstate`,
+        key: props.stateKey ?? `${config.environment}/${layer}.tfstate`,
         region: config.region,
         encrypt: true,
       });

@@ -1,50 +1,61 @@
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/schema";
+import type { Application, EnvironmentConfig, SafeBucketConfig, StartupWebAppConfig } from "../config/schema";
 import { AccessStack } from "./access";
+import type { ApplicationModule } from "./application";
 import { DataStack } from "./data";
 import { NetworkStack } from "./network";
 import { ObservabilityStack } from "./observability";
-import { ServicesStack } from "./services";
+import { SafeBucket } from "./safebucket";
+import type { SafeBucketDatabaseStack } from "./safebucket/database";
+import type { ServicesStack } from "./safebucket/services";
+import { StartupWebApp } from "./startupwebapp";
+import type { TenantsStack } from "./startupwebapp/tenants";
 import { StateStack } from "./state";
-import { TenantsStack } from "./tenants";
 
 export { LAYERS, type Layer } from "./environment-stack";
 
-/** The stacks of one environment, in deploy order. */
+/** Each application's module, by the config's `application`. */
+const MODULES: { readonly [A in Application]: (config: Extract<EnvironmentConfig, { application: A }>) => ApplicationModule } = {
+  startupwebapp: (config: StartupWebAppConfig) => new StartupWebApp(config),
+  safebucket: (config: SafeBucketConfig) => new SafeBucket(config),
+};
+
+/** The module of `config`'s application, for one environment. */
+export function applicationModule(config: EnvironmentConfig): ApplicationModule {
+  return (MODULES[config.application] as (c: EnvironmentConfig) => ApplicationModule)(config);
+}
+
+/** The stacks of one environment: the platform core, then its application's own layers. */
 export interface EnvironmentStacks {
   readonly state: StateStack;
   readonly network: NetworkStack;
   readonly data: DataStack;
   readonly access: AccessStack;
   readonly observability: ObservabilityStack;
-  readonly tenants: TenantsStack;
-  /** Only with `components.services`. */
+  /** StartupWebApp's. */
+  readonly tenants?: TenantsStack;
+  /** SafeBucket's. */
+  readonly database?: SafeBucketDatabaseStack;
   readonly services?: ServicesStack;
 }
 
 /**
- * Creates one environment's six stacks and wires them: later stacks take earlier stacks' typed
- * fields, and cdktf turns those references into outputs and remote state. The explicit
- * dependencies only order stacks that share no reference.
+ * Creates one environment's stacks and wires them: later stacks take earlier stacks' typed fields,
+ * and cdktf turns those references into outputs and remote state. The explicit dependencies only
+ * order stacks that share no reference.
  */
 export function buildEnvironment(scope: Construct, config: EnvironmentConfig): EnvironmentStacks {
+  const app = applicationModule(config);
   const state = new StateStack(scope, { config });
-  const network = new NetworkStack(scope, { config });
-  const data = new DataStack(scope, { config, network });
-  const access = new AccessStack(scope, { config, network, data });
-  const observability = new ObservabilityStack(scope, { config, data });
-  const tenants = new TenantsStack(scope, { config, data, access });
+  const network = new NetworkStack(scope, { config, app });
+  const data = new DataStack(scope, { config, network, app });
+  const access = new AccessStack(scope, { config, network, data, app });
+  const observability = new ObservabilityStack(scope, { config, data, app });
 
   network.addDependency(state);
   data.addDependency(network);
   access.addDependency(data);
   observability.addDependency(data);
-  tenants.addDependency(access);
-  if (!config.components.services) return { state, network, data, access, observability, tenants };
-
-  // Created last: security group rules that name earlier stacks' groups are placed in the later stack.
-  const services = new ServicesStack(scope, { config, network, data, access, observability });
-  services.addDependency(access);
-  services.addDependency(observability);
-  return { state, network, data, access, observability, tenants, services };
+  const core = { state, network, data, access, observability };
+  return { ...core, ...app.addStacks(scope, core) };
 }

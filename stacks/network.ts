@@ -1,12 +1,14 @@
 import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
+import type { ApplicationModule } from "./application";
 import { Network } from "../constructs/network";
 import { Peer, Port, SecurityGroup } from "../constructs/security-group";
 import { EnvironmentStack } from "./environment-stack";
 
 export interface NetworkStackProps {
   readonly config: EnvironmentConfig;
+  readonly app: ApplicationModule;
 }
 
 /**
@@ -22,18 +24,17 @@ export class NetworkStack extends EnvironmentStack {
   readonly databaseSecurityGroupId: string;
   readonly bastionSecurityGroupId: string;
   readonly backendSecurityGroupId: string;
-  /** Set when `components.cache` is on. */
+  /** Set when the application asks for an ElastiCache subnet group. */
   readonly cacheSubnetGroupName?: string;
-  /** The groups themselves, so later stacks can add rules (or reference them from their own groups); `cache` with `components.cache`. */
+  /** The groups themselves, so later stacks can add rules (or reference them from their own groups). */
   readonly securityGroups: {
     readonly database: SecurityGroup;
     readonly bastion: SecurityGroup;
     readonly backend: SecurityGroup;
-    readonly cache?: SecurityGroup;
   };
 
   constructor(scope: Construct, props: NetworkStackProps) {
-    const { config } = props;
+    const { config, app } = props;
     super(scope, { config, layer: "network" });
     const net = config.network;
 
@@ -46,7 +47,7 @@ export class NetworkStack extends EnvironmentStack {
       natGatewayPerAz: net.natGatewayPerAz,
       flowLogs: net.flowLogs,
       flowLogsRetentionDays: net.flowLogsRetentionDays,
-      cacheSubnetGroup: config.components.cache,
+      cacheSubnetGroup: app.network.cacheSubnetGroup,
     });
 
     const vpcId = network.vpcId;
@@ -65,7 +66,7 @@ export class NetworkStack extends EnvironmentStack {
     backend.allowTo(database, Port.POSTGRES, "PostgreSQL to the database");
     backend.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to AWS APIs and third-party services");
     // The app sends mail through an SMTP relay (SES or Gmail) on the submission port written into its secret.
-    backend.allowTo(Peer.anyIpv4(), config.tenants.emailPort, "SMTP submission to the mail relay");
+    if (app.network.smtpPort !== undefined) backend.allowTo(Peer.anyIpv4(), app.network.smtpPort, "SMTP submission to the mail relay");
 
     this.vpcId = vpcId;
     this.publicSubnetIds = network.publicSubnetIds;
@@ -76,18 +77,8 @@ export class NetworkStack extends EnvironmentStack {
     this.backendSecurityGroupId = backend.securityGroupId;
     this.securityGroups = { database, bastion, backend };
 
-    if (config.components.cache) {
-      const cache = new SecurityGroup(this, "cache-sg", { vpcId, description: "Redis: reachable only from the backend group" });
-      cache.allowFrom(backend, Port.REDIS, "Redis from the backend");
-      backend.allowTo(cache, Port.REDIS, "Redis to the cache");
-      this.cacheSubnetGroupName = network.cacheSubnetGroupName;
-      this.securityGroups = { ...this.securityGroups, cache };
-      new TerraformOutput(this, "elasticache_subnet_group_name", {
-        value: this.cacheSubnetGroupName,
-        description: "Name of the ElastiCache subnet group over the private subnets",
-      });
-      new TerraformOutput(this, "cache_security_group_id", { value: cache.securityGroupId, description: "ID of the cache security group" });
-    }
+    this.cacheSubnetGroupName = network.cacheSubnetGroupName;
+    app.addNetwork?.(this);
 
     const outputs: Record<string, [unknown, string]> = {
       vpc_id: [this.vpcId, "ID of the VPC"],

@@ -2,29 +2,28 @@ import { Annotations, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { AlarmTopic } from "../constructs/alarm-topic";
-import { ObjectStorageAlarms } from "../constructs/object-storage";
-import { QueueAlarms } from "../constructs/queues";
 import { RdsAlarms } from "../constructs/rds-alarms";
 import { RdsDashboard } from "../constructs/rds-dashboard";
-import { RedisCacheAlarms } from "../constructs/redis-cache";
+import type { ApplicationModule } from "./application";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 
 export interface ObservabilityStackProps {
   readonly config: EnvironmentConfig;
   readonly data: DataStack;
+  readonly app: ApplicationModule;
 }
 
 /**
  * `<env>-observability`: the alert topic and its e-mail subscriptions, the four RDS alarms and the
- * RDS dashboard, all on the data stack's instance.
+ * RDS dashboard on the data stack's instance, then the application's own alarms on the same topic.
  */
 export class ObservabilityStack extends EnvironmentStack {
   readonly alarmTopic: AlarmTopic;
   readonly alarmTopicArn: string;
   readonly alarms: RdsAlarms;
   readonly dashboard: RdsDashboard;
-  /** Alarms on SafeBucket's components (queues, cache, bucket 5xx with request metrics); empty without them. */
+  /** The application's own alarms (SafeBucket: queues, cache, bucket); empty when it has none. */
   readonly componentAlarmNames: string[];
 
   constructor(scope: Construct, props: ObservabilityStackProps) {
@@ -33,8 +32,9 @@ export class ObservabilityStack extends EnvironmentStack {
     const instanceIdentifier = props.data.instanceIdentifier;
     warnWhenAlarmsReachNobody(this, this.config);
 
-    this.alarmTopic = new AlarmTopic(this, "rds-alerts", {
-      topicName: this.naming.name("rds", "alerts"),
+    const { app } = props;
+    this.alarmTopic = new AlarmTopic(this, app.alertTopic.id, {
+      topicName: this.naming.name(...app.alertTopic.nameParts),
       emails: monitoring.alarmEmails,
     });
     this.alarmTopicArn = this.alarmTopic.topicArn;
@@ -54,35 +54,9 @@ export class ObservabilityStack extends EnvironmentStack {
       alarmThresholds: this.alarms.thresholds,
     });
 
-    const { queues, cache, objectStorage } = props.data;
-    const topicArn = this.alarmTopicArn;
-    this.componentAlarmNames = [
-      ...(queues
-        ? new QueueAlarms(this, "queue-alarms", {
-            queues: queues.all,
-            topicArn,
-            oldestMessageAgeSeconds: this.config.queues.oldestMessageAlarmSeconds,
-          }).alarmNames
-        : []),
-      ...(cache
-        ? new RedisCacheAlarms(this, "redis-alarms", {
-            cache,
-            topicArn,
-            cpuHighPercent: this.config.cache.cpuHighPercent,
-            memoryHighPercent: this.config.cache.memoryHighPercent,
-          }).alarmNames
-        : []),
-      // Only with request metrics: S3 publishes no 5xx count without them, and they are billed.
-      ...(objectStorage?.requestMetricsFilterId
-        ? new ObjectStorageAlarms(this, "s3-alarms", {
-            bucketName: objectStorage.bucketName,
-            filterId: objectStorage.requestMetricsFilterId,
-            topicArn,
-          }).alarmNames
-        : []),
-    ];
+    this.componentAlarmNames = app.addObservability?.(this) ?? [];
 
-    new TerraformOutput(this, "sns_topic_arn", { value: this.alarmTopicArn, description: "ARN of the topic RDS alarms notify" });
+    new TerraformOutput(this, "sns_topic_arn", { value: this.alarmTopicArn, description: "ARN of the topic every alarm notifies" });
     new TerraformOutput(this, "dashboard_name", {
       value: this.dashboard.dashboardName,
       description: "CloudWatch dashboard of the RDS instance",
@@ -91,7 +65,7 @@ export class ObservabilityStack extends EnvironmentStack {
     if (this.componentAlarmNames.length > 0) {
       new TerraformOutput(this, "component_alarm_names", {
         value: this.componentAlarmNames,
-        description: "CloudWatch alarms on the queues, the cache and the bucket",
+        description: "CloudWatch alarms of the application (SafeBucket: queues, cache, bucket)",
       });
     }
   }

@@ -1,4 +1,4 @@
-import { configProblems, MINIMAL_DOCUMENT, shippedConfig, testConfig } from "../helpers";
+import { configProblems, MINIMAL_DOCUMENT, shippedStartupWebApp, testConfig } from "../helpers";
 
 const withDoc = (patch: Record<string, unknown>) => ({ ...MINIMAL_DOCUMENT, ...patch });
 
@@ -161,9 +161,19 @@ describe("rejections name the field", () => {
       /^monitoring\.alarmEmails\[0\]: must be an e-mail address \(got "ops@"\)/,
     ],
     [
+      "a CPU threshold of 100 %, which the alarm could never cross",
+      { monitoring: { cpuHighPercent: 100 } },
+      /^monitoring\.cpuHighPercent: must be more than 0 and less than 100 \(got 100\)/,
+    ],
+    [
+      "a free-memory threshold of 0, an exclusive bound",
+      { monitoring: { freeMemoryLowMb: 0 } },
+      /^monitoring\.freeMemoryLowMb: must be more than 0 \(got 0\)/,
+    ],
+    [
       "a CPU threshold of 120 %",
       { monitoring: { cpuHighPercent: 120 } },
-      /^monitoring\.cpuHighPercent: must be a percentage 0-100 \(got 120\)/,
+      /^monitoring\.cpuHighPercent: must be more than 0 and less than 100 \(got 120\)/,
     ],
     [
       "a log retention CloudWatch does not offer",
@@ -215,7 +225,7 @@ describe("rejections name the field", () => {
 
 describe("shipped environments", () => {
   test("prod reproduces StartupWebApp's network and database", () => {
-    const prod = shippedConfig("prod");
+    const prod = shippedStartupWebApp("prod");
     expect(prod.production).toBe(true);
     expect(prod.network.availabilityZones).toEqual(["us-east-1a", "us-east-1b"]);
     expect(prod.database.identifier).toBe("startupwebapp-multi-tenant-prod");
@@ -224,7 +234,7 @@ describe("shipped environments", () => {
   });
 
   test("dev is cheaper but still keeps a final snapshot", () => {
-    const dev = shippedConfig("dev");
+    const dev = shippedStartupWebApp("dev");
     expect(dev.production).toBe(false);
     expect(dev.database.instanceClass).toBe("db.t4g.micro");
     expect(dev.database.backupRetentionDays).toBe(1);

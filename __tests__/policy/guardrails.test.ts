@@ -5,7 +5,7 @@ import { inspect } from "node:util";
 import { App, Aspects, TerraformStack } from "cdktf";
 import { Guardrails, GuardrailViolations } from "../../constructs/guardrails";
 import { EnvironmentStack } from "../../stacks/environment-stack";
-import { shippedConfig, synth, testConfig, testEnvironment, testStack } from "../helpers";
+import { shippedStartupWebApp, synth, testConfig, testEnvironment, testStack } from "../helpers";
 import { safeDatabase, safeGroup } from "./fixtures";
 
 describe("Guardrails aspect", () => {
@@ -59,7 +59,7 @@ describe("Guardrails aspect", () => {
   });
 
   test("a production config that turns deletion protection off fails the real data stack's synth", () => {
-    const { data } = testEnvironment(shippedConfig("prod", { database: { deletionProtection: false } }));
+    const { data } = testEnvironment(shippedStartupWebApp("prod", { database: { deletionProtection: false } }));
     expect(() => synth(data)).toThrow(/\[prod-db-deletion-protection\] prod-data\/postgres\/instance .*: deletion_protection is not true/);
   });
 

@@ -1,13 +1,13 @@
 import type { EnvironmentConfig } from "../../config/schema";
 import { destroyRefusal } from "../../scripts/lib/protection";
-import { onlyResource, resourcesOf, shippedConfig, synth, testConfig, testEnvironment, type Json } from "../helpers";
+import { onlyResource, resourcesOf, shippedStartupWebApp, synth, testConfig, testEnvironment, type Json } from "../helpers";
 
 /** prevent_destroy of the resources protection covers, by what they are. */
 function lifecycles(config: EnvironmentConfig): Record<string, unknown[]> {
   const stacks = testEnvironment(config);
   const state = synth(stacks.state);
   const data = synth(stacks.data);
-  const tenants = synth(stacks.tenants);
+  const tenants = synth(stacks.tenants!);
   const preventDestroy = (r: Json) => r.lifecycle?.prevent_destroy ?? false;
   return {
     stateBucket: [preventDestroy(onlyResource(state, "aws_s3_bucket"))],
@@ -18,36 +18,40 @@ function lifecycles(config: EnvironmentConfig): Record<string, unknown[]> {
 
 describe("protection against data loss", () => {
   test("protect defaults to production", () => {
-    expect(shippedConfig("prod").protect).toBe(true);
-    expect(shippedConfig("dev").protect).toBe(false);
+    expect(shippedStartupWebApp("prod").protect).toBe(true);
+    expect(shippedStartupWebApp("dev").protect).toBe(false);
   });
 
   test("a protected environment's state bucket, database and application secret carry prevent_destroy", () => {
-    expect(lifecycles(shippedConfig("prod"))).toEqual({ stateBucket: [true], database: [true], secrets: [true] });
+    expect(lifecycles(shippedStartupWebApp("prod"))).toEqual({ stateBucket: [true], database: [true], secrets: [true] });
   });
 
   test("an unprotected environment's do not", () => {
-    expect(lifecycles(shippedConfig("dev"))).toEqual({ stateBucket: [false], database: [false], secrets: [false] });
+    expect(lifecycles(shippedStartupWebApp("dev"))).toEqual({ stateBucket: [false], database: [false], secrets: [false] });
   });
 
   test("protect follows the config, not the environment's name", () => {
-    expect(lifecycles(shippedConfig("prod", { protect: false }))).toEqual({ stateBucket: [false], database: [false], secrets: [false] });
-    expect(lifecycles(shippedConfig("dev", { protect: true }))).toEqual({ stateBucket: [true], database: [true], secrets: [true] });
+    expect(lifecycles(shippedStartupWebApp("prod", { protect: false }))).toEqual({
+      stateBucket: [false],
+      database: [false],
+      secrets: [false],
+    });
+    expect(lifecycles(shippedStartupWebApp("dev", { protect: true }))).toEqual({ stateBucket: [true], database: [true], secrets: [true] });
   });
 
   test("with one secret per tenant database, every tenant secret is protected too", () => {
-    const config = shippedConfig("prod", { tenants: { isolation: "per-database" } });
+    const config = shippedStartupWebApp("prod", { tenants: { isolation: "per-database" } });
     expect(lifecycles(config).secrets).toEqual([true, true, true, true]);
   });
 });
 
 describe("destroyRefusal", () => {
   test("lets an unprotected environment without deletion protection be destroyed", () => {
-    expect(destroyRefusal(shippedConfig("dev"))).toBeUndefined();
+    expect(destroyRefusal(shippedStartupWebApp("dev"))).toBeUndefined();
   });
 
   test("refuses a protected environment, naming what is protected", () => {
-    const message = destroyRefusal(shippedConfig("prod"))!;
+    const message = destroyRefusal(shippedStartupWebApp("prod"))!;
     expect(message).toMatch(/^refusing to destroy prod: it is protected/);
     expect(message).toContain('"protect" is true (the default for production)');
     expect(message).toContain("startupwebapp-multi-tenant-prod");
@@ -56,7 +60,7 @@ describe("destroyRefusal", () => {
   });
 
   test("says exactly how to unprotect it deliberately, in order", () => {
-    const steps = destroyRefusal(shippedConfig("prod"))!
+    const steps = destroyRefusal(shippedStartupWebApp("prod"))!
       .split("\n")
       .filter((line) => /^ {2}\d\. /.test(line));
     expect(steps).toEqual([

@@ -5,7 +5,7 @@
 import prices from "../../scripts/prices.json";
 import { estimateCost, formatCostTable, type CostEstimate, type StackDocument } from "../../scripts/lib/cost";
 import { layersOf } from "../../stacks/environment-stack";
-import { shippedConfig, synth, testEnvironment, type Json } from "../helpers";
+import { shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
 
 const doc = (resource: Json, region = "us-east-1"): StackDocument => ({
   stack: "t-data",
@@ -155,18 +155,19 @@ describe("services", () => {
     expect(estimate.byCategory.services).toBeGreaterThan(23);
   });
 
-  test("the SafeBucket prod services stack costs about $103 a month", () => {
+  test("the SafeBucket prod services stack costs about $89 a month", () => {
     const config = shippedConfig("safebucket-prod");
     const services = testEnvironment(config).services!;
     const estimate = estimateCost([{ stack: "safebucket-prod-services", json: synth(services) }]);
-    // 2 x SafeBucket 0.5 vCPU/1 GB, Loki 0.5/1, Mailpit 0.25/0.5, each with a public IP; ALB with 2 IPs; alarms and log groups.
-    expect(estimate.byCategory.services).toBeGreaterThan(100);
-    expect(estimate.byCategory.services).toBeLessThan(105);
+    // 2 x SafeBucket 0.5 vCPU/1 GB, Loki 0.5/1, each with a public IP; ALB with 2 IPs; alarms and log groups.
+    // No Mailpit in production: mail goes through the relay.
+    expect(estimate.byCategory.services).toBeGreaterThan(86);
+    expect(estimate.byCategory.services).toBeLessThan(92);
   });
 });
 
 describe("shipped prod", () => {
-  const stacks = testEnvironment(shippedConfig("prod"));
+  const stacks = testEnvironment(shippedStartupWebApp("prod"));
   const documents = layersOf(stacks.state.config).map((layer) => ({ stack: `prod-${layer}`, json: synth(stacks[layer]!) }));
   const estimate = estimateCost(documents);
 

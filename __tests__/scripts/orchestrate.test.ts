@@ -21,7 +21,7 @@ import {
 } from "../../scripts/lib/orchestrate";
 import type { SynthesizedStack } from "../../scripts/lib/synth";
 import { LAYERS } from "../../stacks/environment-stack";
-import { testConfig } from "../helpers";
+import { configProblems, MINIMAL_DOCUMENT, testConfig } from "../helpers";
 
 const OUT = "/work/out";
 
@@ -104,9 +104,10 @@ describe("deploy plan", () => {
     ]);
   });
 
-  test("tenants over a tunnel with no bastion is refused with both ways out", () => {
-    const noBastion = testConfig({ bastion: { enabled: false } });
-    expect(deployPlan(noBastion, stacksOf(noBastion)).refusal).toMatch(/bastion.enabled: true.*tenants.connection: "direct"/);
+  test("tenants over a tunnel with no bastion is refused by the config, with both ways out", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, bastion: { enabled: false } })).toEqual([
+      expect.stringMatching(/^tenants\.connection: "tunnel" needs the bastion \(bastion\.enabled: true\); use "direct"/),
+    ]);
   });
 
   test("next steps name the alarm recipients and every operator variable, never a value", () => {
@@ -319,7 +320,7 @@ describe("helpers", () => {
       yes: false,
     });
     expect(() => parseOperatorArgs(["prod", "--force"])).toThrow(new UsageError("unknown option --force (allowed: --dry-run, --yes)"));
-    expect(() => parseOperatorArgs(["prod", "database"])).toThrow(/unknown stack layer "database" \(allowed: state, network/);
+    expect(() => parseOperatorArgs(["prod", "cache"])).toThrow(/unknown stack layer "cache" \(allowed: state, network/);
     expect(() => parseOperatorArgs([])).toThrow(/name the environment/);
   });
 

@@ -2,13 +2,13 @@ import type { EnvironmentConfig } from "../../config/schema";
 import {
   allStrings,
   decodePolicy,
-  type Json,
   onlyResource,
   resourcesOf,
-  shippedConfig,
+  shippedStartupWebApp,
   synth,
   testConfig,
   testEnvironment,
+  type Json,
 } from "../helpers";
 
 function build(config: EnvironmentConfig = testConfig()) {
@@ -170,7 +170,7 @@ describe("AccessStack", () => {
   });
 
   test("the shipped prod config gets a running t4g.nano bastion on the tunnel port 15432", () => {
-    const { access } = build(shippedConfig("prod"));
+    const { access } = build(shippedStartupWebApp("prod"));
     expect(onlyResource(access, "aws_instance").instance_type).toBe("t4g.nano");
     expect(onlyResource(access, "aws_ec2_instance_state").state).toBe("running");
     expect(access.output.ssm_tunnel_command.value).toContain("localPortNumber=15432 ");

@@ -1,13 +1,13 @@
 import type { EnvironmentConfig } from "../../config/schema";
-import { allStrings, onlyResource, resourcesOf, shippedConfig, synth, testConfig, preparedEnvironment, type Json } from "../helpers";
+import { allStrings, onlyResource, preparedEnvironment, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
 
 /** The data stack of `config` as `cdktf synth` writes it: cross-stack references already turned into remote state. */
 function dataStack(config: EnvironmentConfig): Json {
   return synth(preparedEnvironment(config).data);
 }
 
-const prod = dataStack(shippedConfig("prod"));
-const dev = dataStack(shippedConfig("dev"));
+const prod = dataStack(shippedStartupWebApp("prod"));
+const dev = dataStack(shippedStartupWebApp("dev"));
 const instanceOf = (json: Json) => onlyResource(json, "aws_db_instance");
 
 /** Every key anywhere in a value, with its path, for "this never appears" assertions. */

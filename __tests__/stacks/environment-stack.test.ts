@@ -15,7 +15,7 @@ test("an environment has the six stacks, named <env>-<layer>", () => {
 
 test("every S3-backed stack has its own encrypted key and S3-native locking", () => {
   for (const layer of ["network", "data", "access", "observability", "tenants"] as const) {
-    expect(synth(stacks[layer]).terraform.backend.s3).toEqual({
+    expect(synth(stacks[layer]!).terraform.backend.s3).toEqual({
       bucket: "acme-test-tfstate",
       key: `qa/${layer}.tfstate`,
       region: "us-east-1",
@@ -46,5 +46,5 @@ test("the provider carries the region and default tags, config tags included", (
 test("stacks deploy in layer order", () => {
   expect(stacks.network.dependencies).toContain(stacks.state);
   expect(stacks.data.dependencies).toContain(stacks.network);
-  expect(stacks.tenants.dependencies).toContain(stacks.access);
+  expect(stacks.tenants!.dependencies).toContain(stacks.access);
 });

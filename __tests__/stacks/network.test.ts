@@ -1,15 +1,16 @@
 import { TerraformOutput, Testing } from "cdktf";
 import type { EnvironmentConfig } from "../../config/schema";
 import { EnvironmentStack } from "../../stacks/environment-stack";
+import { applicationModule } from "../../stacks";
 import { NetworkStack } from "../../stacks/network";
-import { allStrings, type Json, resourcesOf, shippedConfig, synth, testConfig } from "../helpers";
+import { allStrings, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
 
 function networkOf(config: EnvironmentConfig): { stack: NetworkStack; json: Json } {
-  const stack = new NetworkStack(Testing.app(), { config });
+  const stack = new NetworkStack(Testing.app(), { config, app: applicationModule(config) });
   return { stack, json: synth(stack) };
 }
 
-const prod = () => networkOf(shippedConfig("prod"));
+const prod = () => networkOf(shippedStartupWebApp("prod"));
 
 /** Another region, three AZs and NAT on: nothing of StartupWebApp may leak into it. */
 const elsewhere = (network: Json = {}) =>
@@ -113,12 +114,12 @@ describe("NetworkStack", () => {
   test("flow logs are on in prod and off in dev by default", () => {
     expect(resourcesOf(prod().json, "aws_flow_log")).toHaveLength(1);
     expect(resourcesOf(prod().json, "aws_cloudwatch_log_group")[0].retention_in_days).toBe(30);
-    expect(resourcesOf(networkOf(shippedConfig("dev")).json, "aws_flow_log")).toHaveLength(0);
+    expect(resourcesOf(networkOf(shippedStartupWebApp("dev")).json, "aws_flow_log")).toHaveLength(0);
   });
 
   test("network.flowLogs overrides the production default", () => {
-    expect(resourcesOf(networkOf(shippedConfig("dev", { network: { flowLogs: true } })).json, "aws_flow_log")).toHaveLength(1);
-    expect(resourcesOf(networkOf(shippedConfig("prod", { network: { flowLogs: false } })).json, "aws_flow_log")).toHaveLength(0);
+    expect(resourcesOf(networkOf(shippedStartupWebApp("dev", { network: { flowLogs: true } })).json, "aws_flow_log")).toHaveLength(1);
+    expect(resourcesOf(networkOf(shippedStartupWebApp("prod", { network: { flowLogs: false } })).json, "aws_flow_log")).toHaveLength(0);
   });
 
   test("the database takes PostgreSQL from the backend and bastion groups and nothing else", () => {
@@ -193,7 +194,10 @@ describe("NetworkStack", () => {
   });
 
   test("typed fields resolve to what the outputs publish", () => {
-    const stack = new NetworkStack(Testing.app(), { config: shippedConfig("prod") });
+    const stack = new NetworkStack(Testing.app(), {
+      config: shippedStartupWebApp("prod"),
+      app: applicationModule(shippedStartupWebApp("prod")),
+    });
     const fields: Record<string, unknown> = {
       vpc_id: stack.vpcId,
       public_subnets: stack.publicSubnetIds,
@@ -216,7 +220,7 @@ describe("NetworkStack", () => {
 
   test("a later stack reading the fields gets them through remote state", () => {
     const app = Testing.app();
-    const network = new NetworkStack(app, { config: shippedConfig("prod") });
+    const network = new NetworkStack(app, { config: shippedStartupWebApp("prod"), app: applicationModule(shippedStartupWebApp("prod")) });
     const later = new EnvironmentStack(app, { config: network.config, layer: "data" });
     new TerraformOutput(later, "subnet_group", { value: network.dbSubnetGroupName });
     later.prepareStack();

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from "../../config/schema";
-import { type Json, onlyResource, resourcesOf, shippedConfig, synth, testConfig, preparedEnvironment } from "../helpers";
+import { onlyResource, preparedEnvironment, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
 
 function observability(config: EnvironmentConfig) {
   const stacks = preparedEnvironment(config);
@@ -16,7 +16,7 @@ const alarmOn = (json: Json, metric: string) => resourcesOf(json, "aws_cloudwatc
 const FROM_DATA_STACK = /^\$\{data\.terraform_remote_state\.[^}]*data[^}]*\}$/;
 
 describe("ObservabilityStack", () => {
-  const prod = observability(shippedConfig("prod"));
+  const prod = observability(shippedStartupWebApp("prod"));
 
   test("every alarm watches the data stack's instance, through a cross-stack reference", () => {
     const alarms = resourcesOf(prod.json, "aws_cloudwatch_metric_alarm");
@@ -83,14 +83,14 @@ describe("ObservabilityStack", () => {
   });
 
   test("production with no alarm e-mails warns that alarms reach nobody", () => {
-    const { stack } = observability(shippedConfig("prod", { monitoring: { alarmEmails: [] } }));
+    const { stack } = observability(shippedStartupWebApp("prod", { monitoring: { alarmEmails: [] } }));
     expect(warningsOf(stack)).toEqual([
       expect.stringMatching(/^monitoring\.alarmEmails: empty in production environment prod; .* reach nobody/),
     ]);
   });
 
   test("a non-production environment with no e-mails synthesizes without warning", () => {
-    expect(warningsOf(observability(shippedConfig("dev")).stack)).toEqual([]);
+    expect(warningsOf(observability(shippedStartupWebApp("dev")).stack)).toEqual([]);
   });
 
   test("an address at a reserved example domain warns, naming its config path", () => {

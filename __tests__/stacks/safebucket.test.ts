@@ -4,13 +4,16 @@ import {
   allStrings,
   configProblems,
   decodePolicy,
-  type Json,
   MINIMAL_DOCUMENT,
+  onlyResource,
+  preparedEnvironment,
   resourcesOf,
+  safeBucketTestConfig,
   shippedConfig,
+  shippedStartupWebApp,
   synth,
-  testConfig,
   testEnvironment,
+  type Json,
 } from "../helpers";
 
 function build(config: EnvironmentConfig) {
@@ -21,7 +24,14 @@ function build(config: EnvironmentConfig) {
     data: synth(stacks.data),
     access: synth(stacks.access),
     observability: synth(stacks.observability),
+    services: stacks.services && synth(stacks.services),
   };
+}
+
+/** SafeBucket's task role's inline policy, decoded. */
+function taskPolicy(services: Json | undefined): Json[] {
+  const [, policy] = Object.entries(services!.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("safebucket_task-role"))!;
+  return decodePolicy(policy.policy).Statement;
 }
 
 /** The backend role's inline policy, decoded. */
@@ -106,12 +116,10 @@ describe("SafeBucket environments", () => {
     expect(notification.queue[0].queue_arn).toMatch(/aws_sqs_queue\.queues_s3-events_queue_/);
   });
 
-  test("the backend role gets exactly the object actions, the queues' actions and cache connect", () => {
-    const statements = backendPolicy(prod.access);
+  test("SafeBucket's task role gets exactly the object actions, the queues' actions and cache connect", () => {
+    const statements = taskPolicy(prod.services);
     expect(actionsOf(statements).sort()).toEqual(
       [
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:DescribeSecret",
         "s3:GetObject",
         "s3:PutObject",
         "s3:DeleteObject",
@@ -129,7 +137,7 @@ describe("SafeBucket environments", () => {
   });
 
   test("nothing sends to the events queue but S3", () => {
-    const sends = backendPolicy(prod.access).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
+    const sends = taskPolicy(prod.services).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
     const resources = allStrings(sends.map((s) => s.Resource));
     expect(resources).toHaveLength(2);
     expect(resources.join(" ")).not.toMatch(/s3-events|s3_events/);
@@ -163,7 +171,7 @@ describe("SafeBucket environments", () => {
 
 describe("environments without SafeBucket's components", () => {
   test("StartupWebApp's prod gets no bucket, queue, cache or component alarm", () => {
-    const swa = build(shippedConfig("prod"));
+    const swa = build(shippedStartupWebApp("prod"));
     expect(resourcesOf(swa.network, "aws_elasticache_subnet_group")).toHaveLength(0);
     for (const type of ["aws_s3_bucket", "aws_sqs_queue", "aws_elasticache_replication_group"])
       expect(resourcesOf(swa.data, type)).toHaveLength(0);
@@ -173,27 +181,57 @@ describe("environments without SafeBucket's components", () => {
 });
 
 describe("SafeBucket config rules", () => {
-  const doc = (extra: Json) => ({ ...MINIMAL_DOCUMENT, ...extra });
-
-  test("components are all off by default", () => {
-    expect(testConfig().components).toMatchObject({ objectStorage: false, queues: false, cache: false });
+  const doc = (extra: Json) => ({
+    ...MINIMAL_DOCUMENT,
+    application: "safebucket",
+    services: { safebucket: { image: "a/b:1.0.0" } },
+    ...extra,
   });
 
-  test("queues without the bucket are rejected naming components.queues", () => {
-    expect(configProblems(doc({ components: { queues: true } }))).toContainEqual(
-      expect.stringMatching(/^components\.queues: needs components\.objectStorage: true/),
-    );
+  test("StartupWebApp's sections are unknown keys in a SafeBucket config, and SafeBucket's in StartupWebApp's", () => {
+    expect(configProblems(doc({ tenants: { databases: ["x"] } }))).toEqual([
+      "tenants: unknown key (check the spelling; README lists every setting)",
+    ]);
+    expect(configProblems({ ...MINIMAL_DOCUMENT, queues: {} })).toEqual([
+      "queues: unknown key (check the spelling; README lists every setting)",
+    ]);
   });
 
-  test("event notifications without queues are rejected naming objectStorage.eventNotifications", () => {
-    expect(configProblems(doc({ components: { objectStorage: true }, objectStorage: { eventNotifications: true } }))).toContainEqual(
-      expect.stringMatching(/^objectStorage\.eventNotifications: needs components\.queues: true/),
-    );
+  test("an unknown application is named with the allowed ones", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, application: "wordpress" })).toEqual([
+      'application: must be one of "startupwebapp", "safebucket" (got "wordpress")',
+    ]);
+  });
+
+  test("production needs an SMTP relay: Mailpit only catches mail outside production", () => {
+    expect(configProblems(doc({}), "prod")).toEqual([expect.stringMatching(/^mail\.smtpHost: is required in production environment prod/)]);
+    expect(configProblems(doc({ mail: { smtpHost: "email-smtp.us-east-1.amazonaws.com" } }), "prod")).toEqual([]);
+    expect(configProblems(doc({}), "dev")).toEqual([]);
+  });
+
+  test("a reserved database or role name is rejected naming appDatabase", () => {
+    expect(configProblems(doc({ appDatabase: { name: "postgres", username: "rdsadmin" } }))).toEqual([
+      'appDatabase.name: "postgres" is reserved by PostgreSQL or RDS',
+      'appDatabase.username: "rdsadmin" is a role PostgreSQL or RDS reserves',
+    ]);
+  });
+
+  test("the tunnel needs the bastion: the schema says so with the field's path", () => {
+    expect(configProblems(doc({ bastion: { enabled: false } }))).toEqual([
+      expect.stringMatching(/^appDatabase\.connection: "tunnel" needs the bastion/),
+    ]);
+    expect(configProblems(doc({ bastion: { enabled: false }, appDatabase: { connection: "direct" } }))).toEqual([]);
+  });
+
+  test("the secret's name carries the environment, and outside production it is deleted at once", () => {
+    const dev = safeBucketTestConfig({}, "dev");
+    expect(dev.credentials).toMatchObject({ secretName: "acme/dev/app", secretRecoveryWindowDays: 0 });
+    expect(safeBucketTestConfig({ mail: { smtpHost: "smtp.example.net" } }, "prod").credentials.secretRecoveryWindowDays).toBe(30);
   });
 
   test("a localhost CORS origin is an error in production and allowed elsewhere", () => {
     const local = doc({
-      components: { objectStorage: true },
+      mail: { smtpHost: "smtp.example.net" },
       objectStorage: { corsAllowedOrigins: ["https://app.example.com", "http://localhost:3000"] },
     });
     expect(configProblems(local, "prod")).toEqual([
@@ -208,9 +246,84 @@ describe("SafeBucket config rules", () => {
     expect(problems).toContainEqual(expect.stringMatching(/^cache\.maintenanceWindow: must not overlap cache\.snapshotWindow/));
   });
 
-  test("a replication group id too long for ElastiCache's user ids is rejected naming components.cache", () => {
-    expect(configProblems(doc({ project: "a-rather-long-project-name", components: { cache: true } }), "staging")).toEqual([
-      expect.stringMatching(/^components\.cache: the replication group id a-rather-long-project-name-staging-redis must be at most 32/),
+  test("a replication group id too long for ElastiCache's user ids is rejected naming project", () => {
+    expect(configProblems(doc({ project: "a-rather-long-project-name" }), "staging")).toContainEqual(
+      expect.stringMatching(/^project: the replication group id a-rather-long-project-name-staging-redis must be at most 32/),
+    );
+  });
+});
+
+describe("SafeBucket is its own module", () => {
+  const names = ["safebucket-dev", "safebucket-prod"];
+
+  test("its environments have the core stacks, then database and services; no tenants stack", () => {
+    for (const name of names) {
+      const stacks = testEnvironment(shippedConfig(name));
+      expect(Object.keys(stacks)).toEqual(["state", "network", "data", "access", "observability", "database", "services"]);
+    }
+  });
+
+  test("no Django or Stripe key and no rds-alerts name anywhere in its resources, variables or outputs", () => {
+    for (const name of names) {
+      const stacks = preparedEnvironment(shippedConfig(name));
+      for (const stack of Object.values(stacks)) {
+        const json = synth(stack!);
+        const text = JSON.stringify({ resource: json.resource, variable: json.variable, output: json.output, ephemeral: json.ephemeral });
+        expect(text).not.toMatch(/django|stripe|rds-alerts|rds_alerts/i);
+      }
+    }
+  });
+
+  test("its secret holds exactly SafeBucket's keys, and the services read them by those names", () => {
+    const stacks = preparedEnvironment(shippedConfig("safebucket-prod"));
+    const version = onlyResource(synth(stacks.database!), "aws_secretsmanager_secret_version");
+    for (const key of ["jwt_secret", "admin_password", "smtp_username", "smtp_password", "username", "password"])
+      expect(version.secret_string_wo).toContain(`"${key}"`);
+    const [, task] = Object.entries(synth(stacks.services!).resource.aws_ecs_task_definition as Json).find(([id]) =>
+      id.startsWith("safebucket_"),
+    )!;
+    const secrets = JSON.stringify(task.container_definitions);
+    for (const [variable, key] of [
+      ["APP__JWT_SECRET", "jwt_secret"],
+      ["APP__ADMIN_PASSWORD", "admin_password"],
+      ["NOTIFIER__SMTP__PASSWORD", "smtp_password"],
+    ])
+      expect(secrets).toMatch(new RegExp(`${variable}.*?:${key}::`));
+  });
+
+  test("the database layer keeps the state and, through moved blocks, the addresses of the former tenants stack", () => {
+    const stack = testEnvironment(shippedConfig("safebucket-dev")).database!;
+    const json = synth(stack);
+    expect(json.terraform.backend.s3.key).toBe("safebucket-dev/tenants.tfstate");
+    // The addresses the tenants stack had before SafeBucket had its own module.
+    expect(json.moved.map((m: Json) => m.from).sort()).toEqual([
+      "aws_secretsmanager_secret_version.credentials-safebucket_value_B8B3676F",
+      "postgresql_database.tenants_database-safebucket_8F167172",
+      "postgresql_grant.tenants_grant-owner-safebucket_772A42DD",
+      "postgresql_grant.tenants_revoke-public-safebucket_A13342CA",
+      "postgresql_role.tenants_role-safebucket_61B4A0A0",
     ]);
+    for (const move of json.moved) {
+      const [type, id] = move.to.split(".");
+      expect(json.resource[type][id]).toBeDefined();
+    }
+  });
+
+  test("the alert topic is renamed and its key keeps its address", () => {
+    const json = synth(testEnvironment(shippedConfig("safebucket-dev")).observability);
+    expect(onlyResource(json, "aws_sns_topic").name).toBe("safebucket-dev-alerts");
+    expect(json.moved).toEqual([{ from: "aws_kms_key.rds-alerts_key_0740B668", to: expect.stringMatching(/^aws_kms_key\.alerts_key_/) }]);
+  });
+
+  test("Mailpit runs only without a relay; production sends through the relay with its login from the secret", () => {
+    const prod = synth(testEnvironment(shippedConfig("safebucket-prod")).services!);
+    expect(Object.keys(prod.resource.aws_ecs_service)).not.toContainEqual(expect.stringMatching(/mailpit/));
+    const dev = synth(testEnvironment(shippedConfig("safebucket-dev")).services!);
+    expect(Object.keys(dev.resource.aws_ecs_service)).toContainEqual(expect.stringMatching(/mailpit/));
+  });
+
+  test("its grants are written once, on the task role; the backend role only reads the secret", () => {
+    const json = synth(testEnvironment(shippedConfig("safebucket-dev")).access);
+    expect(actionsOf(backendPolicy(json))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
   });
 });

@@ -8,6 +8,7 @@ import {
   decodePolicy,
   MINIMAL_DOCUMENT,
   resourcesOf,
+  safeBucketTestConfig,
   shippedConfig,
   synth,
   testConfig,
@@ -16,12 +17,12 @@ import {
 } from "../helpers";
 
 const ALL_ON = {
-  components: { services: true, objectStorage: true, queues: true, cache: true },
+  application: "safebucket",
   services: { safebucket: { image: "ghcr.io/acme/app:1.0.0" } },
 };
 
 function servicesOf(overrides: Json = {}) {
-  const stacks = testEnvironment(testConfig({ ...ALL_ON, ...overrides }));
+  const stacks = testEnvironment(safeBucketTestConfig({ ...ALL_ON, ...overrides }));
   return { stacks, json: synth(stacks.services!) };
 }
 
@@ -38,7 +39,7 @@ const groupRules = (json: Json, groupKey: string, type: "ingress" | "egress") =>
   );
 
 describe("services stack", () => {
-  test("there is no services stack without components.services", () => {
+  test("StartupWebApp has no services stack", () => {
     const config = testConfig();
     expect(testEnvironment(config).services).toBeUndefined();
     expect(layersOf(config)).not.toContain("services");
@@ -150,10 +151,11 @@ describe("services stack", () => {
     expect(groups[0]).toMatch(/backend/);
   });
 
-  test("the stack deploys after access and observability, whose bastion and topic it uses", () => {
+  test("the stack deploys after the database layer (which follows access) and observability, whose secret and topic it uses", () => {
     const { stacks } = servicesOf();
     const dependencies = stacks.services!.dependencies.map((d) => d.node.id);
-    expect(dependencies).toEqual(expect.arrayContaining(["test-access", "test-observability"]));
+    expect(dependencies).toEqual(expect.arrayContaining(["test-database", "test-observability"]));
+    expect(stacks.database!.dependencies.map((d) => d.node.id)).toContain("test-access");
   });
 });
 
@@ -164,8 +166,8 @@ describe("services config", () => {
     ]);
   });
 
-  test("SafeBucket's image is required once services are on", () => {
-    expect(configProblems({ ...MINIMAL_DOCUMENT, components: { services: true } })).toEqual([
+  test("SafeBucket's image is required", () => {
+    expect(configProblems({ ...MINIMAL_DOCUMENT, application: "safebucket" })).toEqual([
       expect.stringMatching(/^services\.safebucket\.image: is required/),
     ]);
   });
@@ -173,7 +175,8 @@ describe("services config", () => {
   test("an unpinned image is a config error in production only", () => {
     const document = {
       ...MINIMAL_DOCUMENT,
-      components: { services: true },
+      application: "safebucket",
+      mail: { smtpHost: "smtp.example.net" },
       services: { safebucket: { image: "ghcr.io/acme/app:latest" } },
     };
     expect(configProblems(document, "prod")).toEqual([expect.stringMatching(/^services\.safebucket\.image: is tagged latest/)]);

@@ -1,4 +1,4 @@
-import { placeholder } from "../../stacks/tenants";
+import { placeholder } from "../../stacks/startupwebapp/tenants";
 import { allStrings, type Json, onlyResource, resourcesOf, synth, testConfig, preparedEnvironment } from "../helpers";
 
 type Overrides = Parameters<typeof testConfig>[0];
@@ -9,7 +9,7 @@ function environment(overrides: Overrides = {}) {
 }
 
 function tenants(overrides: Overrides = {}): Json {
-  return synth(environment(overrides).tenants);
+  return synth(environment(overrides).tenants!);
 }
 
 const postgresProvider = (json: Json): Json => json.provider.postgresql[0];
@@ -70,7 +70,7 @@ describe("TenantsStack, per-database isolation", () => {
     const stacks = environment({ tenants: { isolation: "per-database", databases: ["alpha", "beta"] } });
     const secretNames = resourcesOf(synth(stacks.data), "aws_secretsmanager_secret").map((s) => s.name);
     expect(secretNames).toEqual(expect.arrayContaining(["rds/acme/multi-tenant/master/alpha", "rds/acme/multi-tenant/master/beta"]));
-    const json = synth(stacks.tenants);
+    const json = synth(stacks.tenants!);
     expect(resourcesOf(json, "aws_secretsmanager_secret")).toHaveLength(0);
     const versions = resourcesOf(json, "aws_secretsmanager_secret_version");
     expect(versions.map((v) => v.secret_id).sort()).toEqual(["${local.secret_arn_alpha}", "${local.secret_arn_beta}"]);

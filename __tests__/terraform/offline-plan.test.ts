@@ -10,7 +10,7 @@ import { offlinePlan, type PlanDocument } from "../../scripts/lib/offline-plan";
 import { planExitCode, renderMarkdown, renderText, reviewPlan, type ShowJsonPlan, type StackReview } from "../../scripts/lib/plan-review";
 import { synthesize } from "../../scripts/lib/synth";
 import { prepareTerraform } from "../../scripts/lib/terraform";
-import { shippedConfig } from "../helpers";
+import { shippedStartupWebApp } from "../helpers";
 
 let outdir: string;
 let plan: PlanDocument;
@@ -18,7 +18,7 @@ let review: StackReview;
 
 beforeAll(async () => {
   outdir = mkdtempSync(join(tmpdir(), "offline-plan-test-"));
-  const stack = synthesize(outdir, [shippedConfig("prod")]).find((s) => s.name === "prod-network");
+  const stack = synthesize(outdir, [shippedStartupWebApp("prod")]).find((s) => s.name === "prod-network");
   if (!stack) throw new Error("prod-network was not synthesized");
   plan = await offlinePlan(stack, prepareTerraform());
   review = reviewPlan("prod-network", plan as ShowJsonPlan);

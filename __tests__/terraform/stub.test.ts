@@ -88,3 +88,15 @@ describe("finding the provider mirror", () => {
     expect(findPluginMirror({}, [empty])).toBeUndefined();
   });
 });
+
+test("moved blocks of removed resources go with them; the others stay", () => {
+  const withMoves = {
+    ...stack,
+    moved: [
+      { from: "postgresql_role.old", to: "postgresql_role.app" },
+      { from: "aws_secretsmanager_secret.old", to: "aws_secretsmanager_secret.app" },
+    ],
+  };
+  const { document } = stubUnavailableProviders(withMoves, awsOnly);
+  expect(document.moved).toEqual([{ from: "aws_secretsmanager_secret.old", to: "aws_secretsmanager_secret.app" }]);
+});

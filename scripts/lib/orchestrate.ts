@@ -116,18 +116,24 @@ function stackStep(config: EnvironmentConfig, stack: SynthesizedStack, action: A
   };
 }
 
-/** Why the tenants stack cannot be reached, or undefined when it can. */
+/** Why the application's SQL layer cannot reach the database, or undefined when it can (the schema refuses this too). */
 function tunnelProblem(config: EnvironmentConfig): string | undefined {
-  if (config.tenants.connection !== "tunnel" || config.bastion.enabled) return undefined;
+  const { connection, section } = config.postgresAccess;
+  if (connection !== "tunnel" || config.bastion.enabled) return undefined;
   return (
-    `tenants.connection is "tunnel" but bastion.enabled is false: nothing can reach the database to create the tenants. ` +
-    `Set bastion.enabled: true, or tenants.connection: "direct" when running from inside the VPC.`
+    `${section}.connection is "tunnel" but bastion.enabled is false: nothing can reach the database. ` +
+    `Set bastion.enabled: true, or ${section}.connection: "direct" when running from inside the VPC.`
   );
+}
+
+/** The stack that talks to PostgreSQL as its master user: StartupWebApp's tenants, SafeBucket's database. */
+function isSqlLayer(config: EnvironmentConfig, stack: { name: string }): boolean {
+  return stack.name === `${config.environment}-${config.postgresAccess.layer}`;
 }
 
 /** Opening the tunnel (starting a stopped bastion first), and the steps that undo it, always run. */
 function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] } {
-  if (config.tenants.connection !== "tunnel") return { open: [], close: [] };
+  if (config.postgresAccess.connection !== "tunnel") return { open: [], close: [] };
   const env = config.environment;
   const bastion = ref(`${env}-access`, "bastion_instance_id");
   const open: Step[] = [];
@@ -154,7 +160,7 @@ function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] }
     bastionInstanceId: bastion,
     host: ref(`${env}-data`, "db_instance_address"),
     remotePort: ref(`${env}-data`, "db_instance_port"),
-    localPort: config.tenants.tunnelPort,
+    localPort: config.postgresAccess.tunnelPort,
     region: config.region,
   });
   return { open, close };
@@ -163,12 +169,12 @@ function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] }
 /** state, network, data, access, observability; tunnel; tenants; close the tunnel. */
 export function deployPlan(config: EnvironmentConfig, stacks: readonly SynthesizedStack[], options: PlanOptions = {}): Plan {
   const chosen = environmentStacks(config, stacks, options.only);
-  const needsTunnel = chosen.some((s) => s.name.endsWith("-tenants"));
+  const needsTunnel = chosen.some((s) => isSqlLayer(config, s));
   const refusal = needsTunnel ? tunnelProblem(config) : undefined;
   const steps: Step[] = [];
   for (const stack of chosen) {
     const step = stackStep(config, stack, "deploy");
-    if (step.kind === "stack" && step.layer === "tenants") {
+    if (step.kind === "stack" && step.layer === config.postgresAccess.layer) {
       const tunnel = tunnelSteps(config);
       steps.push(...tunnel.open, step, ...tunnel.close);
     } else steps.push(step);
@@ -206,11 +212,11 @@ export function destroyPlan(config: EnvironmentConfig, stacks: readonly Synthesi
         `(state.stateStackBackend: "local", then terraform init -migrate-state; README, operations), then destroy it.`,
     );
   }
-  const refusal = options.destroyRefusal?.(config) ?? (chosen.some((s) => s.name.endsWith("-tenants")) ? tunnelProblem(config) : undefined);
+  const refusal = options.destroyRefusal?.(config) ?? (chosen.some((s) => isSqlLayer(config, s)) ? tunnelProblem(config) : undefined);
   const steps: Step[] = [];
   for (const stack of chosen) {
     const step = stackStep(config, stack, "destroy");
-    if (step.kind === "stack" && step.layer === "tenants") {
+    if (step.kind === "stack" && step.layer === config.postgresAccess.layer) {
       const tunnel = tunnelSteps(config);
       steps.push(...tunnel.open, step, ...tunnel.close);
     } else steps.push(step);
@@ -233,19 +239,20 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
     lines.push(`No alarm e-mail is configured (monitoring.alarmEmails is empty): alarms reach nobody.`);
   }
   if (operatorVariables.length > 0) {
-    // The tenants stack writes the whole secret document, write-only, only when its version changes.
+    // The SQL layer writes the whole secret document, write-only, only when its version changes.
+    const { layer, credentialsVersionKey } = config.postgresAccess;
     lines.push(
-      `Set the values only you know (Stripe, SMTP): export ALL of these in your shell (never in a file of this repository), ` +
-        `raise tenants.credentialsVersion in the config, then deploy the tenants stack. Any variable not exported is written as its ` +
-        `PLACEHOLDER; the app password and Django key are regenerated in the same step.`,
+      `Set the values only you know (${config.application === "safebucket" ? "SMTP" : "Stripe, SMTP"}): export ALL of these in your shell (never in a file of this repository), ` +
+        `raise ${credentialsVersionKey} in the config, then deploy the ${layer} stack. Any variable not exported is written as its ` +
+        `PLACEHOLDER; the generated credentials are regenerated in the same step.`,
       ...operatorVariables.map((v) => `  export TF_VAR_${v}=...`),
-      `  npm run deploy -- ${env} tenants`,
+      `  npm run deploy -- ${env} ${layer}`,
     );
   }
-  lines.push(`Application secret: ${config.tenants.secretName} (${ref(`${env}-data`, "app_secret_arn")}).`);
+  lines.push(`Application secret: ${config.postgresAccess.appSecretName} (${ref(`${env}-data`, "app_secret_arn")}).`);
   if (config.bastion.enabled) {
     lines.push(
-      `Connect with psql: npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.tenants.tunnelPort} sslmode=require ..."`,
+      `Connect with psql: npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.postgresAccess.tunnelPort} sslmode=require ..."`,
     );
   }
   lines.push(`See what is deployed and what it costs: npm run status -- ${env}; npm run cost -- ${env}`);

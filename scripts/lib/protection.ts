@@ -21,7 +21,7 @@ export function destroyRefusal(config: EnvironmentConfig): string | undefined {
     ...(protect
       ? [
           `"protect" is true (${config.production ? "the default for production" : `set in ${file}`}): the database ${identifier}, ` +
-            `the application secret ${config.tenants.secretName} and the state bucket ${config.state.bucket} carry prevent_destroy`,
+            `the application secret ${config.postgresAccess.appSecretName} and the state bucket ${config.state.bucket} carry prevent_destroy`,
         ]
       : []),
     ...(deletionProtection ? [`RDS deletion protection is on for ${identifier}`] : []),

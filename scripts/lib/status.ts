@@ -93,8 +93,14 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
       );
       break;
     case "tenants":
+      if (config.application !== "startupwebapp") break;
       add("databases", config.tenants.databases.join(", "));
       add("app user", config.tenants.isolation === "shared" ? config.tenants.appUser : "one role per database");
+      break;
+    case "database":
+      if (config.application !== "safebucket") break;
+      add("database", config.appDatabase.name);
+      add("app user", config.appDatabase.username);
       break;
   }
   return facts;
@@ -122,7 +128,7 @@ export function nextCommand(config: EnvironmentConfig, states: readonly StackSta
   if (!config.bastion.running) {
     return `the bastion is stopped: to use the tunnel set bastion.running: true and run npm run deploy -- ${env} access`;
   }
-  return `npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.tenants.tunnelPort} sslmode=require dbname=<database> user=<user>"`;
+  return `npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.postgresAccess.tunnelPort} sslmode=require dbname=<database> user=<user>"`;
 }
 
 /** The report, one block per stack in deploy order. */

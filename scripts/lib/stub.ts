@@ -56,6 +56,12 @@ export function stubUnavailableProviders(stack: Json, isAvailable: (provider: st
     if (providers) delete providers[local];
   }
 
+  // A moved block of a removed resource has nothing left to move (its `to` is gone with it).
+  if (Array.isArray(document.moved)) {
+    document.moved = (document.moved as Json[]).filter((m) => !stubbed.includes(m.to as string));
+    if ((document.moved as Json[]).length === 0) delete document.moved;
+  }
+
   const variables: StubResult["variables"] = {};
   const pattern = referencePattern(stubbed);
   const rewrite = (value: unknown, inDependsOn: boolean): unknown => {

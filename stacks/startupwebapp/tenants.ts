@@ -1,24 +1,21 @@
 import { TerraformLocal, TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/schema";
-import { ApplicationCredentials, type OperatorValues } from "../constructs/application-credentials";
-import { EphemeralSecretValue, ephemeralVariable } from "../constructs/ephemeral";
-import { TenantDatabases, type TenantLogin } from "../constructs/tenant-databases";
-import type { AccessStack } from "./access";
-import type { DataStack } from "./data";
-import { EnvironmentStack } from "./environment-stack";
+import type { StartupWebAppConfig } from "../../config/schema";
+import type { ApplicationSecret } from "../../constructs/application-secret";
+import { ApplicationCredentials, type OperatorValues } from "../../constructs/application-credentials";
+import { EphemeralSecretValue, ephemeralVariable, placeholder } from "../../constructs/ephemeral";
+import { TenantDatabases, type TenantLogin } from "../../constructs/tenant-databases";
+import type { DataStack } from "../data";
+import { EnvironmentStack } from "../environment-stack";
 
 export interface TenantsStackProps {
-  readonly config: EnvironmentConfig;
+  readonly config: StartupWebAppConfig;
   readonly data: DataStack;
-  readonly access: AccessStack;
+  /** The secret each tenant database's credentials go into, by database name (the data stack's). */
+  readonly tenantSecrets: Readonly<Record<string, ApplicationSecret>>;
 }
 
-/**
- * What a placeholder looks like: plainly not a Stripe or SMTP credential, and naming the variable
- * that replaces it, so an app started on placeholders fails loudly and says why.
- */
-export const placeholder = (variable: string): string => `PLACEHOLDER-set-TF_VAR_${variable}`;
+export { placeholder } from "../../constructs/ephemeral";
 
 /**
  * `<env>-tenants`: the tenant databases and their login roles (through the cyrilgdn/postgresql
@@ -28,6 +25,7 @@ export const placeholder = (variable: string): string => `PLACEHOLDER-set-TF_VAR
  * write-only arguments.
  */
 export class TenantsStack extends EnvironmentStack {
+  declare readonly config: StartupWebAppConfig;
   readonly databaseNames: readonly string[];
   /** The login role of each database, by database name. */
   readonly usernames: Readonly<Record<string, string>>;
@@ -36,13 +34,8 @@ export class TenantsStack extends EnvironmentStack {
 
   constructor(scope: Construct, props: TenantsStackProps) {
     super(scope, { config: props.config, layer: "tenants" });
-    const { data, access } = props;
+    const { data } = props;
     const { tenants, database, protect } = this.config;
-    if (tenants.connection === "tunnel" && access.bastionInstanceId === undefined) {
-      throw new Error(
-        'tenants.connection: "tunnel" needs the bastion (bastion.enabled: true); use "direct" only from a runner inside the VPC (got bastion.enabled: false)',
-      );
-    }
 
     // Data-stack values pass through locals of this stack: inside the raw ephemeral blocks a foreign
     // token would not become a cross-stack reference.
@@ -57,7 +50,8 @@ export class TenantsStack extends EnvironmentStack {
     const master = new EphemeralSecretValue(this, "master-credentials", { secretId: fromData.masterSecretArn });
     const operatorValues = operatorVariables(this);
 
-    const owners = tenants.isolation === "shared" ? [sharedOwner(this.config, fromData.appSecretArn)] : perDatabaseOwners(this, data);
+    const owners =
+      tenants.isolation === "shared" ? [sharedOwner(this.config, fromData.appSecretArn)] : perDatabaseOwners(this, props.tenantSecrets);
     const logins: TenantLogin[] = owners.map((owner) => {
       const credentials = new ApplicationCredentials(this, `credentials-${owner.username}`, {
         secretId: owner.secretArn,
@@ -109,7 +103,7 @@ interface Owner {
 }
 
 /** `shared`: one role owns every database; its credentials go into the data stack's secret. */
-function sharedOwner(config: EnvironmentConfig, appSecretArn: string): Owner {
+function sharedOwner(config: StartupWebAppConfig, appSecretArn: string): Owner {
   return {
     username: config.tenants.appUser,
     secretArn: appSecretArn,
@@ -122,7 +116,7 @@ function sharedOwner(config: EnvironmentConfig, appSecretArn: string): Owner {
  * `per-database`: role `<database>_app` per database, its credentials in the database's own secret
  * (created by the data stack), so one tenant's leaked credentials open no other tenant's data.
  */
-function perDatabaseOwners(stack: TenantsStack, data: DataStack): Owner[] {
+function perDatabaseOwners(stack: TenantsStack, secrets: Readonly<Record<string, ApplicationSecret>>): Owner[] {
   return stack.config.tenants.databases.map((name, i) => {
     const username = `${name}_app`;
     if (username.length > 63) {
@@ -130,7 +124,7 @@ function perDatabaseOwners(stack: TenantsStack, data: DataStack): Owner[] {
         `tenants.databases[${i}]: at most 59 characters with isolation "per-database", its role ${username} must fit PostgreSQL's 63 (got ${name.length})`,
       );
     }
-    const secret = data.tenantSecrets[name];
+    const secret = secrets[name];
     const secretArn = new TerraformLocal(stack, `secret_arn_${name}`, secret.secretArn).asString;
     return { username, secretArn, secretName: `${stack.config.tenants.secretName}/${name}`, databases: [name] };
   });

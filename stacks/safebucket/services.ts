@@ -1,50 +1,52 @@
 import { Fn, TerraformOutput, Token } from "cdktf";
 import type { Construct } from "constructs";
-import type { EnvironmentConfig } from "../config/schema";
-import { portForwardingCommand } from "../constructs/bastion-user-data";
-import { EcsCluster } from "../constructs/ecs-cluster";
-import { FargateService, type ContainerSecret } from "../constructs/fargate-service";
-import { LoadBalancer } from "../constructs/load-balancer";
-import { Peer, Port, SecurityGroup } from "../constructs/security-group";
-import { SecureBucket } from "../constructs/secure-bucket";
-import type { AccessStack } from "./access";
-import type { DataStack } from "./data";
-import { EnvironmentStack } from "./environment-stack";
-import type { NetworkStack } from "./network";
-import type { ObservabilityStack } from "./observability";
+import type { SafeBucketConfig } from "../../config/schema";
+import { portForwardingCommand } from "../../constructs/bastion-user-data";
+import { EcsCluster } from "../../constructs/ecs-cluster";
+import { FargateService, type ContainerSecret } from "../../constructs/fargate-service";
+import { LoadBalancer } from "../../constructs/load-balancer";
+import { Peer, Port, SecurityGroup } from "../../constructs/security-group";
+import { SecureBucket } from "../../constructs/secure-bucket";
+import { SafeBucketCredentials } from "../../constructs/safebucket-credentials";
+import type { AccessStack } from "../access";
+import type { CoreStacks } from "../application";
+import { EnvironmentStack } from "../environment-stack";
+import type { SafeBucket } from ".";
 
 export interface ServicesStackProps {
-  readonly config: EnvironmentConfig;
-  readonly network: NetworkStack;
-  readonly data: DataStack;
-  readonly access: AccessStack;
-  readonly observability: ObservabilityStack;
+  readonly config: SafeBucketConfig;
+  readonly core: CoreStacks;
+  /** The module's handles on its data stores (bucket, queues, cache) and secret. */
+  readonly app: SafeBucket;
 }
 
 /** The services' ports: the images' own defaults, not settings of one environment. */
 export const SERVICE_PORTS = { safebucket: 8080, loki: 3100, mailpitUi: 8025, mailpitSmtp: 1025 } as const;
 
 /**
- * `<env>-services`: SafeBucket, Loki and Mailpit on Fargate in one ECS cluster. Only SafeBucket is
- * public, behind the load balancer; Loki and Mailpit answer only inside the VPC under
- * `<service>.<project>.local`, Mailpit's UI to operators through the bastion. SafeBucket's task role
- * gets exactly the data stack's bucket, queues and cache; Loki's gets its own bucket; Mailpit's gets
- * nothing. Alarms go to the observability stack's topic.
+ * `<env>-services`: SafeBucket, Loki and (outside production, when no SMTP relay is set) Mailpit on
+ * Fargate in one ECS cluster. Only SafeBucket is public, behind the load balancer; Loki and Mailpit
+ * answer only inside the VPC under `<service>.<project>.local`, Mailpit's UI to operators through the
+ * bastion. SafeBucket's task role gets exactly the data stack's bucket, queues and cache, written
+ * here once; Loki's gets its own bucket; Mailpit's gets nothing. Alarms go to the core topic.
  */
 export class ServicesStack extends EnvironmentStack {
+  declare readonly config: SafeBucketConfig;
   readonly cluster: EcsCluster;
   readonly loadBalancer: LoadBalancer;
   readonly safebucket: FargateService;
   readonly loki: FargateService;
-  readonly mailpit: FargateService;
+  /** Undefined when mail goes through a relay (`mail.smtpHost`, always in production). */
+  readonly mailpit?: FargateService;
   readonly lokiBucket: SecureBucket;
   /** Where users reach SafeBucket: `https://<alb dns>` (or `http://` without a certificate). */
   readonly appUrl: string;
 
   constructor(scope: Construct, props: ServicesStackProps) {
     super(scope, { config: props.config, layer: "services" });
-    const { network, data, access, observability } = props;
-    const { services, project, region, protect, production, tenants } = this.config;
+    const { core, app: module } = props;
+    const { network, data, access, observability } = core;
+    const { services, project, region, protect, production, mail, appDatabase } = this.config;
     const topicArn = observability.alarmTopicArn;
     const inPublicSubnets = services.subnets === "public";
     const placement = {
@@ -63,7 +65,6 @@ export class ServicesStack extends EnvironmentStack {
     const group = (id: string, description: string) => new SecurityGroup(this, id, { vpcId: network.vpcId, description });
     const appGroup = group("safebucket-sg", "SafeBucket tasks: from the load balancer, out to Loki and Mailpit");
     const lokiGroup = group("loki-sg", "Loki tasks: log pushes and queries from SafeBucket, out to S3 and the registry");
-    const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
 
     this.loadBalancer = new LoadBalancer(this, "alb", {
       // The environment's one load balancer; AWS allows 32 characters, so no purpose suffix.
@@ -85,17 +86,6 @@ export class ServicesStack extends EnvironmentStack {
     appGroup.allowTo(lokiGroup, SERVICE_PORTS.loki, "Log pushes and queries to Loki");
     lokiGroup.allowFrom(appGroup, SERVICE_PORTS.loki, "Log pushes and queries from SafeBucket");
     lokiGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to S3 (chunks and index) and the image registry");
-    appGroup.allowTo(mailpitGroup, SERVICE_PORTS.mailpitSmtp, "SMTP to Mailpit");
-    mailpitGroup.allowFrom(appGroup, SERVICE_PORTS.mailpitSmtp, "SMTP from SafeBucket");
-    mailpitGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to the image registry");
-    if (access.bastion) {
-      mailpitGroup.allowFrom(
-        network.securityGroups.bastion,
-        SERVICE_PORTS.mailpitUi,
-        "Mailpit web UI from the bastion (SSM port forwarding)",
-      );
-      network.securityGroups.bastion.allowTo(mailpitGroup, SERVICE_PORTS.mailpitUi, "Mailpit web UI, for operators tunnelling through SSM");
-    }
 
     this.lokiBucket = new SecureBucket(this, "loki-bucket", {
       bucketName: this.naming.name("loki"),
@@ -122,20 +112,38 @@ export class ServicesStack extends EnvironmentStack {
     this.loki.taskRole.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [`${this.lokiBucket.bucketArn}/*`]);
     this.loki.taskRole.allow(["s3:ListBucket"], [this.lokiBucket.bucketArn]);
 
-    this.mailpit = new FargateService(this, "mailpit", {
-      ...placement,
-      ...sizeOf(services.mailpit),
-      cluster: this.cluster,
-      image: services.mailpit.image!,
-      ports: [
-        { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
-        { name: "ui", port: SERVICE_PORTS.mailpitUi },
-      ],
-      securityGroupIds: [mailpitGroup.securityGroupId],
-      discoveryName: "mailpit",
-      healthCheckCommand: ["CMD", "/mailpit", "readyz"],
-      alarms: { topicArn },
-    });
+    if (mail.smtpHost === undefined) {
+      const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
+      appGroup.allowTo(mailpitGroup, SERVICE_PORTS.mailpitSmtp, "SMTP to Mailpit");
+      mailpitGroup.allowFrom(appGroup, SERVICE_PORTS.mailpitSmtp, "SMTP from SafeBucket");
+      mailpitGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to the image registry");
+      if (access.bastion) {
+        mailpitGroup.allowFrom(
+          network.securityGroups.bastion,
+          SERVICE_PORTS.mailpitUi,
+          "Mailpit web UI from the bastion (SSM port forwarding)",
+        );
+        network.securityGroups.bastion.allowTo(
+          mailpitGroup,
+          SERVICE_PORTS.mailpitUi,
+          "Mailpit web UI, for operators tunnelling through SSM",
+        );
+      }
+      this.mailpit = new FargateService(this, "mailpit", {
+        ...placement,
+        ...sizeOf(services.mailpit),
+        cluster: this.cluster,
+        image: services.mailpit.image!,
+        ports: [
+          { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
+          { name: "ui", port: SERVICE_PORTS.mailpitUi },
+        ],
+        securityGroupIds: [mailpitGroup.securityGroupId],
+        discoveryName: "mailpit",
+        healthCheckCommand: ["CMD", "/mailpit", "readyz"],
+        alarms: { topicArn },
+      });
+    }
 
     const app = services.safebucket;
     // SafeBucket reads SECTION__KEY variables (its docker-compose files); names the AWS drivers read are in README, Services.
@@ -149,42 +157,49 @@ export class ServicesStack extends EnvironmentStack {
       DATABASE__TYPE: "postgres",
       DATABASE__POSTGRES__HOST: data.address,
       DATABASE__POSTGRES__PORT: text(data.port),
-      DATABASE__POSTGRES__NAME: tenants.databases[0],
+      DATABASE__POSTGRES__NAME: appDatabase.name,
       DATABASE__POSTGRES__SSLMODE: "require",
       ACTIVITY__TYPE: "loki",
       ACTIVITY__LOKI__ENDPOINT: `http://${this.loki.discoveryName}:${SERVICE_PORTS.loki}`,
       NOTIFIER__TYPE: "smtp",
-      NOTIFIER__SMTP__HOST: this.mailpit.discoveryName!,
-      NOTIFIER__SMTP__PORT: String(SERVICE_PORTS.mailpitSmtp),
-      NOTIFIER__SMTP__SENDER: `noreply@${project}.local`,
+      NOTIFIER__SMTP__HOST: mail.smtpHost ?? this.mailpit!.discoveryName!,
+      NOTIFIER__SMTP__PORT: String(mail.smtpHost === undefined ? SERVICE_PORTS.mailpitSmtp : mail.smtpPort),
+      NOTIFIER__SMTP__SENDER: mail.sender,
     };
-    // The application secret that the tenants stack writes: the app role's login and a generated 50-character key.
+    // SafeBucket's secret, written by the database stack (SafeBucketCredentials): nothing of it is a plain variable.
+    const fromSecret = (jsonKey: (typeof SafeBucketCredentials.KEYS)[number] | (typeof SafeBucketCredentials.SMTP_KEYS)[number]) => ({
+      secretArn: data.appSecretArn,
+      jsonKey,
+    });
     const secrets: Record<string, ContainerSecret> = {
-      DATABASE__POSTGRES__USER: { secretArn: data.appSecretArn, jsonKey: "username" },
-      DATABASE__POSTGRES__PASSWORD: { secretArn: data.appSecretArn, jsonKey: "password" },
-      APP__JWT_SECRET: { secretArn: data.appSecretArn, jsonKey: "django_secret_key" },
+      DATABASE__POSTGRES__USER: fromSecret("username"),
+      DATABASE__POSTGRES__PASSWORD: fromSecret("password"),
+      APP__JWT_SECRET: fromSecret("jwt_secret"),
+      APP__ADMIN_PASSWORD: fromSecret("admin_password"),
     };
-    if (data.objectStorage) Object.assign(environment, { STORAGE__TYPE: "aws", STORAGE__AWS__BUCKET_NAME: data.objectStorage.bucketName });
-    if (data.queues) {
-      Object.assign(environment, {
-        EVENTS__TYPE: "aws",
-        EVENTS__QUEUES__BUCKET_EVENTS__NAME: data.queues.events.queueName,
-        EVENTS__QUEUES__NOTIFICATIONS__NAME: data.queues.notifications.queueName,
-        EVENTS__QUEUES__OBJECT_DELETION__NAME: data.queues.objectDeletion.queueName,
+    if (mail.smtpHost !== undefined) {
+      Object.assign(secrets, {
+        NOTIFIER__SMTP__USERNAME: fromSecret("smtp_username"),
+        NOTIFIER__SMTP__PASSWORD: fromSecret("smtp_password"),
       });
     }
-    if (data.cache) {
+    const { objectStorage, queues, cache } = module;
+    Object.assign(environment, {
+      STORAGE__TYPE: "aws",
+      STORAGE__AWS__BUCKET_NAME: objectStorage.bucketName,
+      EVENTS__TYPE: "aws",
+      EVENTS__QUEUES__BUCKET_EVENTS__NAME: queues.events.queueName,
+      EVENTS__QUEUES__NOTIFICATIONS__NAME: queues.notifications.queueName,
+      EVENTS__QUEUES__OBJECT_DELETION__NAME: queues.objectDeletion.queueName,
       // The cache requires TLS, and its user signs in with an IAM token: there is no password to hand over.
-      Object.assign(environment, {
-        CACHE__TYPE: "redis",
-        CACHE__REDIS__HOSTS: data.cache.primaryEndpointAddress,
-        CACHE__REDIS__PORT: text(data.cache.port),
-        CACHE__REDIS__TLS: "true",
-        CACHE__REDIS__USER: data.cache.userName,
-        CACHE__REDIS__AUTH: "iam",
-        CACHE__REDIS__REPLICATION_GROUP_ID: data.cache.replicationGroupId,
-      });
-    }
+      CACHE__TYPE: "redis",
+      CACHE__REDIS__HOSTS: cache.primaryEndpointAddress,
+      CACHE__REDIS__PORT: text(cache.port),
+      CACHE__REDIS__TLS: "true",
+      CACHE__REDIS__USER: cache.userName,
+      CACHE__REDIS__AUTH: "iam",
+      CACHE__REDIS__REPLICATION_GROUP_ID: cache.replicationGroupId,
+    });
 
     this.safebucket = new FargateService(this, "safebucket", {
       ...placement,
@@ -200,25 +215,25 @@ export class ServicesStack extends EnvironmentStack {
       loadBalancerTarget: { targetGroupArn: this.loadBalancer.targetGroupArn, dependsOn: this.loadBalancer.listeners },
       alarms: { topicArn },
     });
-    data.objectStorage?.grantReadWrite(this.safebucket.taskRole);
-    if (data.queues) {
-      data.queues.events.grantConsume(this.safebucket.taskRole);
-      for (const queue of [data.queues.notifications, data.queues.objectDeletion]) {
-        queue.grantSend(this.safebucket.taskRole);
-        queue.grantConsume(this.safebucket.taskRole);
-      }
+    // SafeBucket's grants, the only place they are written: its objects, its queues (only S3 sends to
+    // the events queue; the app sends to the other two), connecting to its cache.
+    objectStorage.grantReadWrite(this.safebucket.taskRole);
+    queues.events.grantConsume(this.safebucket.taskRole);
+    for (const queue of [queues.notifications, queues.objectDeletion]) {
+      queue.grantSend(this.safebucket.taskRole);
+      queue.grantConsume(this.safebucket.taskRole);
     }
-    data.cache?.grantConnect(this.safebucket.taskRole);
+    cache.grantConnect(this.safebucket.taskRole);
 
     this.outputs(access);
   }
 
   private outputs(access: AccessStack): void {
-    const services = [this.safebucket, this.loki, this.mailpit];
+    const services = [this.safebucket, this.loki, ...(this.mailpit ? [this.mailpit] : [])];
     const outputs: Record<string, [unknown, string]> = {
       ecs_cluster_name: [this.cluster.clusterName, "Name of the ECS cluster"],
       ecs_cluster_arn: [this.cluster.clusterArn, "ARN of the ECS cluster"],
-      ecs_service_names: [services.map((s) => s.serviceName), "ECS services: SafeBucket, Loki, Mailpit"],
+      ecs_service_names: [services.map((s) => s.serviceName), "ECS services: SafeBucket, Loki and (outside production) Mailpit"],
       log_group_names: [services.map((s) => s.logGroupName), "CloudWatch log groups of the services, in the same order"],
       alb_dns_name: [this.loadBalancer.dnsName, "DNS name of the public load balancer (point the app's domain at it)"],
       alb_zone_id: [this.loadBalancer.zoneId, "Route 53 zone id of the load balancer, for an alias record"],
@@ -228,7 +243,7 @@ export class ServicesStack extends EnvironmentStack {
       service_discovery_namespace: [this.cluster.namespaceName, "Private DNS namespace: loki.<namespace>, mailpit.<namespace>"],
       safebucket_task_role_arn: [this.safebucket.taskRole.roleArn, "ARN of the role SafeBucket's containers run as"],
     };
-    if (access.bastionInstanceId) {
+    if (access.bastionInstanceId && this.mailpit) {
       outputs.mailpit_ui_tunnel_command = [
         portForwardingCommand({
           target: access.bastionInstanceId,
@@ -250,7 +265,7 @@ function text(value: number): string {
 }
 
 /** A service section's sizing as FargateService props. */
-function sizeOf(service: EnvironmentConfig["services"]["loki"]) {
+function sizeOf(service: SafeBucketConfig["services"]["loki"]) {
   return {
     cpu: service.cpu,
     memoryMiB: service.memory,
