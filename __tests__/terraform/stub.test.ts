@@ -1,6 +1,6 @@
 import { stubUnavailableProviders } from "../../scripts/lib/stub";
 import { findPluginMirror, providerAddress } from "../../scripts/lib/terraform";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -74,6 +74,9 @@ describe("finding the provider mirror", () => {
   const mirror = mkdtempSync(join(tmpdir(), "mirror-"));
   mkdirSync(join(mirror, "registry.terraform.io"));
   const empty = mkdtempSync(join(tmpdir(), "empty-"));
+  afterAll(() => {
+    for (const dir of [mirror, empty]) rmSync(dir, { recursive: true, force: true });
+  });
 
   test("TF_PLUGIN_MIRROR wins", () => {
     expect(findPluginMirror({ TF_PLUGIN_MIRROR: mirror }, [])).toBe(mirror);
