@@ -8,7 +8,15 @@
  * README's settings table is generated from this file (`npm run docs:config`).
  */
 import { z } from "zod";
-import { fargateSizeProblem, imagePinProblem } from "../constructs/fargate-service";
+import {
+  fargateSizeProblem,
+  LIMITS,
+  LOG_RETENTION_DAYS,
+  RESERVED_DATABASES,
+  RESERVED_ROLES,
+  SPOT_NEEDS_X86,
+} from "../constructs/aws-limits";
+import { imagePinProblem } from "../constructs/fargate-service";
 import { Naming } from "../constructs/naming";
 import { contains, overlaps, parseCidr } from "./cidr";
 
@@ -30,33 +38,14 @@ const bucketName = z
   );
 
 const port = z.number().int().min(1, "must be a port 1-65535").max(65535, "must be a port 1-65535");
-const percent = z.number().min(0, "must be a percentage 0-100").max(100, "must be a percentage 0-100");
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
 const positiveInt = z.number().int().positive();
 
-/** CloudWatch Logs accepts only these retention periods. */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-const logRetention = z
-  .number()
-  .refine(
-    (d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d),
-    `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`,
-  );
+const logRetention = z.number().refine(LIMITS.logRetentionDays.check, LIMITS.logRetentionDays.rule);
+const alarmPercent = z.number().refine(LIMITS.alarmPercent.check, LIMITS.alarmPercent.rule);
+const recoveryWindow = z.number().refine(LIMITS.secretRecoveryWindowDays.check, LIMITS.secretRecoveryWindowDays.rule);
 
-/** Identifiers PostgreSQL or RDS keep for themselves. */
-export const RESERVED_DATABASES = ["postgres", "template0", "template1", "rdsadmin"] as const;
-export const RESERVED_ROLES = [
-  "postgres",
-  "rdsadmin",
-  "rds_superuser",
-  "rdsrepladmin",
-  "rds_replication",
-  "rds_password",
-  "public",
-  "pg_monitor",
-] as const;
+export { LOG_RETENTION_DAYS, RESERVED_DATABASES, RESERVED_ROLES };
 
 const pgIdentifier = z
   .string()
@@ -111,10 +100,7 @@ const networkSchema = z.strictObject({
 const databaseSchema = z.strictObject({
   identifier: z
     .string()
-    .regex(
-      /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/,
-      "must be an RDS identifier: 1-63 of a-z, 0-9, '-', starting with a letter, no '--', not ending with '-'",
-    )
+    .refine(LIMITS.rdsIdentifier.check, LIMITS.rdsIdentifier.rule)
     .optional()
     .describe("RDS instance identifier (default: `<project>-multi-tenant-<env>`)"),
   engineVersion: z
@@ -149,13 +135,12 @@ const databaseSchema = z.strictObject({
   skipFinalSnapshot: z.boolean().default(false).describe("destroy without a final snapshot (never in production)"),
   performanceInsightsRetentionDays: z
     .number()
-    .int()
-    .refine((d) => d === 7 || (d % 31 === 0 && d >= 31 && d <= 731), "must be 7 or a multiple of 31 up to 731")
+    .refine(LIMITS.performanceInsightsRetentionDays.check, LIMITS.performanceInsightsRetentionDays.rule)
     .default(7)
     .describe("Performance Insights retention: 7 (free) or a multiple of 31 up to 731"),
   monitoringIntervalSeconds: z
     .number()
-    .refine((s) => [0, 1, 5, 10, 15, 30, 60].includes(s), "must be one of 0, 1, 5, 10, 15, 30, 60")
+    .refine(LIMITS.monitoringIntervalSeconds.check, LIMITS.monitoringIntervalSeconds.rule)
     .default(60)
     .describe("enhanced monitoring interval in seconds; 0 turns it off"),
   logRetentionDays: logRetention
@@ -195,14 +180,7 @@ const tenantsSchema = z.strictObject({
     .max(512)
     .optional()
     .describe("Secrets Manager name of the application secret (default: `rds/<project>/multi-tenant/master`)"),
-  secretRecoveryWindowDays: z
-    .number()
-    .int()
-    .min(7, "must be 0 or 7-30")
-    .max(30, "must be 0 or 7-30")
-    .or(z.literal(0))
-    .default(30)
-    .describe("days a deleted application secret can be restored (0 deletes at once)"),
+  secretRecoveryWindowDays: recoveryWindow.default(30).describe("days a deleted application secret can be restored (0 deletes at once)"),
   credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
   ...postgresAccessShape,
   emailHost: z
@@ -225,12 +203,7 @@ const bastionSchema = z.strictObject({
 
 const monitoringSchema = z.strictObject({
   alarmEmails: z.array(email).default([]).describe("e-mail addresses subscribed to the alarm topic (each must confirm)"),
-  cpuHighPercent: z
-    .number()
-    .gt(0, "must be more than 0 and less than 100")
-    .lt(100, "must be more than 0 and less than 100")
-    .default(70)
-    .describe("CPU alarm threshold, percent (more than 0, less than 100)"),
+  cpuHighPercent: alarmPercent.default(70).describe("CPU alarm threshold, percent (more than 0, less than 100)"),
   connectionsHigh: positiveInt.default(80).describe("database connections alarm threshold"),
   freeStorageLowGb: z.number().positive().default(2).describe("free storage alarm threshold, GiB"),
   freeMemoryLowMb: z.number().positive().default(500).describe("freeable memory alarm threshold, MiB"),
@@ -349,8 +322,12 @@ const cacheSchema = z.strictObject({
   snapshotWindow: dailyWindow.default("03:00-05:00").describe("daily snapshot window, UTC, at least 60 minutes"),
   maintenanceWindow: weeklyWindow.default("sun:05:00-sun:07:00").describe("weekly maintenance window, UTC, at least 60 minutes"),
   slowLogRetentionDays: logRetention.default(30).describe("days the Redis slow log is kept in CloudWatch (a CloudWatch retention period)"),
-  cpuHighPercent: percent.default(70).describe("alarm when a node's Redis engine CPU stays above this percentage (0-100)"),
-  memoryHighPercent: percent.default(80).describe("alarm when a node's used memory stays above this percentage of maxmemory (0-100)"),
+  cpuHighPercent: alarmPercent
+    .default(70)
+    .describe("alarm when a node's Redis engine CPU stays above this percentage (more than 0, less than 100)"),
+  memoryHighPercent: alarmPercent
+    .default(80)
+    .describe("alarm when a node's used memory stays above this percentage of maxmemory (more than 0, less than 100)"),
 });
 
 // SafeBucket's containers on Fargate (README, Services).
@@ -454,12 +431,7 @@ const credentialsSchema = z.strictObject({
     .max(512)
     .optional()
     .describe("Secrets Manager name of SafeBucket's secret (default: `<project>/<env>/app`)"),
-  secretRecoveryWindowDays: z
-    .number()
-    .int()
-    .min(7, "must be 0 or 7-30")
-    .max(30, "must be 0 or 7-30")
-    .or(z.literal(0))
+  secretRecoveryWindowDays: recoveryWindow
     .optional()
     .describe("days a deleted secret can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)"),
   version: positiveInt.default(1).describe("bump to rotate the generated database password, JWT secret and admin password"),
@@ -737,7 +709,7 @@ function checkServices(env: ParsedSafeBucket, ctx: Ctx): void {
       if (problem) ctx.addIssue({ code: "custom", path: path(problem.split(" ")[0]), message: problem.replace(/^\w+ /, "") });
     }
     if (service.spot === true && service.architecture === "ARM64") {
-      ctx.addIssue({ code: "custom", path: path("spot"), message: 'needs architecture "X86_64": Fargate Spot has no ARM64 capacity' });
+      ctx.addIssue({ code: "custom", path: path("spot"), message: SPOT_NEEDS_X86 });
     }
     const scaling = name === "safebucket" ? services.safebucket.autoscaling : undefined;
     if (scaling && typeof scaling.minCount === "number" && typeof scaling.maxCount === "number") {

@@ -10,6 +10,7 @@ import { Construct } from "constructs";
 import { allow, policyDocument } from "./iam";
 import { Naming } from "./naming";
 import { partitionOf, type IGrantable } from "./role";
+import { propError } from "./errors";
 
 /** The service principal CloudWatch alarms publish as. */
 const CLOUDWATCH = "cloudwatch.amazonaws.com";
@@ -141,10 +142,10 @@ export class AlarmTopic extends Construct {
     const seen = new Set<string>();
     emails.forEach((email, i) => {
       if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-        throw new Error(`AlarmTopic ${this.node.path}: emails[${i}] must be an e-mail address (got "${email}")`);
+        throw propError(this, `emails[${i}]`, `must be an e-mail address (got "${email}")`);
       }
       if (seen.has(email.toLowerCase())) {
-        throw new Error(`AlarmTopic ${this.node.path}: emails[${i}] lists ${email} a second time; one subscription per address`);
+        throw propError(this, `emails[${i}]`, `lists ${email} a second time; one subscription per address`);
       }
       seen.add(email.toLowerCase());
     });

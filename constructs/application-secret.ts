@@ -1,9 +1,11 @@
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { LIMITS } from "./aws-limits";
 import { allow } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
+import { propError } from "./errors";
 
 export interface ApplicationSecretProps {
   /** Secrets Manager name the application looks the secret up by (its `DB_SECRET_NAME`). */
@@ -43,12 +45,10 @@ export class ApplicationSecret extends Construct {
     const protect = props.protect ?? true;
 
     if (!Token.isUnresolved(props.secretName) && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(props.secretName)) {
-      throw new Error(
-        `ApplicationSecret ${this.node.path}: secretName must be 1-512 of letters, digits and /_+=.@- (got "${props.secretName}")`,
-      );
+      throw propError(this, `secretName`, `must be 1-512 of letters, digits and /_+=.@- (got "${props.secretName}")`);
     }
-    if (!(recoveryWindowDays === 0 || (Number.isInteger(recoveryWindowDays) && recoveryWindowDays >= 7 && recoveryWindowDays <= 30))) {
-      throw new Error(`ApplicationSecret ${this.node.path}: recoveryWindowDays must be 0 or 7-30 (got ${recoveryWindowDays})`);
+    if (!LIMITS.secretRecoveryWindowDays.check(recoveryWindowDays)) {
+      throw propError(this, `recoveryWindowDays`, `${LIMITS.secretRecoveryWindowDays.rule} (got ${recoveryWindowDays})`);
     }
 
     const secret = new SecretsmanagerSecret(this, "secret", {

@@ -4,6 +4,7 @@ import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/ser
 import type { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { Naming } from "./naming";
+import { propError } from "./errors";
 
 /** Fargate's two capacity providers: on-demand, and Spot (up to 70% cheaper, interrupted with 2 minutes' notice). */
 export type FargateCapacity = "FARGATE" | "FARGATE_SPOT";
@@ -52,7 +53,7 @@ export class EcsCluster extends Construct {
     const clusterName = props.clusterName ?? naming.name(id);
     const containerInsights = props.containerInsights ?? "enabled";
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(clusterName)) {
-      throw new Error(`EcsCluster ${this.node.path}: clusterName must be 1-255 of letters, digits, '-' and '_' (got "${clusterName}")`);
+      throw propError(this, `clusterName`, `must be 1-255 of letters, digits, '-' and '_' (got "${clusterName}")`);
     }
 
     const cluster = new AwsEcsCluster(this, "cluster", {
@@ -71,9 +72,7 @@ export class EcsCluster extends Construct {
 
     if (props.namespace) {
       if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(props.namespace.name)) {
-        throw new Error(
-          `EcsCluster ${this.node.path}: namespace.name must be a DNS domain such as app.local (got "${props.namespace.name}")`,
-        );
+        throw propError(this, `namespace.name`, `must be a DNS domain such as app.local (got "${props.namespace.name}")`);
       }
       const namespace = new ServiceDiscoveryPrivateDnsNamespace(this, "namespace", {
         name: props.namespace.name,

@@ -8,37 +8,15 @@ import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discove
 import { Fn, TerraformStack, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { metricAlarm } from "./alarm";
+import { fargateSizeProblem, SPOT_NEEDS_X86 } from "./aws-limits";
 import type { EcsCluster, FargateCapacity } from "./ecs-cluster";
 import { Naming } from "./naming";
 import { partitionOf, Role } from "./role";
+import { propError } from "./errors";
 
 export type CpuArchitecture = "X86_64" | "ARM64";
 
-const range = (from: number, to: number, step: number): number[] =>
-  Array.from({ length: (to - from) / step + 1 }, (_, i) => from + i * step);
-
-/** Fargate's task sizes: CPU units (1024 = 1 vCPU) and the memory sizes in MiB each allows. */
-export const FARGATE_TASK_SIZES: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: range(1024, 4096, 1024),
-  1024: range(2048, 8192, 1024),
-  2048: range(4096, 16384, 1024),
-  4096: range(8192, 30720, 1024),
-  8192: range(16384, 61440, 4096),
-  16384: range(32768, 122880, 8192),
-};
-
-/** Why `cpu`/`memoryMiB` is not a Fargate task size, or undefined when it is one. */
-export function fargateSizeProblem(cpu: number, memoryMiB: number): string | undefined {
-  const memories = FARGATE_TASK_SIZES[cpu];
-  if (!memories) return `cpu must be one of Fargate's sizes ${Object.keys(FARGATE_TASK_SIZES).join(", ")} (got ${cpu})`;
-  if (!memories.includes(memoryMiB)) {
-    const [low, high, step] = [memories[0], memories[memories.length - 1], memories[1] - memories[0]];
-    const allowed = memories.length <= 3 ? memories.join(", ") : `${low}-${high} in steps of ${step}`;
-    return `memory must be a Fargate size for cpu ${cpu}: ${allowed} MiB (got ${memoryMiB})`;
-  }
-  return undefined;
-}
+export { FARGATE_TASK_SIZES, fargateSizeProblem } from "./aws-limits";
 
 /**
  * Why `image` is not pinned, or undefined when it is: an image without a tag, or tagged `latest`,
@@ -283,7 +261,7 @@ export class FargateService extends Construct {
     if (props.discoveryName !== undefined) {
       const { namespaceId, namespaceName } = props.cluster;
       if (!namespaceId || !namespaceName) {
-        throw new Error(`FargateService ${this.node.path}: discoveryName needs a cluster created with a namespace`);
+        throw propError(this, `discoveryName`, `needs a cluster created with a namespace`);
       }
       const discovery = new ServiceDiscoveryService(this, "discovery", {
         name: props.discoveryName,
@@ -369,9 +347,7 @@ export class FargateService extends Construct {
     ];
     for (const [purpose, metricName, threshold] of specs) {
       if (!(threshold > 0 && threshold <= 100)) {
-        throw new Error(
-          `FargateService ${this.node.path}: alarms threshold for ${purpose} must be above 0 and at most 100 (got ${threshold})`,
-        );
+        throw propError(this, `alarms`, `threshold for ${purpose} must be above 0 and at most 100 (got ${threshold})`);
       }
       const alarm = metricAlarm(this, `alarm-${purpose}`, {
         alarmName: `${serviceName}-${purpose}`,
@@ -397,7 +373,7 @@ export class FargateService extends Construct {
     v: { serviceName: string; cpu: number; memoryMiB: number; architecture: string; capacity: string; desiredCount: number },
   ): void {
     const fail = (message: string): never => {
-      throw new Error(`FargateService ${this.node.path}: ${message}`);
+      throw propError(this, message);
     };
     // The execution role is `<name>-exec`, and IAM role names stop at 64 characters.
     if (!/^[A-Za-z0-9_-]{1,59}$/.test(v.serviceName))
@@ -408,9 +384,7 @@ export class FargateService extends Construct {
       const pin = imagePinProblem(props.image);
       if (pin) fail(`image ${pin}`);
     }
-    // AWS: Fargate Spot runs x86_64 tasks only.
-    if (v.capacity === "FARGATE_SPOT" && v.architecture === "ARM64")
-      fail('capacity "FARGATE_SPOT" needs architecture "X86_64"; Spot has no ARM64 capacity');
+    if (v.capacity === "FARGATE_SPOT" && v.architecture === "ARM64") fail(`capacity "FARGATE_SPOT" ${SPOT_NEEDS_X86}`);
     if (props.ports.length === 0) fail("ports needs at least one port");
     props.ports.forEach((p, i) => {
       if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) fail(`ports[${i}].port must be 1-65535 (got ${p.port})`);

@@ -15,6 +15,7 @@ import { metricAlarm, type AlarmComparison, type AlarmStatistic } from "./alarm"
 import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
 import { Naming } from "./naming";
 import { Peer, Port, SecurityGroup } from "./security-group";
+import { propError } from "./errors";
 
 const HTTP = 80;
 
@@ -359,7 +360,7 @@ export class LoadBalancer extends Construct {
 
   private validate(props: LoadBalancerProps, v: { name: string; targetGroupName: string; retentionDays: number }): void {
     const fail = (message: string): never => {
-      throw new Error(`LoadBalancer ${this.node.path}: ${message}`);
+      throw propError(this, message);
     };
     // AWS limits load balancer and target group names to 32 characters.
     if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,26}[A-Za-z0-9])?$/.test(v.name) || v.name.startsWith("internal-")) {

@@ -13,9 +13,10 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { LOG_RETENTION_DAYS } from "../config/schema";
+import { LOG_RETENTION_DAYS } from "./aws-limits";
 import { Naming } from "./naming";
 import { Role } from "./role";
+import { propError } from "./errors";
 
 const ANYWHERE = "0.0.0.0/0";
 
@@ -238,20 +239,19 @@ export class Network extends Construct {
   }
 
   private check(props: NetworkProps, azs: string[], natGateway: boolean, natGatewayPerAz: boolean, retention: number): void {
-    const where = `Network ${this.node.path}`;
     if (azs.length < 2) {
-      throw new Error(`${where}: availabilityZones needs at least 2 AZs, as RDS subnet groups must cover two (got ${azs.length})`);
+      throw propError(this, "availabilityZones", `needs at least 2 AZs, as RDS subnet groups must cover two (got ${azs.length})`);
     }
     for (const key of ["publicSubnetCidrs", "privateSubnetCidrs"] as const) {
       if (props[key].length !== azs.length) {
-        throw new Error(`${where}: ${key} needs one CIDR per AZ: ${azs.length} AZs (got ${props[key].length} CIDRs)`);
+        throw propError(this, key, `needs one CIDR per AZ: ${azs.length} AZs (got ${props[key].length} CIDRs)`);
       }
     }
     if (natGatewayPerAz && !natGateway) {
-      throw new Error(`${where}: natGatewayPerAz needs natGateway: true (got natGateway: false)`);
+      throw propError(this, "natGatewayPerAz", `needs natGateway: true (got natGateway: false)`);
     }
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
-      throw new Error(`${where}: flowLogsRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${retention})`);
+      throw propError(this, "flowLogsRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${retention})`);
     }
   }
 }

@@ -8,6 +8,7 @@ import { Naming } from "./naming";
 import type { Queue } from "./queues";
 import type { IGrantable } from "./role";
 import { SecureBucket } from "./secure-bucket";
+import { propError } from "./errors";
 
 /** The S3 actions on objects an application that stores files needs, and nothing on the bucket's configuration. */
 export const OBJECT_ACTIONS = [
@@ -84,7 +85,7 @@ export class ObjectStorage extends Construct {
     const suffix = props.bucketSuffix ?? "objects";
     const bucketName = Naming.of(this).name(suffix);
     if (bucketName.length > 63) {
-      throw new Error(`ObjectStorage ${this.node.path}: bucketSuffix makes the bucket name ${bucketName} longer than 63 characters`);
+      throw propError(this, `bucketSuffix`, `makes the bucket name ${bucketName} longer than 63 characters`);
     }
     const bucket = new SecureBucket(this, "bucket", {
       bucketName,
@@ -126,16 +127,16 @@ export class ObjectStorage extends Construct {
   private addCors(bucket: SecureBucket, cors: BucketCors): void {
     const allowedMethods = cors.allowedMethods ?? ["GET", "POST", "PUT", "DELETE"];
     const maxAgeSeconds = cors.maxAgeSeconds ?? 3000;
-    const where = `ObjectStorage ${this.node.path}: cors`;
-    if (cors.allowedOrigins.length === 0) throw new Error(`${where}.allowedOrigins needs at least one origin (or leave cors out)`);
+    if (cors.allowedOrigins.length === 0) throw propError(this, `cors.allowedOrigins`, `needs at least one origin (or leave cors out)`);
     cors.allowedOrigins.forEach((origin, i) => {
       if (origin === "*" || !/^https?:\/\/[^/\s]+$/.test(origin)) {
-        throw new Error(`${where}.allowedOrigins[${i}] must be one origin scheme://host[:port], not * or a path (got "${origin}")`);
+        throw propError(this, `cors.allowedOrigins[${i}]`, `must be one origin scheme://host[:port], not * or a path (got "${origin}")`);
       }
     });
     const known = ["GET", "PUT", "POST", "DELETE", "HEAD"];
     allowedMethods.forEach((method, i) => {
-      if (!known.includes(method)) throw new Error(`${where}.allowedMethods[${i}] must be one of ${known.join(", ")} (got "${method}")`);
+      if (!known.includes(method))
+        throw propError(this, `cors.allowedMethods[${i}]`, `must be one of ${known.join(", ")} (got "${method}")`);
     });
     new S3BucketCorsConfiguration(this, "cors", {
       bucket: bucket.bucketId,
@@ -174,7 +175,7 @@ export class ObjectStorageAlarms extends Construct {
     super(scope, id);
     const threshold = props.serverErrorsPerFiveMinutes ?? 5;
     if (!Number.isInteger(threshold) || threshold < 0) {
-      throw new Error(`ObjectStorageAlarms ${this.node.path}: serverErrorsPerFiveMinutes must be a whole number >= 0 (got ${threshold})`);
+      throw propError(this, `serverErrorsPerFiveMinutes`, `must be a whole number >= 0 (got ${threshold})`);
     }
     const naming = Naming.of(this);
     const alarm = metricAlarm(this, "5xx", {

@@ -4,15 +4,15 @@ import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
-import { LOG_RETENTION_DAYS } from "../config/schema";
+import { LIMITS } from "./aws-limits";
 import { allow } from "./iam";
 import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { Naming } from "./naming";
 import { Role, type IGrantable } from "./role";
+import { propError } from "./errors";
 
 /** Log types PostgreSQL on RDS can export to CloudWatch Logs. */
 const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
-const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
 
 export interface PostgresInstanceProps {
   /** RDS instance identifier; also names the log groups and the final snapshot. */
@@ -238,16 +238,15 @@ export class PostgresInstance extends Construct {
 
   private check(props: PostgresInstanceProps, s: CheckedSettings): void {
     const fail = (prop: string, rule: string, got: unknown): never => {
-      throw new Error(`PostgresInstance ${this.node.path}: ${prop} ${rule} (got ${JSON.stringify(got)})`);
+      throw propError(this, prop, `${rule} (got ${JSON.stringify(got)})`);
     };
     const wholeIn = (n: number, min: number, max: number) => Number.isInteger(n) && n >= min && n <= max;
-    if (!Token.isUnresolved(props.identifier) && !/^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/.test(props.identifier)) {
-      fail("identifier", "must be 1-63 of a-z, 0-9, '-', start with a letter, have no '--' and not end with '-'", props.identifier);
+    if (!Token.isUnresolved(props.identifier) && !LIMITS.rdsIdentifier.check(props.identifier)) {
+      fail("identifier", LIMITS.rdsIdentifier.rule, props.identifier);
     }
     if (!/^\d{2}$/.test(s.engineVersion)) fail("engineVersion", 'must be a major version only, such as "16"', s.engineVersion);
-    if (!wholeIn(s.allocatedStorageGb, 20, 65536)) {
-      fail("allocatedStorageGb", "must be a whole number of GiB from 20 (the gp3 minimum) to 65536", s.allocatedStorageGb);
-    }
+    if (!LIMITS.allocatedStorageGb.check(s.allocatedStorageGb))
+      fail("allocatedStorageGb", LIMITS.allocatedStorageGb.rule, s.allocatedStorageGb);
     if (!wholeIn(s.maxAllocatedStorageGb, s.allocatedStorageGb, 65536)) {
       fail(
         "maxAllocatedStorageGb",
@@ -255,17 +254,15 @@ export class PostgresInstance extends Construct {
         s.maxAllocatedStorageGb,
       );
     }
-    if (!wholeIn(s.backupRetentionDays, 0, 35))
-      fail("backupRetentionDays", "must be a whole number of days from 0 to 35", s.backupRetentionDays);
+    if (!LIMITS.backupRetentionDays.check(s.backupRetentionDays))
+      fail("backupRetentionDays", LIMITS.backupRetentionDays.rule, s.backupRetentionDays);
     const pi = s.performanceInsightsRetentionDays;
-    if (!(pi === 7 || (wholeIn(pi, 31, 731) && pi % 31 === 0)))
-      fail("performanceInsightsRetentionDays", "must be 7 or a multiple of 31 up to 731", pi);
-    if (!MONITORING_INTERVALS.includes(s.monitoringIntervalSeconds)) {
-      fail("monitoringIntervalSeconds", `must be one of ${MONITORING_INTERVALS.join(", ")}`, s.monitoringIntervalSeconds);
+    if (!LIMITS.performanceInsightsRetentionDays.check(pi))
+      fail("performanceInsightsRetentionDays", LIMITS.performanceInsightsRetentionDays.rule, pi);
+    if (!LIMITS.monitoringIntervalSeconds.check(s.monitoringIntervalSeconds)) {
+      fail("monitoringIntervalSeconds", LIMITS.monitoringIntervalSeconds.rule, s.monitoringIntervalSeconds);
     }
-    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(s.logRetentionDays)) {
-      fail("logRetentionDays", `must be one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")}`, s.logRetentionDays);
-    }
+    if (!LIMITS.logRetentionDays.check(s.logRetentionDays)) fail("logRetentionDays", LIMITS.logRetentionDays.rule, s.logRetentionDays);
     if (!wholeIn(s.logMinDurationStatementMs, -1, 2147483647)) {
       fail("logMinDurationStatementMs", "must be a whole number of milliseconds, or -1 for off", s.logMinDurationStatementMs);
     }

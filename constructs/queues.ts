@@ -7,6 +7,7 @@ import { metricAlarm } from "./alarm";
 import { allow, policyDocument } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
+import { propError } from "./errors";
 
 const SECONDS_PER_DAY = 86400;
 
@@ -81,8 +82,10 @@ export class Queue extends Construct {
     const deadLetterQueueName = `${queueName}-dlq`;
     // SQS names: up to 80 of letters, digits, '-' and '_'; the dead-letter queue's name is the longer one.
     if (!Token.isUnresolved(queueName) && !/^[A-Za-z0-9_-]{1,80}$/.test(deadLetterQueueName)) {
-      throw new Error(
-        `Queue ${this.node.path}: queueName must be 1-76 of letters, digits, '-', '_' (its dead-letter queue adds "-dlq") (got "${queueName}")`,
+      throw propError(
+        this,
+        `queueName`,
+        `must be 1-76 of letters, digits, '-', '_' (its dead-letter queue adds "-dlq") (got "${queueName}")`,
       );
     }
 
@@ -142,7 +145,7 @@ export class Queue extends Construct {
    * notification depend on the returned policy.
    */
   allowBucketNotifications(bucketArn: string): SqsQueuePolicy {
-    if (this.bucketPolicy) throw new Error(`Queue ${this.node.path}: allowBucketNotifications was already called; one bucket per queue`);
+    if (this.bucketPolicy) throw propError(this, `allowBucketNotifications`, `was already called; one bucket per queue`);
     // The queue's ARN holds the account (arn:partition:sqs:region:account:name): no AWS data source.
     const account = Fn.element(Fn.split(":", this.queueArn), 4);
     this.bucketPolicy = new SqsQueuePolicy(this, "policy", {
@@ -162,7 +165,7 @@ export class Queue extends Construct {
 
   private check(prop: string, value: number, min: number, max: number): void {
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`Queue ${this.node.path}: ${prop} must be a whole number ${min}-${max} (got ${value})`);
+      throw propError(this, prop, `must be a whole number ${min}-${max} (got ${value})`);
     }
   }
 }
@@ -216,9 +219,7 @@ export class QueueAlarms extends Construct {
     super(scope, id);
     const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? 900;
     if (!Number.isInteger(oldestMessageAgeSeconds) || oldestMessageAgeSeconds < 1) {
-      throw new Error(
-        `QueueAlarms ${this.node.path}: oldestMessageAgeSeconds must be a whole number >= 1 (got ${oldestMessageAgeSeconds})`,
-      );
+      throw propError(this, `oldestMessageAgeSeconds`, `must be a whole number >= 1 (got ${oldestMessageAgeSeconds})`);
     }
     const naming = Naming.of(this);
     const alarm = (

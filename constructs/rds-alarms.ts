@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import { metricAlarm, type AlarmComparison, type MissingData } from "./alarm";
 import { Naming } from "./naming";
+import { LIMITS } from "./aws-limits";
+import { propError } from "./errors";
 
 export const BYTES_PER_GIB = 1024 ** 3;
 export const BYTES_PER_MIB = 1024 ** 2;
@@ -71,7 +73,8 @@ export class RdsAlarms extends Construct {
     const connectionsHigh = props.connectionsHigh ?? 80;
     const freeStorageLowGb = props.freeStorageLowGb ?? 2;
     const freeMemoryLowMb = props.freeMemoryLowMb ?? 500;
-    this.check("cpuHighPercent", cpuHighPercent, cpuHighPercent > 0 && cpuHighPercent < 100, "between 0 and 100, exclusive");
+    if (!LIMITS.alarmPercent.check(cpuHighPercent))
+      throw propError(this, "cpuHighPercent", `${LIMITS.alarmPercent.rule} (got ${cpuHighPercent})`);
     this.check("connectionsHigh", connectionsHigh, Number.isInteger(connectionsHigh) && connectionsHigh > 0, "a whole number above 0");
     this.check("freeStorageLowGb", freeStorageLowGb, freeStorageLowGb > 0, "above 0");
     this.check("freeMemoryLowMb", freeMemoryLowMb, freeMemoryLowMb > 0, "above 0");
@@ -152,6 +155,6 @@ export class RdsAlarms extends Construct {
   }
 
   private check(prop: string, value: number, ok: boolean, allowed: string): void {
-    if (!ok || !Number.isFinite(value)) throw new Error(`RdsAlarms ${this.node.path}: ${prop} must be ${allowed} (got ${value})`);
+    if (!ok || !Number.isFinite(value)) throw propError(this, prop, `must be ${allowed} (got ${value})`);
   }
 }

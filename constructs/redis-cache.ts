@@ -5,11 +5,12 @@ import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { Construct } from "constructs";
 import { metricAlarm } from "./alarm";
-import { LOG_RETENTION_DAYS } from "../config/schema";
+import { LIMITS, LOG_RETENTION_DAYS } from "./aws-limits";
 import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { allow } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
+import { propError } from "./errors";
 
 /** Redis's well-known port; the cache security group opens exactly this one. */
 export const REDIS_PORT = 6379;
@@ -217,26 +218,25 @@ export class RedisCache extends Construct {
     slowLogRetentionDays: number,
     props: RedisCacheProps,
   ): void {
-    const where = `RedisCache ${this.node.path}`;
     // ElastiCache ids: letters, digits and single hyphens, starting with a letter; the group's at most
     // 40, and the user ids add "-app" and "-default" within the same limit.
     if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || groupId.length > 32) {
-      throw new Error(`${where}: replicationGroupId must be 2-32 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
+      throw propError(this, "replicationGroupId", `must be 2-32 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
     }
     if (!Number.isInteger(numNodes) || numNodes < 1 || numNodes > 6) {
-      throw new Error(`${where}: numNodes must be a whole number 1-6 (got ${numNodes})`);
+      throw propError(this, "numNodes", `must be a whole number 1-6 (got ${numNodes})`);
     }
     if (!Number.isInteger(snapshotRetentionDays) || snapshotRetentionDays < 0 || snapshotRetentionDays > 35) {
-      throw new Error(`${where}: snapshotRetentionDays must be a whole number 0-35 (got ${snapshotRetentionDays})`);
+      throw propError(this, "snapshotRetentionDays", `must be a whole number 0-35 (got ${snapshotRetentionDays})`);
     }
     if (!(LOG_RETENTION_DAYS as readonly number[]).includes(slowLogRetentionDays)) {
-      throw new Error(`${where}: slowLogRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${slowLogRetentionDays})`);
+      throw propError(this, "slowLogRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${slowLogRetentionDays})`);
     }
     if (props.nodeType !== undefined && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(props.nodeType)) {
-      throw new Error(`${where}: nodeType must be an ElastiCache node type such as cache.t4g.micro (got "${props.nodeType}")`);
+      throw propError(this, "nodeType", `must be an ElastiCache node type such as cache.t4g.micro (got "${props.nodeType}")`);
     }
     if (props.securityGroupIds.length === 0) {
-      throw new Error(`${where}: securityGroupIds needs at least one group; without one the nodes get the VPC's default group`);
+      throw propError(this, "securityGroupIds", `needs at least one group; without one the nodes get the VPC's default group`);
     }
   }
 }
@@ -272,8 +272,7 @@ export class RedisCacheAlarms extends Construct {
       ["cpuHighPercent", cpuHighPercent],
       ["memoryHighPercent", memoryHighPercent],
     ] as const) {
-      if (!(value > 0 && value < 100))
-        throw new Error(`RedisCacheAlarms ${this.node.path}: ${prop} must be between 0 and 100, exclusive (got ${value})`);
+      if (!LIMITS.alarmPercent.check(value)) throw propError(this, prop, `${LIMITS.alarmPercent.rule} (got ${value})`);
     }
     const naming = Naming.of(this);
     const specs = [

@@ -4,6 +4,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { Naming } from "./naming";
+import { propError } from "./errors";
 
 /** Ports of the protocols our groups open; well-known numbers, not settings of one environment. */
 export const Port = {
@@ -63,7 +64,7 @@ export class SecurityGroup extends Construct {
     const name = props.groupName ?? Naming.of(this).name(id);
     // AWS reserves the `sg-` prefix for group ids; a name starting with it is rejected at apply.
     if (name.toLowerCase().startsWith("sg-")) {
-      throw new Error(`SecurityGroup ${this.node.path}: groupName must not start with "sg-" (got "${name}")`);
+      throw propError(this, `groupName`, `must not start with "sg-" (got "${name}")`);
     }
     const group = new AwsSecurityGroup(this, "group", {
       name,
@@ -120,7 +121,7 @@ export class SecurityGroup extends Construct {
         ? { scope: peer as Construct, id: `${this.node.id}-${id}` }
         : { scope: this as Construct, id };
     if (placed.scope.node.tryFindChild(placed.id)) {
-      throw new Error(`SecurityGroup ${this.node.path}: a rule ${direction} ${peerLabel} on port ${port} already exists`);
+      throw propError(this, `a`, `rule ${direction} ${peerLabel} on port ${port} already exists`);
     }
     return placed;
   }

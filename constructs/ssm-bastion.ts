@@ -5,6 +5,7 @@ import { Construct } from "constructs";
 import { bastionUserData } from "./bastion-user-data";
 import { Naming } from "./naming";
 import { Role } from "./role";
+import { propError } from "./errors";
 
 export interface SsmBastionProps {
   /**
@@ -64,7 +65,7 @@ export class SsmBastion extends Construct {
     // Graviton families carry a `g` after the generation (t4g, m7gd); `a1` was the first Graviton.
     const architecture = family === "a" || attributes.includes("g") ? "arm64" : "x86_64";
     if (props.securityGroupIds.length === 0) {
-      throw new Error(`SsmBastion ${this.node.path}: securityGroupIds needs at least one security group (one with no inbound rules)`);
+      throw propError(this, `securityGroupIds`, `needs at least one security group (one with no inbound rules)`);
     }
 
     this.role = new Role(this, "role", {
@@ -110,10 +111,10 @@ export class SsmBastion extends Construct {
   private parseInstanceType(instanceType: string): { family: string; attributes: string } {
     const parts = /^([a-z]+)(\d+)([a-z-]*)\.[a-z0-9-]+$/.exec(instanceType);
     if (!parts) {
-      throw new Error(`SsmBastion ${this.node.path}: instanceType must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
+      throw propError(this, `instanceType`, `must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
     }
     const [, family, , attributes] = parts;
-    if (family === "mac") throw new Error(`SsmBastion ${this.node.path}: instanceType must not be a Mac type (got "${instanceType}")`);
+    if (family === "mac") throw propError(this, `instanceType`, `must not be a Mac type (got "${instanceType}")`);
     return { family, attributes };
   }
 }

@@ -4,6 +4,7 @@ import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
 import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Token } from "cdktf";
 import { Construct } from "constructs";
+import { propError } from "./errors";
 
 /** How Terraform reaches the PostgreSQL server, as its master user. */
 export interface PostgresServerConnection {
@@ -149,7 +150,7 @@ export class TenantDatabases extends Construct {
 
   private check(props: TenantDatabasesProps, connectTimeout: number): void {
     const fail = (message: string): never => {
-      throw new Error(`TenantDatabases ${this.node.path}: ${message}`);
+      throw propError(this, message);
     };
     if (!Number.isInteger(connectTimeout) || connectTimeout < 1) {
       fail(`connection.connectTimeoutSeconds must be a whole number of seconds >= 1 (got ${connectTimeout})`);

@@ -8,6 +8,7 @@ import type { ApplicationModule } from "./application";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
+import { fromConfig } from "./config-errors";
 
 export interface AccessStackProps {
   readonly config: EnvironmentConfig;
@@ -37,25 +38,30 @@ export class AccessStack extends EnvironmentStack {
 
     if (settings.enabled) {
       const name = this.naming.name("bastion");
-      const bastion = new SsmBastion(this, "bastion", {
-        instanceName: name,
-        subnetId: network.publicSubnetIds[0],
-        securityGroupIds: [network.bastionSecurityGroupId],
-        instanceType: settings.instanceType,
-        running: settings.running,
-        userData: bastionUserData({
-          name,
-          database: {
-            region,
-            address: data.address,
-            port: data.port,
-            masterSecretArn: data.masterSecretArn,
-            appSecretArn: data.appSecretArn,
-            appDatabases: postgresAccess.databases,
-            engineMajorVersion: database.engineVersion,
-          },
-        }),
-      });
+      const bastion = fromConfig(
+        this.config,
+        "bastion",
+        () =>
+          new SsmBastion(this, "bastion", {
+            instanceName: name,
+            subnetId: network.publicSubnetIds[0],
+            securityGroupIds: [network.bastionSecurityGroupId],
+            instanceType: settings.instanceType,
+            running: settings.running,
+            userData: bastionUserData({
+              name,
+              database: {
+                region,
+                address: data.address,
+                port: data.port,
+                masterSecretArn: data.masterSecretArn,
+                appSecretArn: data.appSecretArn,
+                appDatabases: postgresAccess.databases,
+                engineMajorVersion: database.engineVersion,
+              },
+            }),
+          }),
+      );
       // The old bastion's role could not read the secret its own login message pointed to.
       data.database.grantMasterSecretRead(bastion.role);
       for (const secret of data.appSecrets) secret.grantRead(bastion.role);

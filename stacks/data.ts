@@ -6,6 +6,7 @@ import { PostgresInstance } from "../constructs/postgres-instance";
 import type { ApplicationModule } from "./application";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
+import { fromConfig } from "./config-errors";
 
 export interface DataStackProps {
   readonly config: EnvironmentConfig;
@@ -41,28 +42,33 @@ export class DataStack extends EnvironmentStack {
     const { database: db, protect } = this.config;
     const { network, app } = props;
 
-    this.database = new PostgresInstance(this, "postgres", {
-      identifier: db.identifier,
-      subnetGroupName: network.dbSubnetGroupName,
-      securityGroupIds: [network.databaseSecurityGroupId],
-      engineVersion: db.engineVersion,
-      // engineVersion changes only through a reviewed config change; without this AWS rejects it.
-      allowMajorVersionUpgrade: true,
-      instanceClass: db.instanceClass,
-      allocatedStorageGb: db.allocatedStorageGb,
-      maxAllocatedStorageGb: db.maxAllocatedStorageGb,
-      backupRetentionDays: db.backupRetentionDays,
-      backupWindow: db.backupWindow,
-      maintenanceWindow: db.maintenanceWindow,
-      multiAz: db.multiAz,
-      deletionProtection: db.deletionProtection,
-      skipFinalSnapshot: db.skipFinalSnapshot,
-      performanceInsightsRetentionDays: db.performanceInsightsRetentionDays,
-      monitoringIntervalSeconds: db.monitoringIntervalSeconds,
-      logRetentionDays: db.logRetentionDays,
-      logMinDurationStatementMs: db.logMinDurationStatementMs,
-      protect,
-    });
+    this.database = fromConfig(
+      this.config,
+      "database",
+      () =>
+        new PostgresInstance(this, "postgres", {
+          identifier: db.identifier,
+          subnetGroupName: network.dbSubnetGroupName,
+          securityGroupIds: [network.databaseSecurityGroupId],
+          engineVersion: db.engineVersion,
+          // engineVersion changes only through a reviewed config change; without this AWS rejects it.
+          allowMajorVersionUpgrade: true,
+          instanceClass: db.instanceClass,
+          allocatedStorageGb: db.allocatedStorageGb,
+          maxAllocatedStorageGb: db.maxAllocatedStorageGb,
+          backupRetentionDays: db.backupRetentionDays,
+          backupWindow: db.backupWindow,
+          maintenanceWindow: db.maintenanceWindow,
+          multiAz: db.multiAz,
+          deletionProtection: db.deletionProtection,
+          skipFinalSnapshot: db.skipFinalSnapshot,
+          performanceInsightsRetentionDays: db.performanceInsightsRetentionDays,
+          monitoringIntervalSeconds: db.monitoringIntervalSeconds,
+          logRetentionDays: db.logRetentionDays,
+          logMinDurationStatementMs: db.logMinDurationStatementMs,
+          protect,
+        }),
+    );
     this.instanceIdentifier = this.database.instanceIdentifier;
     this.instanceResourceId = this.database.instanceResourceId;
     this.address = this.database.address;

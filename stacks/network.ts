@@ -5,6 +5,7 @@ import type { ApplicationModule } from "./application";
 import { Network } from "../constructs/network";
 import { Peer, Port, SecurityGroup } from "../constructs/security-group";
 import { EnvironmentStack } from "./environment-stack";
+import { fromConfig } from "./config-errors";
 
 export interface NetworkStackProps {
   readonly config: EnvironmentConfig;
@@ -38,17 +39,23 @@ export class NetworkStack extends EnvironmentStack {
     super(scope, { config, layer: "network" });
     const net = config.network;
 
-    const network = new Network(this, "network", {
-      cidr: net.vpcCidr,
-      availabilityZones: net.availabilityZones,
-      publicSubnetCidrs: net.publicSubnetCidrs,
-      privateSubnetCidrs: net.privateSubnetCidrs,
-      natGateway: net.natGateway,
-      natGatewayPerAz: net.natGatewayPerAz,
-      flowLogs: net.flowLogs,
-      flowLogsRetentionDays: net.flowLogsRetentionDays,
-      cacheSubnetGroup: app.network.cacheSubnetGroup,
-    });
+    const network = fromConfig(
+      config,
+      "network",
+      () =>
+        new Network(this, "network", {
+          cidr: net.vpcCidr,
+          availabilityZones: net.availabilityZones,
+          publicSubnetCidrs: net.publicSubnetCidrs,
+          privateSubnetCidrs: net.privateSubnetCidrs,
+          natGateway: net.natGateway,
+          natGatewayPerAz: net.natGatewayPerAz,
+          flowLogs: net.flowLogs,
+          flowLogsRetentionDays: net.flowLogsRetentionDays,
+          cacheSubnetGroup: app.network.cacheSubnetGroup,
+        }),
+      { cidr: "vpcCidr" },
+    );
 
     const vpcId = network.vpcId;
     const database = new SecurityGroup(this, "database-sg", {

@@ -7,6 +7,7 @@ import { RdsDashboard } from "../constructs/rds-dashboard";
 import type { ApplicationModule } from "./application";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
+import { fromConfig } from "./config-errors";
 
 export interface ObservabilityStackProps {
   readonly config: EnvironmentConfig;
@@ -39,14 +40,19 @@ export class ObservabilityStack extends EnvironmentStack {
     });
     this.alarmTopicArn = this.alarmTopic.topicArn;
 
-    this.alarms = new RdsAlarms(this, "rds-alarms", {
-      instanceIdentifier,
-      topicArn: this.alarmTopicArn,
-      cpuHighPercent: monitoring.cpuHighPercent,
-      connectionsHigh: monitoring.connectionsHigh,
-      freeStorageLowGb: monitoring.freeStorageLowGb,
-      freeMemoryLowMb: monitoring.freeMemoryLowMb,
-    });
+    this.alarms = fromConfig(
+      this.config,
+      "monitoring",
+      () =>
+        new RdsAlarms(this, "rds-alarms", {
+          instanceIdentifier,
+          topicArn: this.alarmTopicArn,
+          cpuHighPercent: monitoring.cpuHighPercent,
+          connectionsHigh: monitoring.connectionsHigh,
+          freeStorageLowGb: monitoring.freeStorageLowGb,
+          freeMemoryLowMb: monitoring.freeMemoryLowMb,
+        }),
+    );
 
     this.dashboard = new RdsDashboard(this, "rds-dashboard", {
       instanceIdentifier,

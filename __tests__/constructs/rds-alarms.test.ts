@@ -100,8 +100,8 @@ describe("RdsAlarms", () => {
   });
 
   test.each([
-    [{ cpuHighPercent: 100 }, /cpuHighPercent must be between 0 and 100, exclusive \(got 100\)/],
-    [{ cpuHighPercent: 0 }, /cpuHighPercent must be between 0 and 100, exclusive \(got 0\)/],
+    [{ cpuHighPercent: 100 }, /cpuHighPercent must be more than 0 and less than 100 \(got 100\)/],
+    [{ cpuHighPercent: 0 }, /cpuHighPercent must be more than 0 and less than 100 \(got 0\)/],
     [{ connectionsHigh: 2.5 }, /connectionsHigh must be a whole number above 0 \(got 2.5\)/],
     [{ freeStorageLowGb: 0 }, /freeStorageLowGb must be above 0 \(got 0\)/],
     [{ freeMemoryLowMb: -1 }, /freeMemoryLowMb must be above 0 \(got -1\)/],

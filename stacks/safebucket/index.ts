@@ -12,6 +12,7 @@ import type { NetworkStack } from "../network";
 import type { ObservabilityStack } from "../observability";
 import { SafeBucketDatabaseStack } from "./database";
 import { ServicesStack } from "./services";
+import { fromConfig } from "../config-errors";
 
 /** Where the SafeBucket topic's key was before SafeBucket had its own module: it must not be replaced. */
 const PREVIOUS_TOPIC_KEY = "aws_kms_key.rds-alerts_key_0740B668";
@@ -85,34 +86,44 @@ export class SafeBucket implements ApplicationModule {
       recoveryWindowDays: credentials.secretRecoveryWindowDays,
       protect,
     });
-    const queues = new SafeBucketQueues(stack, "queues", queueSettings);
-    const objectStorage = new ObjectStorage(stack, "object-storage", {
-      bucketSuffix: storage.bucketSuffix,
-      noncurrentVersionExpirationDays: storage.noncurrentVersionExpirationDays,
-      cors:
-        storage.corsAllowedOrigins.length === 0
-          ? undefined
-          : {
-              allowedOrigins: storage.corsAllowedOrigins,
-              allowedMethods: storage.corsAllowedMethods,
-              maxAgeSeconds: storage.corsMaxAgeSeconds,
-            },
-      eventsQueue: storage.eventNotifications ? queues.events : undefined,
-      requestMetrics: storage.requestMetrics,
-      protect,
-    });
-    const cache = new RedisCache(stack, "redis", {
-      subnetGroupName: this.get("cacheSubnetGroupName"),
-      securityGroupIds: [this.get("cacheSecurityGroup").securityGroupId],
-      nodeType: cacheSettings.nodeType,
-      engineVersion: cacheSettings.engineVersion,
-      numNodes: cacheSettings.numNodes,
-      snapshotRetentionDays: cacheSettings.snapshotRetentionDays,
-      snapshotWindow: cacheSettings.snapshotWindow,
-      maintenanceWindow: cacheSettings.maintenanceWindow,
-      slowLogRetentionDays: cacheSettings.slowLogRetentionDays,
-      finalSnapshot: production,
-    });
+    const queues = fromConfig(this.config, "queues", () => new SafeBucketQueues(stack, "queues", queueSettings));
+    const objectStorage = fromConfig(
+      this.config,
+      "objectStorage",
+      () =>
+        new ObjectStorage(stack, "object-storage", {
+          bucketSuffix: storage.bucketSuffix,
+          noncurrentVersionExpirationDays: storage.noncurrentVersionExpirationDays,
+          cors:
+            storage.corsAllowedOrigins.length === 0
+              ? undefined
+              : {
+                  allowedOrigins: storage.corsAllowedOrigins,
+                  allowedMethods: storage.corsAllowedMethods,
+                  maxAgeSeconds: storage.corsMaxAgeSeconds,
+                },
+          eventsQueue: storage.eventNotifications ? queues.events : undefined,
+          requestMetrics: storage.requestMetrics,
+          protect,
+        }),
+    );
+    const cache = fromConfig(
+      this.config,
+      "cache",
+      () =>
+        new RedisCache(stack, "redis", {
+          subnetGroupName: this.get("cacheSubnetGroupName"),
+          securityGroupIds: [this.get("cacheSecurityGroup").securityGroupId],
+          nodeType: cacheSettings.nodeType,
+          engineVersion: cacheSettings.engineVersion,
+          numNodes: cacheSettings.numNodes,
+          snapshotRetentionDays: cacheSettings.snapshotRetentionDays,
+          snapshotWindow: cacheSettings.snapshotWindow,
+          maintenanceWindow: cacheSettings.maintenanceWindow,
+          slowLogRetentionDays: cacheSettings.slowLogRetentionDays,
+          finalSnapshot: production,
+        }),
+    );
     Object.assign(this.handles, { appSecret, queues, objectStorage, cache });
 
     const outputs: Record<string, [string | number, string]> = {
@@ -143,17 +154,28 @@ export class SafeBucket implements ApplicationModule {
     const { queues, cache } = this.config;
     const objectStorage = this.objectStorage;
     return [
-      ...new QueueAlarms(stack, "queue-alarms", {
-        queues: this.queues.all,
-        topicArn,
-        oldestMessageAgeSeconds: queues.oldestMessageAlarmSeconds,
-      }).alarmNames,
-      ...new RedisCacheAlarms(stack, "redis-alarms", {
-        cache: this.cache,
-        topicArn,
-        cpuHighPercent: cache.cpuHighPercent,
-        memoryHighPercent: cache.memoryHighPercent,
-      }).alarmNames,
+      ...fromConfig(
+        this.config,
+        "queues",
+        () =>
+          new QueueAlarms(stack, "queue-alarms", {
+            queues: this.queues.all,
+            topicArn,
+            oldestMessageAgeSeconds: queues.oldestMessageAlarmSeconds,
+          }),
+        { oldestMessageAgeSeconds: "oldestMessageAlarmSeconds" },
+      ).alarmNames,
+      ...fromConfig(
+        this.config,
+        "cache",
+        () =>
+          new RedisCacheAlarms(stack, "redis-alarms", {
+            cache: this.cache,
+            topicArn,
+            cpuHighPercent: cache.cpuHighPercent,
+            memoryHighPercent: cache.memoryHighPercent,
+          }),
+      ).alarmNames,
       // Only with request metrics: S3 publishes no 5xx count without them, and they are billed.
       ...(objectStorage.requestMetricsFilterId
         ? new ObjectStorageAlarms(stack, "s3-alarms", {

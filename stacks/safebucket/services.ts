@@ -12,6 +12,7 @@ import type { AccessStack } from "../access";
 import type { CoreStacks } from "../application";
 import { EnvironmentStack } from "../environment-stack";
 import type { SafeBucket } from ".";
+import { fromConfig } from "../config-errors";
 
 export interface ServicesStackProps {
   readonly config: SafeBucketConfig;
@@ -19,6 +20,9 @@ export interface ServicesStackProps {
   /** The module's handles on its data stores (bucket, queues, cache) and secret. */
   readonly app: SafeBucket;
 }
+
+/** FargateService props whose config fields have other names. */
+const SERVICE_FIELDS = { memoryMiB: "memory", capacity: "spot" };
 
 /** The services' ports: the images' own defaults, not settings of one environment. */
 export const SERVICE_PORTS = { safebucket: 8080, loki: 3100, mailpitUi: 8025, mailpitSmtp: 1025 } as const;
@@ -93,22 +97,28 @@ export class ServicesStack extends EnvironmentStack {
       noncurrentVersionExpirationDays: 7,
       protect,
     });
-    this.loki = new FargateService(this, "loki", {
-      ...placement,
-      ...sizeOf(services.loki),
-      cluster: this.cluster,
-      image: services.loki.image!,
-      ports: [{ name: "http", port: SERVICE_PORTS.loki }],
-      securityGroupIds: [lokiGroup.securityGroupId],
-      discoveryName: "loki",
-      // The image's built-in config stores on the task's disk, lost at every deployment; this one
-      // stores in the bucket. The image is distroless with busybox, so a shell can write it out.
-      environment: { LOKI_CONFIG: lokiConfig(this.lokiBucket.bucketName, region, services.lokiRetentionDays) },
-      entryPoint: ["/bin/sh", "-c"],
-      command: ["printenv LOKI_CONFIG > /etc/loki/ecs.yaml && exec /usr/bin/loki -config.file=/etc/loki/ecs.yaml"],
-      healthCheckCommand: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${SERVICE_PORTS.loki}/ready || exit 1`],
-      alarms: { topicArn },
-    });
+    this.loki = fromConfig(
+      this.config,
+      "services.loki",
+      () =>
+        new FargateService(this, "loki", {
+          ...placement,
+          ...sizeOf(services.loki),
+          cluster: this.cluster,
+          image: services.loki.image!,
+          ports: [{ name: "http", port: SERVICE_PORTS.loki }],
+          securityGroupIds: [lokiGroup.securityGroupId],
+          discoveryName: "loki",
+          // The image's built-in config stores on the task's disk, lost at every deployment; this one
+          // stores in the bucket. The image is distroless with busybox, so a shell can write it out.
+          environment: { LOKI_CONFIG: lokiConfig(this.lokiBucket.bucketName, region, services.lokiRetentionDays) },
+          entryPoint: ["/bin/sh", "-c"],
+          command: ["printenv LOKI_CONFIG > /etc/loki/ecs.yaml && exec /usr/bin/loki -config.file=/etc/loki/ecs.yaml"],
+          healthCheckCommand: ["CMD-SHELL", `wget -q -O /dev/null http://localhost:${SERVICE_PORTS.loki}/ready || exit 1`],
+          alarms: { topicArn },
+        }),
+      SERVICE_FIELDS,
+    );
     this.loki.taskRole.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [`${this.lokiBucket.bucketArn}/*`]);
     this.loki.taskRole.allow(["s3:ListBucket"], [this.lokiBucket.bucketArn]);
 
@@ -129,20 +139,26 @@ export class ServicesStack extends EnvironmentStack {
           "Mailpit web UI, for operators tunnelling through SSM",
         );
       }
-      this.mailpit = new FargateService(this, "mailpit", {
-        ...placement,
-        ...sizeOf(services.mailpit),
-        cluster: this.cluster,
-        image: services.mailpit.image!,
-        ports: [
-          { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
-          { name: "ui", port: SERVICE_PORTS.mailpitUi },
-        ],
-        securityGroupIds: [mailpitGroup.securityGroupId],
-        discoveryName: "mailpit",
-        healthCheckCommand: ["CMD", "/mailpit", "readyz"],
-        alarms: { topicArn },
-      });
+      this.mailpit = fromConfig(
+        this.config,
+        "services.mailpit",
+        () =>
+          new FargateService(this, "mailpit", {
+            ...placement,
+            ...sizeOf(services.mailpit),
+            cluster: this.cluster,
+            image: services.mailpit.image!,
+            ports: [
+              { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
+              { name: "ui", port: SERVICE_PORTS.mailpitUi },
+            ],
+            securityGroupIds: [mailpitGroup.securityGroupId],
+            discoveryName: "mailpit",
+            healthCheckCommand: ["CMD", "/mailpit", "readyz"],
+            alarms: { topicArn },
+          }),
+        SERVICE_FIELDS,
+      );
     }
 
     const app = services.safebucket;
@@ -201,20 +217,26 @@ export class ServicesStack extends EnvironmentStack {
       CACHE__REDIS__REPLICATION_GROUP_ID: cache.replicationGroupId,
     });
 
-    this.safebucket = new FargateService(this, "safebucket", {
-      ...placement,
-      ...sizeOf(app),
-      cluster: this.cluster,
-      image: app.image!,
-      ports: [{ name: "http", port: SERVICE_PORTS.safebucket }],
-      // The backend group is the one PostgreSQL and Redis accept; this stack's group adds the load balancer and the sidecars.
-      securityGroupIds: [network.backendSecurityGroupId, appGroup.securityGroupId],
-      environment,
-      secrets,
-      autoscaling: app.autoscaling,
-      loadBalancerTarget: { targetGroupArn: this.loadBalancer.targetGroupArn, dependsOn: this.loadBalancer.listeners },
-      alarms: { topicArn },
-    });
+    this.safebucket = fromConfig(
+      this.config,
+      "services.safebucket",
+      () =>
+        new FargateService(this, "safebucket", {
+          ...placement,
+          ...sizeOf(app),
+          cluster: this.cluster,
+          image: app.image!,
+          ports: [{ name: "http", port: SERVICE_PORTS.safebucket }],
+          // The backend group is the one PostgreSQL and Redis accept; this stack's group adds the load balancer and the sidecars.
+          securityGroupIds: [network.backendSecurityGroupId, appGroup.securityGroupId],
+          environment,
+          secrets,
+          autoscaling: app.autoscaling,
+          loadBalancerTarget: { targetGroupArn: this.loadBalancer.targetGroupArn, dependsOn: this.loadBalancer.listeners },
+          alarms: { topicArn },
+        }),
+      SERVICE_FIELDS,
+    );
     // SafeBucket's grants, the only place they are written: its objects, its queues (only S3 sends to
     // the events queue; the app sends to the other two), connecting to its cache.
     objectStorage.grantReadWrite(this.safebucket.taskRole);
