@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { configFiles, loadConfigs } from "../../config/load";
 import type { EnvironmentConfig } from "../../config/schema";
 import { buildEnvironment } from "../../stacks";
+import { applyEmulatorMode } from "./emulator";
 
 export interface SynthesizedStack {
   readonly name: string;
@@ -14,12 +15,20 @@ export interface SynthesizedStack {
   readonly dependencies: readonly string[];
 }
 
-/** Synthesizes `configs` (default: what main.ts would) into `outdir`; returns its stacks in deploy order. */
+/**
+ * Synthesizes `configs` (default: what main.ts would) into `outdir`; returns its stacks in deploy order.
+ * With INFRA_AWS_ENDPOINT set it also writes the emulator's override file next to each stack and
+ * prints the emulator banner (scripts/lib/emulator.ts); without, it removes stale override files.
+ */
 export function synthesize(outdir: string, configs: readonly EnvironmentConfig[] = loadConfigs(configFiles())): SynthesizedStack[] {
   const app = new App({ outdir });
   for (const config of configs) buildEnvironment(app, config);
   app.synth();
-  return readManifest(outdir);
+  const stacks = readManifest(outdir);
+  const banner = applyEmulatorMode(stacks.map((s) => s.dir));
+  // stderr: commands whose stdout is a report (status, plan) keep it clean; the line is still on every run.
+  if (banner) process.stderr.write(`${banner}\n`);
+  return stacks;
 }
 
 /** The stacks of a synthesized folder, ordered so every stack follows its dependencies. */

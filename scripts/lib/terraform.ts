@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { emulatorTerraformEnv } from "./emulator";
 
 const REGISTRY = "registry.terraform.io";
 
@@ -108,6 +109,8 @@ export function terraform(
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
     CHECKPOINT_DISABLE: "1",
+    // INFRA_AWS_ENDPOINT set: the emulator's endpoint, CA and placeholder credentials (scripts/lib/emulator.ts).
+    ...emulatorTerraformEnv(cwd),
     ...extraEnv,
   };
   return new Promise((resolvePromise, reject) => {

@@ -1,0 +1,187 @@
+/**
+ * Emulator mode (INFRA_AWS_ENDPOINT): the synthesized JSON is what AWS gets, byte for byte; the
+ * override files beside it point every stack's provider, backend and remote states at the endpoint.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  applyEmulatorMode,
+  awsTypes,
+  emulatorBanner,
+  emulatorMode,
+  emulatorOverride,
+  emulatorTerraformEnv,
+  OVERRIDE_FILE,
+  serviceOf,
+  servicesOf,
+} from "../../scripts/lib/emulator";
+import { synthesize, type SynthesizedStack } from "../../scripts/lib/synth";
+import { prepareTerraform } from "../../scripts/lib/terraform";
+import { validateStack } from "../../scripts/lib/validate";
+import type { Json } from "../helpers";
+
+const ENDPOINT = "https://127.0.0.1:4566";
+let root: string;
+let plain: SynthesizedStack[];
+let emulated: SynthesizedStack[];
+let caBundle: string;
+let stateDir: string;
+
+/** Runs `fn` with these variables set, then puts process.env back exactly as it was. */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = { ...process.env };
+  Object.assign(process.env, vars);
+  try {
+    return fn();
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
+
+const read = (dir: string, file: string): Json => JSON.parse(readFileSync(join(dir, file), "utf8")) as Json;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "emulator-test-"));
+  caBundle = join(root, "ca.pem");
+  writeFileSync(caBundle, "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n");
+  stateDir = join(root, "emulator-state");
+  plain = synthesize(join(root, "plain"));
+  emulated = withEnv({ INFRA_AWS_ENDPOINT: ENDPOINT, INFRA_AWS_CA_BUNDLE: caBundle, INFRA_EMULATOR_STATE_DIR: stateDir }, () =>
+    synthesize(join(root, "emulated")),
+  );
+}, 120_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+test("cdk.tf.json is byte-identical with and without the emulator mode, for every shipped stack", () => {
+  expect(emulated.map((s) => s.name)).toEqual(plain.map((s) => s.name));
+  for (const [i, stack] of plain.entries()) {
+    expect(readFileSync(join(emulated[i].dir, "cdk.tf.json"))).toEqual(readFileSync(join(stack.dir, "cdk.tf.json")));
+  }
+});
+
+test("only the emulator mode writes override files, one per stack", () => {
+  for (const stack of plain) expect(readdirSync(stack.dir).filter((f) => f.endsWith("override.tf.json"))).toEqual([]);
+  for (const stack of emulated) expect(existsSync(join(stack.dir, OVERRIDE_FILE))).toBe(true);
+});
+
+test("every stack's AWS provider reaches every service its resources use, and only the emulator", () => {
+  for (const stack of emulated) {
+    const document = read(stack.dir, "cdk.tf.json");
+    const override = read(stack.dir, OVERRIDE_FILE);
+    const providers = override.provider.aws as Json[];
+    expect(providers).toHaveLength(document.provider.aws.length);
+    for (const provider of providers) {
+      const endpoints = provider.endpoints[0] as Record<string, string>;
+      for (const type of awsTypes(document)) {
+        const service = serviceOf(type);
+        if (service) expect(endpoints[service]).toBe(ENDPOINT);
+      }
+      expect(Object.values(endpoints).every((e) => e === ENDPOINT)).toBe(true);
+      expect(provider).toMatchObject({
+        access_key: "test",
+        secret_key: "test",
+        skip_credentials_validation: true,
+        skip_metadata_api_check: true,
+        s3_use_path_style: true,
+        custom_ca_bundle: caBundle,
+      });
+      // region and default tags come from cdk.tf.json: the override must not repeat or drop them
+      expect(provider.region).toBeUndefined();
+      expect(provider.default_tags).toBeUndefined();
+    }
+  }
+});
+
+test("every S3 backend keeps its bucket, key and lockfile and gains the endpoint; the state stack's local state moves out of the repository", () => {
+  for (const stack of emulated) {
+    const backend = read(stack.dir, "cdk.tf.json").terraform.backend;
+    const override = read(stack.dir, OVERRIDE_FILE).terraform.backend;
+    if (backend.s3) {
+      // a backend block in an override replaces the original whole, so every original argument is repeated
+      expect(override.s3).toMatchObject(backend.s3);
+      expect(override.s3).toMatchObject({ endpoints: { s3: ENDPOINT }, use_path_style: true, skip_credentials_validation: true });
+    } else {
+      expect(override.local.path).toBe(join(stateDir, `terraform.${stack.name}.tfstate`));
+      expect(backend.local.path).not.toBe(override.local.path);
+    }
+  }
+});
+
+test("every terraform_remote_state reads its state from the emulator's S3", () => {
+  let seen = 0;
+  for (const stack of emulated) {
+    const remote = (read(stack.dir, "cdk.tf.json").data?.terraform_remote_state ?? {}) as Record<string, Json>;
+    const override = read(stack.dir, OVERRIDE_FILE).data?.terraform_remote_state ?? {};
+    expect(Object.keys(override).sort()).toEqual(Object.keys(remote).sort());
+    for (const [name, state] of Object.entries(remote)) {
+      expect(override[name].config).toMatchObject({ ...state.config, endpoints: { s3: ENDPOINT }, use_path_style: true });
+      seen++;
+    }
+  }
+  expect(seen).toBeGreaterThan(10);
+});
+
+test("a resource type with no known endpoint stops the mode instead of reaching AWS", () => {
+  expect(() => serviceOf("aws_neptune_cluster")).toThrow(/no endpoint known for aws_neptune_cluster.*SERVICE_BY_PREFIX/);
+  expect(serviceOf("aws_route53_zone")).toBe("route53");
+  expect(serviceOf("aws_route_table")).toBe("ec2");
+  expect(serviceOf("aws_cloudwatch_log_group")).toBe("logs");
+  expect(serviceOf("aws_cloudwatch_metric_alarm")).toBe("cloudwatch");
+  expect(serviceOf("aws_iam_policy_document")).toBeNull();
+  expect(servicesOf({ resource: { aws_sqs_queue: {} } })).toEqual(["iam", "sqs", "sts"]);
+});
+
+test("aliased providers each get their own override", () => {
+  const mode = { endpoint: ENDPOINT, stateDir };
+  const override = emulatorOverride({ provider: { aws: [{ region: "eu-west-1" }, { region: "us-east-1", alias: "global" }] } }, "x", mode);
+  expect((override.provider as Json).aws.map((p: Json) => p.alias)).toEqual([undefined, "global"]);
+});
+
+test("the mode refuses what is not an emulator endpoint and says which variable is wrong", () => {
+  expect(emulatorMode({})).toBeUndefined();
+  expect(() => emulatorMode({ INFRA_AWS_ENDPOINT: "not a url" })).toThrow(/^INFRA_AWS_ENDPOINT: must be a URL/);
+  expect(() => emulatorMode({ INFRA_AWS_ENDPOINT: "https://s3.us-east-1.amazonaws.com" })).toThrow(/AWS itself/);
+  expect(() => emulatorMode({ INFRA_AWS_ENDPOINT: ENDPOINT, INFRA_AWS_CA_BUNDLE: join(root, "missing.pem") })).toThrow(
+    /^INFRA_AWS_CA_BUNDLE: no such file/,
+  );
+  const mode = emulatorMode({ INFRA_AWS_ENDPOINT: `${ENDPOINT}/`, INFRA_EMULATOR_STATE_DIR: stateDir });
+  expect(mode).toEqual({ endpoint: ENDPOINT, stateDir });
+  expect(emulatorBanner(mode!)).toBe(`EMULATOR: every AWS call goes to ${ENDPOINT} (not AWS)`);
+});
+
+test("terraform runs in the mode get the endpoint, placeholder keys, no profile and a data dir apart from AWS's", () => {
+  const env = emulatorTerraformEnv("/x/cdktf.out/stacks/dev-data", {
+    INFRA_AWS_ENDPOINT: ENDPOINT,
+    INFRA_AWS_CA_BUNDLE: caBundle,
+    INFRA_EMULATOR_STATE_DIR: stateDir,
+  });
+  expect(env).toMatchObject({
+    AWS_ENDPOINT_URL: ENDPOINT,
+    AWS_CA_BUNDLE: caBundle,
+    AWS_ACCESS_KEY_ID: "test",
+    TF_DATA_DIR: join(stateDir, "tf-data", "dev-data"),
+  });
+  expect("AWS_PROFILE" in env && env.AWS_PROFILE === undefined).toBe(true);
+  expect(emulatorTerraformEnv("/x", {})).toEqual({});
+});
+
+test("leaving the mode removes override files a previous emulator run left, so a real deploy never follows them", () => {
+  const dir = mkdtempSync(join(root, "stale-"));
+  writeFileSync(join(dir, "cdk.tf.json"), "{}");
+  writeFileSync(join(dir, OVERRIDE_FILE), "{}");
+  expect(applyEmulatorMode([dir], {})).toBeUndefined();
+  expect(existsSync(join(dir, OVERRIDE_FILE))).toBe(false);
+  expect(existsSync(join(dir, "cdk.tf.json"))).toBe(true);
+});
+
+test("terraform validate accepts stacks with their override merged in (offline, from the mirror)", async () => {
+  const setup = prepareTerraform();
+  for (const name of ["dev-access", "safebucket-dev-services", "dev-state"]) {
+    const stack = emulated.find((s) => s.name === name)!;
+    const result = await validateStack(stack, setup);
+    expect({ name, valid: result.valid, diagnostics: result.diagnostics }).toEqual({ name, valid: true, diagnostics: [] });
+  }
+}, 300_000);

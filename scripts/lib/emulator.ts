@@ -1,0 +1,264 @@
+/**
+ * Emulator mode: with `INFRA_AWS_ENDPOINT` set, every stack talks to an AWS-compatible endpoint
+ * (moto in `npm run e2e`, LocalStack by hand) instead of AWS.
+ *
+ * The synthesized `cdk.tf.json` stays exactly what AWS gets. Next to it we write
+ * `emulator_override.tf.json`, a Terraform override file (the mechanism tflocal uses for LocalStack):
+ * Terraform merges it over the stack, so the AWS provider, the S3 backend and every
+ * `terraform_remote_state` point at the endpoint. Outside the mode synthesize() removes any such file
+ * left behind, so a real deploy can never follow a stale redirect.
+ *
+ * Override merging (Terraform docs, "Override Files"): in a provider block each argument of the
+ * override replaces the original's and a nested block (endpoints) replaces blocks of that type, so
+ * region and default_tags stay; a backend block in an override replaces the whole backend block,
+ * so it repeats every argument; `config` of a data source is one argument, so it is given whole.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+
+export const OVERRIDE_FILE = "emulator_override.tf.json";
+
+/** Placeholder keys: both moto and LocalStack accept any, and real credentials must never reach an emulator. */
+const PLACEHOLDER_KEY = "test";
+
+export interface EmulatorMode {
+  /** The endpoint every AWS call goes to, e.g. https://127.0.0.1:4566. */
+  readonly endpoint: string;
+  /** PEM bundle that signs the endpoint's certificate, when it is not publicly trusted. */
+  readonly caBundle?: string;
+  /** Where the state stack's local backend writes, so a real `terraform.<env>-state.tfstate` is never touched. */
+  readonly stateDir: string;
+}
+
+const REPO_ROOT = join(__dirname, "..", "..");
+
+/**
+ * The mode from the environment, or undefined when `INFRA_AWS_ENDPOINT` is not set.
+ * `INFRA_AWS_CA_BUNDLE` (else `AWS_CA_BUNDLE`) names the CA; `INFRA_EMULATOR_STATE_DIR` the local
+ * state folder (default `.emulator/<host>-<port>/` in the repository, gitignored).
+ */
+export function emulatorMode(env: NodeJS.ProcessEnv = process.env): EmulatorMode | undefined {
+  const raw = env.INFRA_AWS_ENDPOINT;
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`INFRA_AWS_ENDPOINT: must be a URL such as https://127.0.0.1:4566 (got ${raw})`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new Error(`INFRA_AWS_ENDPOINT: must be an http(s) URL (got ${raw})`);
+  }
+  if (/(^|\.)amazonaws\.com(\.cn)?$/i.test(url.hostname)) {
+    throw new Error(`INFRA_AWS_ENDPOINT: ${url.hostname} is AWS itself; the emulator mode is for AWS-compatible emulators only`);
+  }
+  const caBundle = env.INFRA_AWS_CA_BUNDLE ?? env.AWS_CA_BUNDLE;
+  if (caBundle && !existsSync(caBundle)) throw new Error(`INFRA_AWS_CA_BUNDLE: no such file ${caBundle}`);
+  const endpoint = url.origin;
+  const stateDir = resolve(env.INFRA_EMULATOR_STATE_DIR ?? join(REPO_ROOT, ".emulator", url.host.replace(/[^\w.-]/g, "-")));
+  return { endpoint, ...(caBundle ? { caBundle: resolve(caBundle) } : {}), stateDir };
+}
+
+/** The line every command prints in the mode, so nobody mistakes an emulator run for AWS. */
+export function emulatorBanner(mode: EmulatorMode): string {
+  return `EMULATOR: every AWS call goes to ${mode.endpoint} (not AWS)`;
+}
+
+/**
+ * Environment for every child process in the mode (terraform, the AWS CLI, boto3): the SDKs'
+ * standard variables for the endpoint and its CA, placeholder credentials, no profile, no IMDS.
+ * Terraform's AWS provider trusts a private CA reliably only through AWS_CA_BUNDLE.
+ */
+export function emulatorEnv(mode: EmulatorMode): Record<string, string | undefined> {
+  return {
+    AWS_ENDPOINT_URL: mode.endpoint,
+    AWS_ACCESS_KEY_ID: PLACEHOLDER_KEY,
+    AWS_SECRET_ACCESS_KEY: PLACEHOLDER_KEY,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_EC2_METADATA_DISABLED: "true",
+    ...(mode.caBundle ? { AWS_CA_BUNDLE: mode.caBundle } : {}),
+  };
+}
+
+/**
+ * The provider's `endpoints` key for each resource or data source type, by longest matching prefix.
+ * A type no prefix covers stops the mode with an error naming it (a call would otherwise go to AWS);
+ * `null` marks types that make no API call.
+ */
+export const SERVICE_BY_PREFIX: Readonly<Record<string, string | null>> = {
+  aws_acm_: "acm",
+  aws_ami: "ec2",
+  aws_appautoscaling_: "appautoscaling",
+  aws_availability_zones: "ec2",
+  aws_caller_identity: "sts",
+  aws_cloudfront_: "cloudfront",
+  aws_cloudwatch_log_: "logs",
+  aws_cloudwatch_: "cloudwatch",
+  aws_db_: "rds",
+  aws_default_security_group: "ec2",
+  aws_default_route_table: "ec2",
+  aws_ec2_: "ec2",
+  aws_ecr_: "ecr",
+  aws_ecs_: "ecs",
+  aws_eip: "ec2",
+  aws_elasticache_: "elasticache",
+  aws_elb_service_account: null,
+  aws_flow_log: "ec2",
+  aws_iam_policy_document: null,
+  aws_iam_: "iam",
+  aws_instance: "ec2",
+  aws_internet_gateway: "ec2",
+  aws_kms_: "kms",
+  aws_lb: "elbv2",
+  aws_nat_gateway: "ec2",
+  aws_partition: null,
+  aws_region: null,
+  aws_route53_: "route53",
+  aws_route: "ec2",
+  aws_s3_: "s3",
+  aws_secretsmanager_: "secretsmanager",
+  aws_security_group: "ec2",
+  aws_service_discovery_: "servicediscovery",
+  aws_ses_: "ses",
+  aws_sesv2_: "sesv2",
+  aws_sns_: "sns",
+  aws_sqs_: "sqs",
+  aws_ssm_: "ssm",
+  aws_subnet: "ec2",
+  aws_vpc: "ec2",
+};
+
+/** Always pointed at the endpoint: the provider asks STS for the account id, IAM for some ARNs. */
+const ALWAYS = ["sts", "iam"];
+
+/** The `endpoints` key serving `type`, null when it makes no call; throws for an unknown aws_ type. */
+export function serviceOf(type: string): string | null {
+  const prefix = Object.keys(SERVICE_BY_PREFIX)
+    .filter((p) => type.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
+  if (prefix === undefined) {
+    throw new Error(`emulator mode: no endpoint known for ${type}; add its service to SERVICE_BY_PREFIX in scripts/lib/emulator.ts`);
+  }
+  return SERVICE_BY_PREFIX[prefix];
+}
+
+interface StackDocument {
+  provider?: Record<string, Record<string, unknown>[]>;
+  terraform?: { backend?: Record<string, Record<string, unknown>> };
+  resource?: Record<string, unknown>;
+  data?: Record<string, Record<string, { backend?: string; config?: Record<string, unknown> }>>;
+  ephemeral?: Record<string, unknown>;
+}
+
+/** Every AWS resource, data source and ephemeral type a stack uses. */
+export function awsTypes(document: StackDocument): string[] {
+  const types = new Set<string>();
+  for (const block of [document.resource, document.data, document.ephemeral]) {
+    for (const type of Object.keys(block ?? {})) if (type.startsWith("aws_")) types.add(type);
+  }
+  return [...types].sort();
+}
+
+/** The endpoints a stack needs: one per service its AWS types call, plus STS and IAM. */
+export function servicesOf(document: StackDocument): string[] {
+  const services = new Set(ALWAYS);
+  for (const type of awsTypes(document)) {
+    const service = serviceOf(type);
+    if (service) services.add(service);
+  }
+  return [...services].sort();
+}
+
+/** What the S3 backend and terraform_remote_state need to reach the endpoint's S3 (state only). */
+function s3ClientSettings(mode: EmulatorMode): Record<string, unknown> {
+  return {
+    endpoints: { s3: mode.endpoint, sts: mode.endpoint, iam: mode.endpoint },
+    use_path_style: true,
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+    access_key: PLACEHOLDER_KEY,
+    secret_key: PLACEHOLDER_KEY,
+    ...(mode.caBundle ? { custom_ca_bundle: mode.caBundle } : {}),
+  };
+}
+
+/** The override document for one synthesized stack (`cdk.tf.json` parsed), named `stackName`. */
+export function emulatorOverride(document: StackDocument, stackName: string, mode: EmulatorMode): Record<string, unknown> {
+  const override: Record<string, unknown> = {};
+  const endpoints = Object.fromEntries(servicesOf(document).map((s) => [s, mode.endpoint]));
+  const awsProviders = document.provider?.aws ?? [];
+  if (awsProviders.length > 0) {
+    override.provider = {
+      // One override per configuration (default and aliases); Terraform matches them by alias.
+      aws: awsProviders.map((p) => ({
+        ...(p.alias ? { alias: p.alias } : {}),
+        access_key: PLACEHOLDER_KEY,
+        secret_key: PLACEHOLDER_KEY,
+        skip_credentials_validation: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+        s3_use_path_style: true,
+        ...(mode.caBundle ? { custom_ca_bundle: mode.caBundle } : {}),
+        endpoints: [endpoints],
+      })),
+    };
+  }
+  const backend = document.terraform?.backend;
+  if (backend?.s3) {
+    override.terraform = { backend: { s3: { ...backend.s3, ...s3ClientSettings(mode) } } };
+  } else if (backend?.local) {
+    override.terraform = { backend: { local: { path: join(mode.stateDir, `terraform.${stackName}.tfstate`) } } };
+  }
+  const remoteStates = document.data?.terraform_remote_state ?? {};
+  const redirected = Object.entries(remoteStates).filter(([, r]) => r.backend === "s3");
+  if (redirected.length > 0) {
+    override.data = {
+      terraform_remote_state: Object.fromEntries(
+        redirected.map(([name, r]) => [name, { config: { ...r.config, ...s3ClientSettings(mode) } }]),
+      ),
+    };
+  }
+  return override;
+}
+
+/**
+ * In the mode: writes each stack's override, exports emulatorEnv into `env` and returns the banner. Outside it: removes overrides a
+ * previous emulator run left in these folders and returns undefined.
+ */
+export function applyEmulatorMode(stackDirs: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const mode = emulatorMode(env);
+  for (const dir of stackDirs) {
+    const file = join(dir, OVERRIDE_FILE);
+    if (!mode) {
+      rmSync(file, { force: true });
+      continue;
+    }
+    const document = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as StackDocument;
+    writeFileSync(file, `${JSON.stringify(emulatorOverride(document, basename(dir), mode), null, 2)}\n`);
+  }
+  if (!mode) return undefined;
+  exportEmulatorEnv(mode, env);
+  return emulatorBanner(mode);
+}
+
+/** Puts emulatorEnv into `env` (process.env): the AWS CLI steps of a deploy then reach the endpoint too. */
+export function exportEmulatorEnv(mode: EmulatorMode, env: NodeJS.ProcessEnv = process.env): void {
+  for (const [key, value] of Object.entries(emulatorEnv(mode))) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+}
+
+/**
+ * Extra environment for a terraform run in `cwd` (a stack folder): in the mode, the SDK variables
+ * and a data dir of its own under the state folder, so `.terraform/` initialised against the
+ * emulator never meets one initialised against AWS (init would refuse the changed backend).
+ */
+export function emulatorTerraformEnv(cwd: string, env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const mode = emulatorMode(env);
+  if (!mode) return {};
+  return { ...emulatorEnv(mode), TF_DATA_DIR: join(mode.stateDir, "tf-data", basename(cwd)) };
+}

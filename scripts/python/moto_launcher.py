@@ -1,0 +1,247 @@
+"""The AWS emulator of `npm run e2e`: moto's server over TLS on a free loopback port.
+
+Started by scripts/lib/moto.ts with the project's venv interpreter. It
+  1. writes a throwaway CA and a server certificate for 127.0.0.1/localhost into --dir
+     (ca.pem is the bundle clients trust through AWS_CA_BUNDLE),
+  2. patches moto where it differs from AWS in ways our stacks meet (each patch says which AWS
+     behaviour it restores; README, local cloud, lists them),
+  3. binds 127.0.0.1:0, prints one line `READY <port>` on stdout and serves until its stdin closes
+     or it receives SIGTERM/SIGINT, so it never outlives the process that started it.
+
+Nothing here changes what the project synthesizes for AWS.
+"""
+
+import argparse
+import datetime
+import ipaddress
+import json
+import os
+import signal
+import sys
+import threading
+
+# Read when moto's IAM backend is created: AWS accounts have the AWS managed policies
+# (AmazonSSMManagedInstanceCore, AmazonRDSEnhancedMonitoringRole, ...); moto only with this.
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+
+def write_certificates(directory: str) -> tuple[str, str, str]:
+    """A CA valid for one day and a server certificate it signed, for 127.0.0.1 and localhost."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "infra e2e throwaway CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = tuple(os.path.join(directory, name) for name in ("ca.pem", "server.pem", "server-key.pem"))
+    pem = serialization.Encoding.PEM
+    with open(paths[0], "wb") as f:
+        f.write(ca.public_bytes(pem))
+    with open(paths[1], "wb") as f:
+        f.write(cert.public_bytes(pem))
+    fd = os.open(paths[2], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+    return paths  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------ patches: AWS behaviour restored
+
+# The request context every call has here: the server only speaks TLS.
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def _condition_holds(operator: str, values: dict) -> bool:
+    """AWS's reading of one condition operator against REQUEST_CONTEXT. A key the context does not
+    have makes the condition false (AWS: no value, no match, except ...IfExists)."""
+    base = operator.removesuffix("IfExists")
+    for key, expected in values.items():
+        actual = REQUEST_CONTEXT.get(key.lower())
+        if actual is None:
+            if operator.endswith("IfExists"):
+                continue
+            return base == "Null" and str(expected).lower() == "true"
+        wanted = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+        if base == "Bool":
+            ok = actual.lower() in [w.lower() for w in wanted]
+        elif base == "StringEquals":
+            ok = actual in wanted
+        elif base == "StringNotEquals":
+            ok = actual not in wanted
+        elif base == "Null":
+            ok = all(w.lower() == "false" for w in wanted)
+        else:
+            ok = False  # an operator not modelled here never matches: the statement does not apply
+        if not ok:
+            return False
+    return True
+
+
+def applicable_statements(policy: dict) -> dict:
+    """The policy with only the statements whose conditions hold for this request, conditions
+    removed: what moto's evaluator (which applies every condition it cannot evaluate) gets."""
+    statements = policy.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = []
+    for statement in statements:
+        conditions = statement.get("Condition") or {}
+        if all(_condition_holds(op, values) for op, values in conditions.items()):
+            kept.append({k: v for k, v in statement.items() if k != "Condition"})
+    return {**policy, "Statement": kept}
+
+
+def patch_bucket_policy_conditions() -> None:
+    """moto applies a Deny statement even when it cannot evaluate its condition, so a TLS-only
+    bucket policy (Deny when aws:SecureTransport is false) blocks every request. AWS evaluates the
+    condition: over TLS the statement does not apply."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self, action, resource):  # type: ignore[no-untyped-def]
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = applicable_statements(json.loads(self.policy.decode()))
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    FakeBucket.get_permission = get_permission
+
+
+def patch_adjacent_rds_windows() -> None:
+    """moto rejects an RDS backup window that ends when the maintenance window starts (03:00-04:00
+    with sun:04:00-sun:05:00): it counts touching ranges as overlapping. AWS accepts them."""
+    import moto.rds.utils as rds_utils
+
+    original = rds_utils.get_overlap_between_two_date_ranges
+
+    def overlap(start_1, end_1, start_2, end_2):  # type: ignore[no-untyped-def]
+        seconds = original(start_1, end_1, start_2, end_2)
+        return -1 if seconds == 0 else seconds
+
+    rds_utils.get_overlap_between_two_date_ranges = overlap
+
+
+def patch_root_volume_size() -> None:
+    """moto needs a size for every block device; AWS sizes a root volume without one from the AMI's
+    snapshot. moto's own images carry no snapshot size, so the size of its default root volume
+    (8 GiB, the Amazon Linux AMI's) stands in."""
+    from moto.ec2.models.instances import Instance
+    from moto.ec2.responses.instances import InstanceResponse
+
+    validate = InstanceResponse._validate_block_device_mapping
+
+    def validate_mapping(device_mapping):  # type: ignore[no-untyped-def]
+        ebs = device_mapping.get("Ebs")
+        if isinstance(ebs, dict) and not ebs.get("VolumeSize") and not ebs.get("SnapshotId"):
+            return  # sized from the image below, as AWS does
+        validate(device_mapping)
+
+    InstanceResponse._validate_block_device_mapping = staticmethod(validate_mapping)
+    original = Instance.add_block_device
+
+    def add_block_device(self, size, device_path, snapshot_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if size is None and snapshot_id is None:
+            size = 8
+        return original(self, size, device_path, snapshot_id, *args, **kwargs)
+
+    Instance.add_block_device = add_block_device
+
+
+def apply_patches() -> None:
+    patch_bucket_policy_conditions()
+    patch_adjacent_rds_windows()
+    patch_root_volume_size()
+
+
+# ------------------------------------------------------------------ server
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", required=True, help="where the throwaway certificate and key are written")
+    args = parser.parse_args()
+
+    ca, cert, key = write_certificates(args.dir)
+    apply_patches()
+
+    from werkzeug.serving import make_server
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key), request_handler=MotoRequestHandler
+    )
+    port = server.server_port
+    # moto builds some URLs (SQS queue URLs) from this.
+    os.environ["MOTO_PORT"] = str(port)
+
+    def stop(*_: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def watch_parent() -> None:
+        # The parent holds our stdin open; EOF means it is gone, whatever way it ended.
+        sys.stdin.read()
+        stop()
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    print(f"READY {port} {ca}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
