@@ -31,7 +31,7 @@ describe("defaults", () => {
   test("names default from project and environment", () => {
     const config = testConfig({}, "qa");
     expect(config.database.identifier).toBe("acme-multi-tenant-qa");
-    expect(config.tenants.secretName).toBe("rds/acme/multi-tenant/master");
+    expect(config.tenants.secretName).toBe("acme/qa/app");
   });
 
   test("availability zones default to the region's a and b", () => {
