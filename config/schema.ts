@@ -180,7 +180,11 @@ const tenantsSchema = z.strictObject({
     .max(512)
     .optional()
     .describe("Secrets Manager name of the application secret (default: `<project>/<env>/app`; per-database secrets add `/<database>`)"),
-  secretRecoveryWindowDays: recoveryWindow.default(30).describe("days a deleted application secret can be restored (0 deletes at once)"),
+  secretRecoveryWindowDays: recoveryWindow
+    .optional()
+    .describe(
+      "days a deleted application secret (and each per-database one) can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)",
+    ),
   credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
   ...postgresAccessShape,
   emailHost: z
@@ -820,6 +824,15 @@ export function defaultSecretName(project: string, environment: string): string 
   return `${project}/${environment}/app`;
 }
 
+/**
+ * Days a deleted application secret stays restorable, for every application's secrets: 30 in
+ * production; 0 elsewhere, since a secret in its recovery window keeps its name and a non-production
+ * environment destroyed and deployed again would fail to create it ("scheduled for deletion").
+ */
+export function defaultRecoveryWindowDays(production: boolean): number {
+  return production ? 30 : 0;
+}
+
 /** What the platform core reads, with the defaults that depend on the environment filled. */
 interface ResolvedCore {
   /** Environment name: the config file's base name. */
@@ -852,7 +865,7 @@ type Core<T> = Readonly<Omit<T, "production" | "protect" | "network" | "database
 
 /** A validated StartupWebApp environment with every default filled. */
 export type StartupWebAppConfig = Core<ParsedStartupWebApp> & {
-  readonly tenants: Readonly<ParsedStartupWebApp["tenants"] & { secretName: string; emailHost: string }>;
+  readonly tenants: Readonly<ParsedStartupWebApp["tenants"] & { secretName: string; secretRecoveryWindowDays: number; emailHost: string }>;
 };
 
 /** A validated SafeBucket environment with every default filled. */
@@ -899,7 +912,7 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
       credentials: {
         ...parsed.credentials,
         secretName,
-        secretRecoveryWindowDays: parsed.credentials.secretRecoveryWindowDays ?? (production ? 30 : 0),
+        secretRecoveryWindowDays: parsed.credentials.secretRecoveryWindowDays ?? defaultRecoveryWindowDays(production),
       },
       mail: { ...parsed.mail, sender: parsed.mail.sender ?? `noreply@${parsed.project}.local` },
       objectStorage: { ...parsed.objectStorage, eventNotifications: parsed.objectStorage.eventNotifications ?? true },
@@ -925,6 +938,7 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
     tenants: {
       ...parsed.tenants,
       secretName,
+      secretRecoveryWindowDays: parsed.tenants.secretRecoveryWindowDays ?? defaultRecoveryWindowDays(production),
       emailHost: parsed.tenants.emailHost ?? `email-smtp.${parsed.region}.amazonaws.com`,
     },
   };
