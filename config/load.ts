@@ -5,7 +5,17 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { z } from "zod";
-import { APPLICATIONS, environmentSchema, resolveConfig, resolvedProblems, type EnvironmentConfig } from "./schema";
+import {
+  APPLICATIONS,
+  collisionProblems,
+  environmentSchema,
+  formatPath,
+  resolveConfig,
+  resolvedProblems,
+  type EnvironmentConfig,
+} from "./schema";
+
+export { formatPath };
 
 /** All problems found in one or more config files, one line each: `file: path: message`. */
 export class ConfigError extends Error {
@@ -44,9 +54,12 @@ export function parseEnvironment(environment: string, document: unknown): { conf
   return problems.length > 0 ? { problems } : { config, problems };
 }
 
-/** Loads and validates every file; throws one ConfigError listing every problem in every file. */
+/**
+ * Loads and validates every file, and checks that the environments could share one account (no
+ * shared state bucket, secret or instance name); throws one ConfigError listing every problem.
+ */
 export function loadConfigs(files: readonly string[]): EnvironmentConfig[] {
-  const configs: EnvironmentConfig[] = [];
+  const loaded: { label: string; config: EnvironmentConfig }[] = [];
   const problems: string[] = [];
   const names = new Map<string, string>();
   for (const file of files) {
@@ -64,16 +77,12 @@ export function loadConfigs(files: readonly string[]): EnvironmentConfig[] {
     }
     const parsed = parseEnvironment(environment, document);
     problems.push(...parsed.problems.map((p) => `${label}: ${p}`));
-    if (parsed.config) configs.push(parsed.config);
+    if (parsed.config) loaded.push({ label, config: parsed.config });
   }
+  problems.push(...collisionProblems(loaded).map((p) => `${p.label}: ${formatPath(p.path)}: ${p.message}`));
   if (files.length === 0) problems.push("no environment config found (config/*.json or INFRA_CONFIG)");
   if (problems.length > 0) throw new ConfigError(problems);
-  return configs;
-}
-
-/** `network.publicSubnetCidrs[1]` from `["network", "publicSubnetCidrs", 1]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "(top level)";
+  return loaded.map((l) => l.config);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {

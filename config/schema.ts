@@ -179,8 +179,12 @@ const tenantsSchema = z.strictObject({
     .min(1)
     .max(512)
     .optional()
-    .describe("Secrets Manager name of the application secret (default: `rds/<project>/multi-tenant/master`)"),
-  secretRecoveryWindowDays: recoveryWindow.default(30).describe("days a deleted application secret can be restored (0 deletes at once)"),
+    .describe("Secrets Manager name of the application secret (default: `<project>/<env>/app`; per-database secrets add `/<database>`)"),
+  secretRecoveryWindowDays: recoveryWindow
+    .optional()
+    .describe(
+      "days a deleted application secret (and each per-database one) can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)",
+    ),
   credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
   ...postgresAccessShape,
   emailHost: z
@@ -811,6 +815,24 @@ export function isProductionName(envName: string): boolean {
   return /^(prod|production)$|-prod(uction)?$/.test(envName);
 }
 
+/**
+ * `<project>/<env>/app`: the application secret's name unless the config gives one. It carries the
+ * environment because Secrets Manager names are unique per account and region: a name shared by dev
+ * and prod makes the second environment fail with ResourceExistsException.
+ */
+export function defaultSecretName(project: string, environment: string): string {
+  return `${project}/${environment}/app`;
+}
+
+/**
+ * Days a deleted application secret stays restorable, for every application's secrets: 30 in
+ * production; 0 elsewhere, since a secret in its recovery window keeps its name and a non-production
+ * environment destroyed and deployed again would fail to create it ("scheduled for deletion").
+ */
+export function defaultRecoveryWindowDays(production: boolean): number {
+  return production ? 30 : 0;
+}
+
 /** What the platform core reads, with the defaults that depend on the environment filled. */
 interface ResolvedCore {
   /** Environment name: the config file's base name. */
@@ -843,7 +865,7 @@ type Core<T> = Readonly<Omit<T, "production" | "protect" | "network" | "database
 
 /** A validated StartupWebApp environment with every default filled. */
 export type StartupWebAppConfig = Core<ParsedStartupWebApp> & {
-  readonly tenants: Readonly<ParsedStartupWebApp["tenants"] & { secretName: string; emailHost: string }>;
+  readonly tenants: Readonly<ParsedStartupWebApp["tenants"] & { secretName: string; secretRecoveryWindowDays: number; emailHost: string }>;
 };
 
 /** A validated SafeBucket environment with every default filled. */
@@ -872,7 +894,7 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
     },
   };
   if (parsed.application === "safebucket") {
-    const secretName = parsed.credentials.secretName ?? `${parsed.project}/${environment}/app`;
+    const secretName = parsed.credentials.secretName ?? defaultSecretName(parsed.project, environment);
     const { name, username, ...access } = parsed.appDatabase;
     void username;
     return {
@@ -890,14 +912,14 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
       credentials: {
         ...parsed.credentials,
         secretName,
-        secretRecoveryWindowDays: parsed.credentials.secretRecoveryWindowDays ?? (production ? 30 : 0),
+        secretRecoveryWindowDays: parsed.credentials.secretRecoveryWindowDays ?? defaultRecoveryWindowDays(production),
       },
       mail: { ...parsed.mail, sender: parsed.mail.sender ?? `noreply@${parsed.project}.local` },
       objectStorage: { ...parsed.objectStorage, eventNotifications: parsed.objectStorage.eventNotifications ?? true },
       services: { ...parsed.services, subnets: parsed.services.subnets ?? (parsed.network.natGateway ? "private" : "public") },
     };
   }
-  const secretName = parsed.tenants.secretName ?? `rds/${parsed.project}/multi-tenant/master`;
+  const secretName = parsed.tenants.secretName ?? defaultSecretName(parsed.project, environment);
   const { connection, tunnelPort, connectTimeoutSeconds } = parsed.tenants;
   return {
     ...parsed,
@@ -916,9 +938,15 @@ export function resolveConfig(environment: string, parsed: ParsedEnvironment): E
     tenants: {
       ...parsed.tenants,
       secretName,
+      secretRecoveryWindowDays: parsed.tenants.secretRecoveryWindowDays ?? defaultRecoveryWindowDays(production),
       emailHost: parsed.tenants.emailHost ?? `email-smtp.${parsed.region}.amazonaws.com`,
     },
   };
+}
+
+/** `network.publicSubnetCidrs[1]` from `["network", "publicSubnetCidrs", 1]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "(top level)";
 }
 
 /** Origins that only a developer's own machine serves. */
@@ -978,6 +1006,80 @@ export function resolvedProblems(config: EnvironmentConfig): Problem[] {
       path: ["project"],
       message: `the replication group id ${group} must be at most 32 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
     });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------- rules across environments
+
+/** A physical name an environment takes, unique within `scope` (a region, or the whole account). */
+interface Claim {
+  readonly what: string;
+  readonly name: string;
+  /** The region the name is unique in, or "account" for IAM and S3 bucket names. */
+  readonly scope: string;
+  readonly path: (string | number)[];
+}
+
+/**
+ * The names that two environments deployed to one account would both try to create. Everything
+ * else an environment names starts with its `<project>-<env>` prefix, so that prefix stands for them
+ * all (roles, log groups, topics, alarms, dashboards, load balancers, parameter and subnet groups).
+ */
+function claimedNames(config: EnvironmentConfig): Claim[] {
+  const claims: Claim[] = [
+    { what: "state bucket", name: config.state.bucket, scope: "account", path: ["state", "bucket"] },
+    { what: "name prefix", name: new Naming(config.project, config.environment).prefix, scope: "account", path: ["project"] },
+    { what: "RDS instance identifier", name: config.database.identifier, scope: config.region, path: ["database", "identifier"] },
+  ];
+  if (config.application === "safebucket") {
+    claims.push({ what: "secret name", name: config.credentials.secretName, scope: config.region, path: ["credentials", "secretName"] });
+  } else {
+    const { secretName, isolation, databases } = config.tenants;
+    claims.push({ what: "secret name", name: secretName, scope: config.region, path: ["tenants", "secretName"] });
+    if (isolation === "per-database") {
+      databases.forEach((db, i) =>
+        claims.push({ what: "secret name", name: `${secretName}/${db}`, scope: config.region, path: ["tenants", "databases", i] }),
+      );
+    }
+  }
+  if (config.ci.githubRepository !== undefined && config.ci.oidcProviderArn === undefined) {
+    claims.push({
+      what: "GitHub OIDC provider",
+      name: "token.actions.githubusercontent.com",
+      scope: "account",
+      path: ["ci", "oidcProviderArn"],
+    });
+  }
+  return claims;
+}
+
+/**
+ * Environments that would collide in one account: the same state bucket, secret name, RDS identifier
+ * or name prefix, or two state stacks that both create the GitHub OIDC provider (an account holds one
+ * per issuer URL). Each environment of a colliding pair gets its own problem, so they are rejected
+ * together rather than the second failing halfway through its deploy.
+ */
+export function collisionProblems(environments: readonly { label: string; config: EnvironmentConfig }[]): (Problem & { label: string })[] {
+  const owners = new Map<string, { label: string; claim: Claim }[]>();
+  for (const { label, config } of environments) {
+    for (const claim of claimedNames(config)) {
+      const key = `${claim.scope}\u0000${claim.what}\u0000${claim.name}`;
+      owners.set(key, [...(owners.get(key) ?? []), { label, claim }]);
+    }
+  }
+  const problems: (Problem & { label: string })[] = [];
+  for (const claimants of owners.values()) {
+    for (const { label, claim } of claimants) {
+      const others = claimants.filter((c) => c.label !== label).map((c) => `${c.label} (${formatPath(c.claim.path)})`);
+      if (others.length === 0) continue;
+      const where = claim.scope === "account" ? "one account" : `one account and region (${claim.scope})`;
+      const message =
+        claim.what === "GitHub OIDC provider"
+          ? `is unset here and in ${others.join(", ")}: each would create the GitHub OIDC provider, and an account holds one per URL; set it in all but one environment to the ARN the first one's state stack outputs (github_oidc_provider_arn)`
+          : `${claim.what} "${claim.name}" is also used by ${others.join(", ")}; environments in ${where} must not share it`;
+      problems.push({ label, path: claim.path, message });
+    }
   }
   return problems;
 }

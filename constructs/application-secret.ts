@@ -16,10 +16,11 @@ export interface ApplicationSecretProps {
    */
   readonly description?: string;
   /**
-   * Days a deleted secret can still be restored; 0 deletes it at once (and frees the name at once).
-   * @default 30
+   * Days a deleted secret can still be restored (7-30); 0 deletes it at once and frees the name at once.
+   * No default here: it depends on the environment, and the config decides it (`defaultRecoveryWindowDays`:
+   * 30 in production, 0 elsewhere, so a teardown and redeploy can create the same name again).
    */
-  readonly recoveryWindowDays?: number;
+  readonly recoveryWindowDays: number;
   /**
    * `prevent_destroy` on the secret: destroying it takes every application credential with it.
    * @default true
@@ -40,7 +41,7 @@ export class ApplicationSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: ApplicationSecretProps) {
     super(scope, id);
-    const recoveryWindowDays = props.recoveryWindowDays ?? 30;
+    const { recoveryWindowDays } = props;
     const description = props.description ?? "Application credentials and settings; value written by the tenants stack";
     const protect = props.protect ?? true;
 

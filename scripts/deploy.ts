@@ -3,10 +3,15 @@
  *
  * Synthesizes the environment into cdktf.out/, then runs the step plan of scripts/lib/orchestrate.ts:
  * state, network, data, access, observability, the SSM tunnel, tenants, closing the tunnel, and the
- * next steps. --dry-run prints the exact commands instead. Exit 0 done, 1 refused or failed.
- * `operate` is shared with scripts/destroy.ts.
+ * next steps. --dry-run prints the exact commands instead. Exit 0 done, 1 refused or failed, 130
+ * interrupted (Ctrl-C). `operate` is shared with scripts/destroy.ts.
+ *
+ * Before each step it prints `==> <step>` (scripts/lib/orchestrate.ts, STEP_MARK, lists them), e.g.
+ * `==> prod-network: plan [2/6]` or `==> open-tunnel`; a SIGINT sent once that line is out stops the run
+ * before the next step (cleanup steps still run) and exits 130.
  */
 import { spawn } from "node:child_process";
+import type { EventEmitter } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ConfigError } from "../config/load";
@@ -44,6 +49,10 @@ export interface OperateDeps {
   readonly ask?: (question: string) => Promise<string>;
   /** PATH lookup for the tools a run needs. @default findOnPath */
   readonly findExecutable?: (name: string) => string | undefined;
+  /** Replaces parts of the real runner (terraform, the AWS CLI, outputs), for tests. @default the real ones */
+  readonly runner?: Partial<Pick<Runner, "terraform" | "command" | "outputs">>;
+  /** Where SIGINT arrives. @default process */
+  readonly signals?: Pick<EventEmitter, "on" | "off">;
 }
 
 const USAGE: Record<Action, string> = {
@@ -52,6 +61,42 @@ const USAGE: Record<Action, string> = {
 };
 
 export async function operate(action: Action, argv: readonly string[], deps: OperateDeps): Promise<number> {
+  const write = deps.write;
+  // The first Ctrl-C aborts: no further step starts, cleanup (closing the tunnel, stopping a bastion
+  // started for the run) still runs, and the exit code is 130. A terraform run going at that moment
+  // gets the same SIGINT from the terminal and stops gracefully. Listening from the start means a
+  // Ctrl-C during synthesis is seen too, before the first step. A second Ctrl-C quits at once.
+  const controller = new AbortController();
+  const open = new Set<{ close(): Promise<void> }>();
+  const onInterrupt = (): void => {
+    if (controller.signal.aborted) {
+      write("quitting now: a bastion started for this run may still be running (the next deploy of the access stack stops it)");
+      void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
+      return;
+    }
+    controller.abort();
+    write(
+      "interrupted: no further step starts; a running terraform stops gracefully, then the tunnel is closed and a started bastion stopped (Ctrl-C again to quit at once)",
+    );
+  };
+  const signals = deps.signals ?? process;
+  signals.on("SIGINT", onInterrupt);
+  try {
+    const ok = await run(action, argv, deps, { signal: controller.signal, open });
+    if (controller.signal.aborted && ok !== true) return 130;
+    return ok === true ? 0 : ok === false ? 1 : ok;
+  } finally {
+    signals.off("SIGINT", onInterrupt);
+  }
+}
+
+/** One deploy or destroy; true or false once the plan ran, an exit code when it never started. */
+async function run(
+  action: Action,
+  argv: readonly string[],
+  deps: OperateDeps,
+  interrupt: { signal: AbortSignal; open: Set<{ close(): Promise<void> }> },
+): Promise<boolean | number> {
   const write = deps.write;
   let config: EnvironmentConfig;
   let stacks: SynthesizedStack[];
@@ -94,19 +139,6 @@ export async function operate(action: Action, argv: readonly string[], deps: Ope
   }
   const setup = prepareTerraform();
   const byName = new Map(stacks.map((s) => [s.name, s]));
-  // Ctrl-C reaches terraform too, which stops gracefully; the run then fails and still closes the
-  // tunnel (it runs in its own process group, so nothing else would end it). A second Ctrl-C quits now.
-  const open = new Set<{ close(): Promise<void> }>();
-  let interrupted = false;
-  const onInterrupt = (): void => {
-    if (interrupted) {
-      void Promise.allSettled([...open].map((t) => t.close())).then(() => process.exit(130));
-      return;
-    }
-    interrupted = true;
-    write("interrupted: waiting for terraform to stop, then closing the tunnel (Ctrl-C again to quit at once)");
-  };
-  process.on("SIGINT", onInterrupt);
   const runner: Runner = {
     terraform: (tfArgs, dir) => terraform(tfArgs, dir, setup),
     command: runCommand,
@@ -115,12 +147,13 @@ export async function operate(action: Action, argv: readonly string[], deps: Ope
       if (!stack) return Promise.reject(new Error(`no stack ${name}`));
       return readOutputs(stack, setup);
     },
+    ...deps.runner,
     openTunnel: async (options) => {
       const tunnel = await (deps.openTunnel ?? ((o) => startTunnel(o, { onOutput: (line) => write(`  tunnel: ${line}`) })))(options);
-      open.add(tunnel);
+      interrupt.open.add(tunnel);
       return {
         close: async () => {
-          open.delete(tunnel);
+          interrupt.open.delete(tunnel);
           await tunnel.close();
         },
       };
@@ -128,11 +161,7 @@ export async function operate(action: Action, argv: readonly string[], deps: Ope
     confirm: async (question) => /^y(es)?$/i.test((await ask(`${question} [y/N] `)).trim()),
     log: write,
   };
-  try {
-    return (await runPlan(plan, runner, { yes: args.yes })) ? 0 : 1;
-  } finally {
-    process.off("SIGINT", onInterrupt);
-  }
+  return runPlan(plan, runner, { yes: args.yes, signal: interrupt.signal });
 }
 
 /** Reads one answer from the terminal; with no terminal (CI) or on Ctrl-C the answer is empty, i.e. no. */

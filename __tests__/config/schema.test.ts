@@ -31,7 +31,14 @@ describe("defaults", () => {
   test("names default from project and environment", () => {
     const config = testConfig({}, "qa");
     expect(config.database.identifier).toBe("acme-multi-tenant-qa");
-    expect(config.tenants.secretName).toBe("rds/acme/multi-tenant/master");
+    expect(config.tenants.secretName).toBe("acme/qa/app");
+  });
+
+  test("application secrets keep 30 days of recovery in production and none elsewhere, unless the config says", () => {
+    expect(testConfig({}, "prod").tenants.secretRecoveryWindowDays).toBe(30);
+    expect(testConfig({}, "dev").tenants.secretRecoveryWindowDays).toBe(0);
+    expect(testConfig({ tenants: { secretRecoveryWindowDays: 7 } }, "dev").tenants.secretRecoveryWindowDays).toBe(7);
+    expect(testConfig({ tenants: { secretRecoveryWindowDays: 0 } }, "prod").tenants.secretRecoveryWindowDays).toBe(0);
   });
 
   test("availability zones default to the region's a and b", () => {
@@ -61,6 +68,11 @@ describe("rejections name the field", () => {
   test.each<[string, Record<string, unknown>, RegExp]>([
     ["a project that is not a slug", { project: "Acme_App" }, /^project: must be a lowercase DNS-safe slug/],
     ["a made-up region", { region: "moon-base-1a" }, /^region: must be an AWS region/],
+    [
+      "a recovery window AWS refuses",
+      { tenants: { secretRecoveryWindowDays: 5 } },
+      /^tenants\.secretRecoveryWindowDays: must be 0 or 7-30 \(got 5\)/,
+    ],
     ["a missing state bucket", { state: { bucket: undefined } }, /^state\.bucket: is required/],
     ["a bucket name with capitals", { state: { bucket: "Acme" } }, /^state\.bucket: must be a valid S3 bucket name/],
     ["a CIDR with host bits", { network: { vpcCidr: "10.0.0.1/16" } }, /^network\.vpcCidr: must be an IPv4 CIDR/],

@@ -5,7 +5,11 @@ import { onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
 function build(props: Partial<ApplicationSecretProps> = {}) {
   const stack = testStack();
-  const secret = new ApplicationSecret(stack, "app-secret", { secretName: "rds/acme/multi-tenant/master", ...props });
+  const secret = new ApplicationSecret(stack, "app-secret", {
+    secretName: "rds/acme/multi-tenant/master",
+    recoveryWindowDays: 30,
+    ...props,
+  });
   return { stack, secret };
 }
 
@@ -18,14 +22,14 @@ function expressionOf(stack: TerraformStack, value: string): string {
 }
 
 describe("ApplicationSecret", () => {
-  test("secret has the given name, a description and a 30-day recovery window by default", () => {
+  test("secret has the given name and a description", () => {
     const secret = secretOf();
     expect(secret.name).toBe("rds/acme/multi-tenant/master");
     expect(secret.description).toMatch(/tenants stack/);
-    expect(secret.recovery_window_in_days).toBe(30);
   });
 
   test("recovery window follows the prop, 0 deleting at once", () => {
+    expect(secretOf({ recoveryWindowDays: 30 }).recovery_window_in_days).toBe(30);
     expect(secretOf({ recoveryWindowDays: 7 }).recovery_window_in_days).toBe(7);
     expect(secretOf({ recoveryWindowDays: 0 }).recovery_window_in_days).toBe(0);
   });

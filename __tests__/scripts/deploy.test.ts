@@ -2,6 +2,7 @@
  * npm run deploy, end to end as far as a machine without AWS can go: the shipped prod config is
  * synthesized and --dry-run prints the commands a real run would execute, in order.
  */
+import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,4 +55,63 @@ test("only the tools a plan needs are required", () => {
     "aws",
     "session-manager-plugin",
   ]);
+});
+
+describe("Ctrl-C during a real run (fake terraform and AWS CLI)", () => {
+  /** Runs `deploy dev --yes` and delivers SIGINT when a line starting with `at` is written. */
+  async function interruptAt(at: string, argv = ["dev", "--yes"]) {
+    const signals = new EventEmitter();
+    const calls: string[] = [];
+    const lines: string[] = [];
+    const code = await operate("deploy", argv, {
+      write: (t) => {
+        lines.push(t);
+        if (t.startsWith(at)) signals.emit("SIGINT");
+      },
+      outdir,
+      cwd: outdir,
+      signals,
+      findExecutable: (name) => `/usr/bin/${name}`,
+      runner: {
+        terraform: async (args, dir) => {
+          calls.push(`${dir.split("/").pop()} ${args[0]}`);
+          return args[0] === "plan"
+            ? { code: 2, stdout: "Plan: 1 to add, 0 to change, 0 to destroy.", stderr: "" }
+            : { code: 0, stdout: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", stderr: "" };
+        },
+        command: async (cmd) => {
+          calls.push(cmd.slice(0, 3).join(" "));
+          return { code: 0, stdout: "", stderr: "" };
+        },
+        outputs: async () => ({ bastion_instance_id: "i-0123456789abcdef0", db_instance_address: "db.internal", db_instance_port: 5432 }),
+      },
+      openTunnel: async () => {
+        calls.push("open tunnel");
+        return { close: async () => void calls.push("close tunnel") };
+      },
+    });
+    return { code, calls, text: lines.join("\n") };
+  }
+
+  test("SIGINT at the tunnel step: exit 130, the tenants stack never plans, the started bastion is stopped", async () => {
+    const { code, calls, text } = await interruptAt("==> open-tunnel");
+    expect(code).toBe(130);
+    expect(calls.filter((c) => c.startsWith("dev-tenants"))).toEqual([]);
+    expect(calls.slice(-4)).toEqual(["aws ec2 wait", "open tunnel", "close tunnel", "aws ec2 stop-instances"]);
+    expect(text).toMatch(/deploy dev: interrupted during open-tunnel; no later step ran except cleanup/);
+  });
+
+  test("SIGINT between stacks: no later stack is planned or applied", async () => {
+    const { code, calls } = await interruptAt("[2/6] dev-network: Apply complete!");
+    expect(code).toBe(130);
+    expect(calls.at(-1)).toBe("dev-network apply");
+    expect(calls.some((c) => c.startsWith("dev-data"))).toBe(false);
+  });
+
+  test("without SIGINT the same run completes with exit 0", async () => {
+    const { code, calls } = await interruptAt("never printed");
+    expect(code).toBe(0);
+    expect(calls).toContain("dev-tenants apply");
+    expect(calls.at(-1)).toBe("aws ec2 stop-instances");
+  });
 });

@@ -306,6 +306,120 @@ describe("running a plan", () => {
   });
 });
 
+describe("an interrupt (first Ctrl-C)", () => {
+  const stopped = testConfig({ bastion: { running: false } });
+
+  /** A fake runner that aborts `controller` the moment `when` happens, and records every log line. */
+  function interruptedRunner(when: (event: string) => boolean, overrides: Parameters<typeof fakeRunner>[0] = {}) {
+    const controller = new AbortController();
+    const logged: string[] = [];
+    const base = fakeRunner(overrides);
+    const hit = (event: string): void => {
+      if (when(event)) controller.abort();
+    };
+    const runner: Recorder = {
+      ...base,
+      terraform: async (args, dir) => {
+        const result = await base.terraform(args, dir);
+        hit(`terraform ${dir.split("/").pop()} ${args[0]}`);
+        return result;
+      },
+      outputs: async (stack) => {
+        hit(`outputs ${stack}`);
+        return base.outputs(stack);
+      },
+      openTunnel: async (o) => {
+        const tunnel = await base.openTunnel(o);
+        hit("tunnel opened");
+        return tunnel;
+      },
+      confirm: async (q) => {
+        hit("confirm");
+        return base.confirm(q);
+      },
+      log: (line) => {
+        logged.push(line);
+        hit(`log ${line}`);
+      },
+    };
+    return { runner, logged, signal: controller.signal };
+  }
+
+  test("while the tunnel opens: the tenants stack never starts, the tunnel is closed and the started bastion stopped", async () => {
+    const { runner, logged, signal } = interruptedRunner((e) => e === "tunnel opened");
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped)), runner, { signal })).toBe(false);
+    expect(runner.calls.filter((c) => c.startsWith("test-tenants"))).toEqual([]);
+    expect(runner.calls.slice(-2)).toEqual(["close", "aws ec2 stop-instances"]);
+    expect(logged.at(-1)).toBe(
+      "deploy test: interrupted during open-tunnel; no later step ran except cleanup (closing the tunnel, stopping a bastion started for this run).",
+    );
+  });
+
+  test("while outputs are read for the tunnel: nothing later is applied and the bastion is stopped", async () => {
+    const { runner, logged, signal } = interruptedRunner((e) => e === "outputs test-data");
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped), { only: ["tenants"] }), runner, { signal })).toBe(false);
+    expect(runner.calls).toEqual([
+      "aws ec2 start-instances",
+      "aws ec2 wait",
+      "open i-0123456789abcdef0 db.example.internal:5432 -> 15432",
+      "close",
+      "aws ec2 stop-instances",
+    ]);
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted during open-tunnel;/);
+  });
+
+  test("at a step line, as an outside test delivers it: the step already begun ends, the next never starts", async () => {
+    const { runner, logged, signal } = interruptedRunner((e) => e === "log ==> test-network: plan [2/6]");
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped)), runner, { signal })).toBe(false);
+    expect(runner.calls).toEqual(["test-state init", "test-state plan", "test-state apply", "test-network init", "test-network plan"]);
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted before test-network: apply;/);
+  });
+
+  test("at the apply question it is an interrupt, not a no", async () => {
+    const { runner, logged, signal } = interruptedRunner((e) => e === "confirm");
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped), { only: ["network", "data"] }), runner, { signal })).toBe(false);
+    expect(runner.calls).toEqual(["test-network init", "test-network plan"]);
+    expect(logged.join("\n")).not.toContain("not applied (answer was not yes");
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted before test-network: apply;/);
+  });
+
+  test("during terraform: terraform stops on its own (here: fails), the run names that step and goes no further", async () => {
+    const { runner, logged, signal } = interruptedRunner((e) => e === "terraform test-data plan", { failOn: "test-data plan" });
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped)), runner, { signal })).toBe(false);
+    expect(runner.calls.at(-1)).toBe("test-data plan");
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted during test-data: plan;/);
+  });
+
+  test("a step line is printed before every step, with the stack counter", async () => {
+    const { runner, logged } = interruptedRunner(() => false);
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped), { only: ["access", "tenants"] }), runner)).toBe(true);
+    expect(logged.filter((l) => l.startsWith("==> "))).toEqual([
+      "==> test-access: init [1/2]",
+      "==> test-access: plan [1/2]",
+      "==> test-access: apply [1/2] (Plan: 1 to add, 0 to change, 0 to destroy.)",
+      "==> start-bastion",
+      "==> open-tunnel",
+      "==> test-tenants: init [2/2]",
+      "==> test-tenants: plan [2/2]",
+      "==> test-tenants: apply [2/2] (Plan: 1 to add, 0 to change, 0 to destroy.)",
+      "==> close-tunnel",
+      "==> stop-bastion",
+    ]);
+  });
+
+  test("an interrupt before the run starts runs nothing but says so", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const logged: string[] = [];
+    const runner = { ...fakeRunner(), log: (l: string) => void logged.push(l) };
+    expect(await runPlan(deployPlan(stopped, stacksOf(stopped), { only: ["network"] }), runner, { signal: controller.signal })).toBe(false);
+    expect(runner.calls).toEqual([]);
+    expect(logged).toEqual([
+      "deploy test: interrupted before test-network: init; no later step ran except cleanup (closing the tunnel, stopping a bastion started for this run).",
+    ]);
+  });
+});
+
 describe("helpers", () => {
   test("output references are replaced by deployed values", async () => {
     const text = await resolveRefs("--target <a-access.bastion_instance_id>", async () => ({ bastion_instance_id: "i-1" }));

@@ -124,39 +124,174 @@ describe("changedAttributes", () => {
   });
 });
 
-describe("drift", () => {
-  const drifted: ShowJsonPlan = {
-    resource_changes: [],
-    resource_drift: [
-      update("aws_db_instance.main", { allocated_storage: 20, tags: {} }, { allocated_storage: 40, tags: {} }),
-      change("aws_sqs_queue.events", ["delete"], { change: { actions: ["delete"], before: {}, after: null } }),
-    ],
-    output_changes: { vpc_id: { actions: ["create"] }, db_port: { actions: ["no-op"] } },
-  };
-  const review = reviewPlan("prod-data", drifted);
+describe("drift: changed outside Terraform and set back by the next apply", () => {
+  // Shaped after a real plan (Terraform 1.11, AWS provider 5.100) of a deployed stack: the refresh
+  // (resource_drift) lists computed churn and nulls read back as [] on every run; resource_changes
+  // holds what an apply would do.
+  const db = (over: object = {}) => ({
+    identifier: "acme-prod",
+    backup_retention_period: 7,
+    latest_restorable_time: "2026-12-03T07:22:40Z",
+    enabled_cloudwatch_logs_exports: null,
+    password: "do-not-print-1",
+    tags: { Name: "acme-prod" },
+    ...over,
+  });
+  const churn = update(
+    "aws_db_instance.postgres",
+    db(),
+    db({ latest_restorable_time: "2026-12-03T07:27:40Z", enabled_cloudwatch_logs_exports: [] }),
+  );
+  const noOp = (address: string) => change(address, ["no-op"]);
 
-  test("out-of-band changes come from resource_drift, apart from pending changes", () => {
-    expect(review.drift.map((d) => d.address)).toEqual(["aws_db_instance.main", "aws_sqs_queue.events"]);
-    expect(review.changes).toEqual([]);
+  test("a refresh in which only latest_restorable_time moved is no drift", () => {
+    const review = reviewPlan("prod-data", { resource_drift: [churn], resource_changes: [noOp("aws_db_instance.postgres")] });
+    expect(review.drift).toEqual([]);
+    expect(driftExitCode([review])).toBe(0);
   });
 
-  test("a drifted attribute is named", () => {
-    expect(review.drift[0].changedAttributes).toEqual(["allocated_storage"]);
+  test("an attribute the configuration does not set changing is no drift (an SG's ingress filled by separate rule resources)", () => {
+    const sg = update(
+      "aws_security_group.db",
+      { ingress: [], tags: null },
+      { ingress: [{ from_port: 22, cidr_blocks: ["0.0.0.0/0"] }], tags: {} },
+    );
+    const review = reviewPlan("prod-network", { resource_drift: [sg], resource_changes: [noOp("aws_security_group.db")] });
+    expect(review.drift).toEqual([]);
   });
 
-  test("a stateful resource deleted outside Terraform is flagged DANGER", () => {
-    expect(review.drift[1]).toMatchObject({ action: "delete", danger: true });
+  test("a configuration change not yet deployed is a pending change, not drift", () => {
+    const pending = update("aws_db_instance.postgres", db(), db({ backup_retention_period: 14 }));
+    const review = reviewPlan("prod-data", { resource_drift: [churn], resource_changes: [pending] });
+    expect(review.drift).toEqual([]);
+    expect(review.changes.map((c) => c.address)).toEqual(["aws_db_instance.postgres"]);
+    expect(driftExitCode([review])).toBe(0);
+  });
+
+  test("an out-of-band change of a configured attribute is drift, named with its values and nothing else", () => {
+    const outOfBand = db({ backup_retention_period: 3, latest_restorable_time: "2026-12-03T07:27:40Z" });
+    const review = reviewPlan("prod-data", {
+      resource_drift: [update("aws_db_instance.postgres", db(), outOfBand)],
+      resource_changes: [update("aws_db_instance.postgres", outOfBand, db({ latest_restorable_time: "2026-12-03T07:27:40Z" }))],
+    });
+    expect(review.drift).toEqual([
+      expect.objectContaining({
+        address: "aws_db_instance.postgres",
+        action: "update",
+        changedAttributes: ["backup_retention_period"],
+        values: { backup_retention_period: "7 -> 3" },
+      }),
+    ]);
+    expect(driftExitCode([review])).toBe(2);
+    const text = renderText([review], { mode: "drift", environment: "prod", exitCode: 2 });
+    expect(text.split("\n").filter((l) => l.startsWith("  "))).toEqual([
+      "  drift aws_db_instance.postgres: backup_retention_period 7 -> 3",
+    ]);
+  });
+
+  test("a value known only after apply is the provider recomputing, not a revert", () => {
+    const drift = update("aws_cloudwatch_metric_alarm.cpu", { threshold: 70, arn: "a" }, { threshold: 70, arn: "b" });
+    const plan = change("aws_cloudwatch_metric_alarm.cpu", ["update"], {
+      change: { actions: ["update"], before: { threshold: 70, arn: "b" }, after: { threshold: 80 }, after_unknown: { arn: true } },
+    });
+    expect(reviewPlan("prod-observability", { resource_drift: [drift], resource_changes: [plan] }).drift).toEqual([]);
+  });
+
+  test("a changed rule whose revert replaces it is drift; a string value is quoted", () => {
+    const before = { cidr_ipv4: "10.9.0.0/16", from_port: 5432, description: null };
+    const after = { cidr_ipv4: "10.0.0.0/8", from_port: 5432, description: "changed" };
+    const review = reviewPlan("prod-network", {
+      resource_drift: [update("aws_vpc_security_group_ingress_rule.db", before, after)],
+      resource_changes: [
+        change("aws_vpc_security_group_ingress_rule.db", ["delete", "create"], {
+          change: { actions: ["delete", "create"], before: after, after: before },
+        }),
+      ],
+    });
+    expect(review.drift[0].values).toEqual({ cidr_ipv4: '"10.9.0.0/16" -> "10.0.0.0/8"', description: 'null -> "changed"' });
+  });
+
+  test("tags changed outside Terraform are drift when the apply sets them back", () => {
+    const review = reviewPlan("prod-network", {
+      resource_drift: [update("aws_vpc.main", { tags: { Name: "a" } }, { tags: { Name: "b" } })],
+      resource_changes: [update("aws_vpc.main", { tags: { Name: "b" } }, { tags: { Name: "a" } })],
+    });
+    expect(review.drift.map((d) => [d.address, d.changedAttributes, d.values])).toEqual([["aws_vpc.main", ["tags"], undefined]]);
+  });
+
+  test("a sensitive or credential-like value is named, never shown", () => {
+    const sensitive = change("aws_db_instance.postgres", ["update"], {
+      change: {
+        actions: ["update"],
+        before: { port: 5432, password: "do-not-print-1" },
+        after: { port: 5433, password: "do-not-print-2" },
+        before_sensitive: { port: true },
+      },
+    });
+    const revert = update(
+      "aws_db_instance.postgres",
+      { port: 5433, password: "do-not-print-2" },
+      { port: 5432, password: "do-not-print-1" },
+    );
+    const review = reviewPlan("prod-data", { resource_drift: [sensitive], resource_changes: [revert] });
+    expect(review.drift[0].changedAttributes).toEqual(["password", "port"]);
+    expect(review.drift[0].values).toBeUndefined();
+    for (const text of [
+      renderText([review], { mode: "drift", environment: "prod", exitCode: 2 }),
+      renderMarkdown([review], { mode: "drift", environment: "prod", exitCode: 2 }),
+    ]) {
+      expect(text).toContain("password, port");
+      expect(text).not.toContain("do-not-print");
+      expect(text).not.toContain("5433");
+    }
+  });
+
+  test("a stateful resource deleted outside Terraform is drift and flagged DANGER", () => {
+    const gone = change("aws_sqs_queue.events", ["delete"], { change: { actions: ["delete"], before: {}, after: null } });
+    const review = reviewPlan("prod-data", { resource_drift: [gone], resource_changes: [create("aws_sqs_queue.events")] });
+    expect(review.drift).toEqual([expect.objectContaining({ action: "delete", danger: true })]);
+    expect(renderText([review], { mode: "drift", environment: "prod", exitCode: 2 })).toContain(
+      "  drift aws_sqs_queue.events  DANGER: deleted outside Terraform",
+    );
   });
 
   test("outputs not yet applied are pending code changes, not drift", () => {
+    const review = reviewPlan("s", { output_changes: { vpc_id: { actions: ["create"] }, db_port: { actions: ["no-op"] } } });
     expect(review.outputChanges).toEqual(["vpc_id"]);
-    expect(driftExitCode([reviewPlan("s", { output_changes: { vpc_id: { actions: ["create"] } } })])).toBe(0);
+    expect(driftExitCode([review])).toBe(0);
   });
 
-  test("the text report names drift as changed or deleted outside Terraform", () => {
-    const text = renderText([review], { mode: "drift", environment: "prod", exitCode: 2 });
-    expect(text).toContain("drift aws_db_instance.main  (changed outside Terraform; attributes: allocated_storage)");
-    expect(text).toContain("drift aws_sqs_queue.events  DANGER  (deleted outside Terraform)");
+  test("the drift report counts drift per stack and points pending code changes to npm run plan", () => {
+    const pending = reviewPlan("prod-network", { resource_changes: [create("aws_subnet.c")] });
+    const clean = reviewPlan("prod-access", {});
+    const text = renderText([clean, pending, skippedStack("prod-tenants", "needs the SSM tunnel")], {
+      mode: "drift",
+      environment: "prod",
+      exitCode: 0,
+    });
+    expect(text.split("\n")).toEqual([
+      "Drift report: prod",
+      "",
+      "prod-access  no drift",
+      "prod-network  no drift",
+      "  (1 pending code change(s), not drift: npm run plan -- prod shows them)",
+      "prod-tenants  skipped: needs the SSM tunnel",
+      "",
+      "result: no drift (exit 0)",
+    ]);
+    const md = renderMarkdown([clean, pending], { mode: "drift", environment: "prod", exitCode: 0 });
+    expect(md).toContain("| `prod-network` | 0 | 1 pending code change(s), not drift |");
+    expect(md).toContain("Pending code changes are not drift: `npm run plan -- prod` reviews them.");
+  });
+
+  test("the drift markdown lists each drifted resource with its attributes", () => {
+    const review = reviewPlan("prod-observability", {
+      resource_drift: [update("aws_cloudwatch_metric_alarm.cpu", { threshold: 70 }, { threshold: 95 })],
+      resource_changes: [update("aws_cloudwatch_metric_alarm.cpu", { threshold: 95 }, { threshold: 70 })],
+    });
+    const md = renderMarkdown([review], { mode: "drift", environment: "prod", exitCode: 2 });
+    expect(md).toContain("| `prod-observability` | 1 |  |");
+    expect(md).toContain("- `aws_cloudwatch_metric_alarm.cpu`: threshold 70 -> 95");
   });
 });
 
@@ -189,7 +324,10 @@ describe("exit codes", () => {
   });
 
   test("drift: 0 none, 2 drift, 1 error", () => {
-    const drifted = reviewPlan("prod-network", { resource_drift: [update("aws_vpc.main", { tags: {} }, { tags: { a: "b" } })] });
+    const drifted = reviewPlan("prod-network", {
+      resource_drift: [update("aws_vpc.main", { tags: {} }, { tags: { a: "b" } })],
+      resource_changes: [update("aws_vpc.main", { tags: { a: "b" } }, { tags: {} })],
+    });
     expect(driftExitCode([none, skipped])).toBe(0);
     expect(driftExitCode([none, drifted])).toBe(2);
     expect(driftExitCode([drifted, failed])).toBe(1);

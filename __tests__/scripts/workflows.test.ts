@@ -301,10 +301,28 @@ describe("drift.yml", () => {
       expect(calls.map((c) => [c.method, c.args.issue_number])).toEqual([["update", 4]]);
     });
 
-    test("does nothing when no environment drifted", async () => {
+    test("does nothing when no environment drifted and there is no open drift issue", async () => {
       writeFileSync(join(dir, "reports", "drift-prod.exit"), "0\n");
       const { github, calls } = fakeGitHub([]);
-      await runScript(script, dir, github, CONTEXT);
+      await runScript(script, dir, github, CONTEXT, { ENVIRONMENTS: '["dev","prod","qa"]' });
+      expect(calls).toEqual([]);
+    });
+
+    test("closes the open drift issue once every environment is checked clean", async () => {
+      writeFileSync(join(dir, "reports", "drift-prod.exit"), "0\n");
+      writeFileSync(join(dir, "reports", "drift-qa.exit"), "0\n");
+      const { github, calls } = fakeGitHub([{ number: 4, body: "<!-- infra-drift-report -->\nyesterday" }]);
+      await runScript(script, dir, github, CONTEXT, { ENVIRONMENTS: '["dev","prod","qa"]' });
+      expect(calls.map((c) => [c.method, c.args.issue_number, c.args.state])).toEqual([
+        ["createComment", 4, undefined],
+        ["update", 4, "closed"],
+      ]);
+    });
+
+    test("keeps the drift issue open while an environment could not be checked", async () => {
+      writeFileSync(join(dir, "reports", "drift-prod.exit"), "0\n");
+      const { github, calls } = fakeGitHub([{ number: 4, body: "<!-- infra-drift-report -->\nyesterday" }]);
+      await runScript(script, dir, github, CONTEXT, { ENVIRONMENTS: '["dev","prod","qa"]' });
       expect(calls).toEqual([]);
     });
   });

@@ -97,6 +97,17 @@ describe("DataStack", () => {
     });
   });
 
+  test("outside production every application secret, per-database ones included, is deleted at once, so destroy then deploy works", () => {
+    const perDatabase = dataStack(shippedStartupWebApp("dev", { tenants: { isolation: "per-database", databases: ["alpha", "beta"] } }));
+    const secrets = resourcesOf(perDatabase, "aws_secretsmanager_secret");
+    expect(secrets.map((s) => [s.name, s.recovery_window_in_days])).toEqual([
+      ["startupwebapp/dev/app", 0],
+      ["startupwebapp/dev/app/alpha", 0],
+      ["startupwebapp/dev/app/beta", 0],
+    ]);
+    expect(onlyResource(dev, "aws_secretsmanager_secret").recovery_window_in_days).toBe(0);
+  });
+
   test("application secret name and recovery window follow config", () => {
     const json = dataStack(testConfig({ tenants: { secretName: "rds/acme/app", secretRecoveryWindowDays: 7 } }));
     expect(onlyResource(json, "aws_secretsmanager_secret")).toMatchObject({ name: "rds/acme/app", recovery_window_in_days: 7 });

@@ -69,7 +69,7 @@ describe("TenantsStack, per-database isolation", () => {
   test("each role has its own secret, created by the data stack and named after the database", () => {
     const stacks = environment({ tenants: { isolation: "per-database", databases: ["alpha", "beta"] } });
     const secretNames = resourcesOf(synth(stacks.data), "aws_secretsmanager_secret").map((s) => s.name);
-    expect(secretNames).toEqual(expect.arrayContaining(["rds/acme/multi-tenant/master/alpha", "rds/acme/multi-tenant/master/beta"]));
+    expect(secretNames).toEqual(expect.arrayContaining(["acme/test/app/alpha", "acme/test/app/beta"]));
     const json = synth(stacks.tenants!);
     expect(resourcesOf(json, "aws_secretsmanager_secret")).toHaveLength(0);
     const versions = resourcesOf(json, "aws_secretsmanager_secret_version");
@@ -93,8 +93,8 @@ describe("TenantsStack, per-database isolation", () => {
       .map((r) => r.secret_id);
     expect(new Set(readBackSecrets).size).toBe(2);
     expect(json.output.tenant_secret_names.value).toEqual({
-      alpha: "rds/acme/multi-tenant/master/alpha",
-      beta: "rds/acme/multi-tenant/master/beta",
+      alpha: "acme/test/app/alpha",
+      beta: "acme/test/app/beta",
     });
   });
 
@@ -168,6 +168,6 @@ describe("TenantsStack, no secret in the configuration", () => {
     const { output } = tenants();
     expect(output.tenant_databases.value).toEqual(["startupwebapp_prod", "healthtech_experiment", "fintech_experiment"]);
     expect(output.tenant_usernames.value.fintech_experiment).toBe("django_app");
-    expect(output.tenant_secret_names.value.startupwebapp_prod).toBe("rds/acme/multi-tenant/master");
+    expect(output.tenant_secret_names.value.startupwebapp_prod).toBe("acme/test/app");
   });
 });

@@ -343,6 +343,37 @@ export interface Runner {
 export interface RunOptions {
   /** Apply every plan without asking. */
   readonly yes?: boolean;
+  /**
+   * Aborted on the operator's first Ctrl-C: no further step starts (no init, plan or apply of a
+   * later stack, no tunnel), while `always` steps (closing the tunnel, stopping the bastion) still run.
+   * A terraform run already going gets the same SIGINT from the terminal and stops gracefully.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Before each step starts, a run logs one line `==> <step>` (STEP_MARK, then the step), so a person or
+ * a test reading the output knows which step is about to begin; deploy writes it synchronously (on
+ * Linux, stdout to a terminal or pipe is), before the step does anything. The steps are:
+ *
+ *   ==> <stack>: init [i/n]      ==> <stack>: plan [i/n]      ==> <stack>: apply [i/n]
+ *   ==> start-bastion            ==> open-tunnel              ==> close-tunnel            ==> stop-bastion
+ *
+ * e.g. `==> prod-network: plan [2/6]`. start-bastion and open-tunnel first read the outputs they need
+ * (`terraform output` of the access and data stacks). A Ctrl-C (SIGINT) delivered after any of these
+ * lines stops the run before the next non-cleanup step; the run then ends with a line
+ * `<action> <env>: interrupted ...` naming where, and deploy exits 130.
+ *
+ * To interrupt a run from a script, send SIGINT to its process group as a terminal does (`npm run`
+ * does not pass on a SIGINT sent to npm alone), after a `==>` line: before the first one the process
+ * is busy synthesizing, and tsx, which relays signals to the script, kills a script that does not take
+ * the signal within about 60 ms (harmless then: nothing has started).
+ */
+export const STEP_MARK = "==> ";
+
+/** The name of a step as its `==>` line and the interrupt message give it. */
+function stepName(step: Step): string {
+  return step.kind === "stack" ? `${step.stack}: init` : step.kind;
 }
 
 /** Replaces each `<stack.output>` in `text` with that output; throws when it is missing. */
@@ -365,8 +396,9 @@ export function planSummary(stdout: string): string {
 }
 
 /**
- * Runs `plan`; returns true when every step succeeded. After a failure only `always` steps run
- * (closing the tunnel, stopping the bastion), so nothing is left open.
+ * Runs `plan`; returns true when every step succeeded. After a failure or an interrupt
+ * (`options.signal`) only `always` steps run (closing the tunnel, stopping the bastion), so nothing is
+ * left open.
  */
 export async function runPlan(plan: Plan, runner: Runner, options: RunOptions = {}): Promise<boolean> {
   if (plan.refusal) {
@@ -381,35 +413,49 @@ export async function runPlan(plan: Plan, runner: Runner, options: RunOptions = 
   let tunnel: { close(): Promise<void> } | undefined;
   let bastionStarted = false;
   let failed = false;
+  /** Where the interrupt stopped the run: `before <step>` or `during <step>`. */
+  let interrupted: string | undefined;
+  const stopBefore = (name: string): boolean => {
+    if (options.signal?.aborted) interrupted ??= `before ${name}`;
+    return interrupted !== undefined;
+  };
+  const mark = (name: string): void => runner.log(`${STEP_MARK}${name}`);
   const total = plan.steps.filter((s) => s.kind === "stack").length;
   let done = 0;
 
   for (const step of plan.steps) {
     const always = step.kind === "close-tunnel" || step.kind === "stop-bastion";
-    if (failed && !always) continue;
+    if (!always && (failed || stopBefore(stepName(step)))) continue;
+    let current = stepName(step);
     try {
       switch (step.kind) {
         case "stack": {
           done++;
-          const ok = await runStack(step, `[${done}/${total}]`, plan.action, runner, options);
+          const ok = await runStack(step, { done, total }, plan.action, runner, options, (phase) => {
+            current = `${step.stack}: ${phase}`;
+            return stopBefore(current);
+          });
           if (!ok) failed = true;
           break;
         }
         case "start-bastion":
+          mark(step.kind);
           runner.log("starting the bastion (bastion.running is false) and waiting for its status checks");
-          for (const command of step.commands) {
-            await runCommand(command, runner, outputs);
-            bastionStarted = true;
-          }
+          // Counted as started before the call returns: an interrupt may kill the CLI after EC2 took the
+          // request, and stopping an instance that is already stopped does no harm.
+          bastionStarted = true;
+          for (const command of step.commands) await runCommand(command, runner, outputs);
           break;
         case "stop-bastion":
           if (bastionStarted) {
+            mark(step.kind);
             runner.log("stopping the bastion again (bastion.running is false)");
             await runCommand(step.command, runner, outputs);
             bastionStarted = false;
           }
           break;
         case "open-tunnel": {
+          mark(step.kind);
           const options = {
             bastionInstanceId: await resolveRefs(step.bastionInstanceId, outputs),
             host: await resolveRefs(step.host, outputs),
@@ -425,6 +471,7 @@ export async function runPlan(plan: Plan, runner: Runner, options: RunOptions = 
         }
         case "close-tunnel":
           if (tunnel) {
+            mark(step.kind);
             runner.log("closing the tunnel");
             await tunnel.close();
             tunnel = undefined;
@@ -435,6 +482,14 @@ export async function runPlan(plan: Plan, runner: Runner, options: RunOptions = 
       runner.log(`failed: ${(err as Error).message}`);
       failed = true;
     }
+    // The interrupt reached this step's child process too (terraform, the aws CLI), which then failed.
+    if (!always && options.signal?.aborted) interrupted ??= `during ${current}`;
+  }
+  if (interrupted) {
+    runner.log(
+      `${plan.action} ${plan.environment}: interrupted ${interrupted}; no later step ran except cleanup (closing the tunnel, stopping a bastion started for this run).`,
+    );
+    return false;
   }
   if (failed) {
     runner.log(`${plan.action} ${plan.environment}: stopped after a failure (see above); nothing after it ran except cleanup.`);
@@ -454,21 +509,32 @@ async function runCommand(command: readonly string[], runner: Runner, outputs: (
   if (run.code !== 0) throw new Error(`${commandLine(argv)}\n${(run.stderr || run.stdout).trim()}`);
 }
 
+/**
+ * init, plan and, when the plan has changes, apply of one stack. `stopBefore(phase)` is asked before
+ * each phase starts; true (the run was interrupted) ends the step there, as a failure.
+ */
 async function runStack(
   step: Extract<Step, { kind: "stack" }>,
-  counter: string,
+  position: { done: number; total: number },
   action: Action,
   runner: Runner,
   options: RunOptions,
+  stopBefore: (phase: "init" | "plan" | "apply") => boolean,
 ): Promise<boolean> {
+  const counter = `[${position.done}/${position.total}]`;
+  const start = (phase: "init" | "plan" | "apply", detail = ""): boolean => {
+    if (stopBefore(phase)) return false;
+    runner.log(`${STEP_MARK}${step.stack}: ${phase} ${counter}${detail}`);
+    return true;
+  };
   const fail = (what: string, run: RunResult): false => {
     runner.log(`${counter} ${step.stack}: terraform ${what} failed\n${(run.stderr || run.stdout).trim()}`);
     return false;
   };
-  runner.log(`${counter} ${step.stack}: init`);
+  if (!start("init")) return false;
   const init = await runner.terraform(step.init, step.dir);
   if (init.code !== 0) return fail("init", init);
-  runner.log(`${counter} ${step.stack}: plan`);
+  if (!start("plan")) return false;
   const planRun = await runner.terraform(step.plan, step.dir);
   const planFile = join(step.dir, step.planFile);
   try {
@@ -480,12 +546,12 @@ async function runStack(
     runner.log(planRun.stdout.trim());
     const summary = planSummary(planRun.stdout);
     if (!options.yes && !(await runner.confirm(`${action === "destroy" ? "Destroy" : "Apply"} ${step.stack}? ${summary}`))) {
+      // A Ctrl-C at the question is an interrupt, not a "no".
+      if (stopBefore("apply")) return false;
       runner.log(`${counter} ${step.stack}: not applied (answer was not yes; --yes applies without asking)`);
       return false;
     }
-    runner.log(
-      `${counter} ${step.stack}: apply (${summary})${step.layer === "data" && action === "deploy" ? ", RDS takes 10-15 minutes" : ""}`,
-    );
+    if (!start("apply", ` (${summary})${step.layer === "data" && action === "deploy" ? ", RDS takes 10-15 minutes" : ""}`)) return false;
     const started = Date.now();
     const apply = await runner.terraform(step.apply, step.dir);
     if (apply.code !== 0) return fail("apply", apply);

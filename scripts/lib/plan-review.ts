@@ -3,8 +3,23 @@
  * delete, why, which of those lose data (DANGER), and what changed outside Terraform (drift).
  * Pure functions over the documents, so tests feed them plans they build by hand.
  *
- * Nothing here prints an attribute value: only addresses, actions, reasons and attribute names,
- * because plan documents carry secrets in their before/after values.
+ * Planned changes are shown by address, action, reason and attribute names only, because plan
+ * documents carry secrets in their before/after values. Drift also shows `before -> after` for an
+ * attribute whose two values are short scalars that Terraform does not mark sensitive and whose name
+ * does not look like a credential (`backup_retention_period 7 -> 3`); anything else by name only.
+ *
+ * What counts as drift: an attribute that changed outside Terraform (the refresh's `resource_drift`)
+ * AND that the next apply would set back (the same attribute changes in `resource_changes` of the same
+ * normal plan), plus resources deleted outside Terraform. So:
+ * - computed values that move by themselves (`aws_db_instance.latest_restorable_time`), attributes the
+ *   configuration does not set (a null read back as `[]`, an SG's `ingress` filled by separate rule
+ *   resources), `ignore_changes` and values the provider treats as equal are not drift: no apply
+ *   would touch them, and a refresh-only plan lists them on every run, so a drift check built on it
+ *   never comes back clean;
+ * - a configuration change not yet deployed is not drift either: it is in `resource_changes` only
+ *   (`npm run plan` reviews it);
+ * - an out-of-band change of an attribute the configuration sets (backup retention, an alarm's
+ *   threshold, a rule's CIDR, tags) is in both, and is drift.
  */
 
 /** One entry of `resource_changes` or `resource_drift` in a plan document. */
@@ -20,6 +35,9 @@ export interface PlannedResourceChange {
     readonly after_unknown?: unknown;
     readonly replace_paths?: readonly (readonly (string | number)[])[];
     readonly importing?: unknown;
+    /** Which parts of `before` / `after` are sensitive: `true`, or the same shape as the value. */
+    readonly before_sensitive?: unknown;
+    readonly after_sensitive?: unknown;
   };
 }
 
@@ -72,6 +90,8 @@ export interface ReviewedChange {
   readonly changedAttributes: readonly string[];
   /** A stateful type that would be destroyed (planned delete or replace, or deleted outside Terraform). */
   readonly danger: boolean;
+  /** Drift only: `7 -> 3` by attribute, for the attributes whose values may be shown (see the top of this file). */
+  readonly values?: Readonly<Record<string, string>>;
 }
 
 export interface ChangeCounts {
@@ -89,7 +109,7 @@ export interface StackReview {
   readonly counts: ChangeCounts;
   /** Pending code changes: what an apply would do (`resource_changes`). */
   readonly changes: readonly ReviewedChange[];
-  /** Out-of-band changes found by the refresh (`resource_drift`). */
+  /** Out-of-band changes the next apply would set back (see the top of this file). */
   readonly drift: readonly ReviewedChange[];
   /** Outputs an apply would add, change or remove (a code change, never drift). */
   readonly outputChanges: readonly string[];
@@ -117,7 +137,7 @@ const REASONS: Record<string, string> = {
 /** The review of one stack's plan. */
 export function reviewPlan(stack: string, plan: ShowJsonPlan): StackReview {
   const changes = (plan.resource_changes ?? []).flatMap((c) => reviewChange(c, "planned"));
-  const drift = (plan.resource_drift ?? []).flatMap((c) => reviewChange(c, "drift"));
+  const drift = driftOf(plan);
   const counts: Record<keyof ChangeCounts, number> = { ...NO_COUNTS };
   for (const c of changes) if (c.action !== "forget") counts[c.action]++;
   const outputChanges = Object.entries(plan.output_changes ?? {})
@@ -158,6 +178,62 @@ export function changedAttributes(before: unknown, after: unknown, afterUnknown:
     .filter((k) => k !== "tags_all") // mirrors `tags` plus provider default tags: noise next to `tags`
     .filter((k) => isUnknown(unknown[k]) || JSON.stringify(b[k] ?? null) !== JSON.stringify(a[k] ?? null))
     .sort();
+}
+
+/**
+ * Drift as defined at the top of this file: per resource of `resource_drift`, the changed attributes
+ * that `resource_changes` changes back (to a known value; a value only "known after apply" is the
+ * provider recomputing, not a revert). A resource deleted outside Terraform is drift as a whole.
+ */
+export function driftOf(plan: ShowJsonPlan): ReviewedChange[] {
+  const planned = new Map((plan.resource_changes ?? []).map((c) => [c.address, c]));
+  return (plan.resource_drift ?? []).flatMap((drift) => {
+    if (drift.mode === "data") return [];
+    const action = toAction(drift.change.actions);
+    if (action === "delete") return reviewChange(drift, "drift");
+    if (action !== "update") return [];
+    const revert = planned.get(drift.address);
+    const revertAction = revert ? toAction(revert.change.actions) : undefined;
+    if (!revert || (revertAction !== "update" && revertAction !== "replace")) return [];
+    const unknown = asRecord(revert.change.after_unknown);
+    const reverted = new Set(changedAttributes(revert.change.before, revert.change.after).filter((a) => !isUnknown(unknown[a])));
+    const attributes = changedAttributes(drift.change.before, drift.change.after).filter((a) => reverted.has(a));
+    if (attributes.length === 0) return [];
+    const values = Object.fromEntries(attributes.flatMap((a) => shownValues(drift, a)));
+    return [{ ...reviewChange(drift, "drift")[0], changedAttributes: attributes, ...(Object.keys(values).length > 0 ? { values } : {}) }];
+  });
+}
+
+/** Attribute names whose values are never shown, sensitive or not. */
+const CREDENTIAL_NAME = /password|secret|token|private|key_material|credential|user_data/i;
+
+/** `[attribute, "7 -> 3"]` when both values of a drifted attribute may be shown, else nothing. */
+function shownValues(drift: PlannedResourceChange, attribute: string): [string, string][] {
+  if (CREDENTIAL_NAME.test(attribute)) return [];
+  if (
+    marksSensitive(asRecord(drift.change.before_sensitive)[attribute]) ||
+    marksSensitive(asRecord(drift.change.after_sensitive)[attribute])
+  ) {
+    return [];
+  }
+  const before = scalar(asRecord(drift.change.before)[attribute]);
+  const after = scalar(asRecord(drift.change.after)[attribute]);
+  return before !== undefined && after !== undefined ? [[attribute, `${before} -> ${after}`]] : [];
+}
+
+function marksSensitive(value: unknown): boolean {
+  if (value === true) return true;
+  if (Array.isArray(value)) return value.some(marksSensitive);
+  if (value && typeof value === "object") return Object.values(value).some(marksSensitive);
+  return false;
+}
+
+/** A number, boolean, null or short one-line string as written in the report; undefined for anything else. */
+function scalar(value: unknown): string | undefined {
+  if (value === null || value === undefined) return "null";
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "string" && value.length <= 64 && !/[\r\n]/.test(value)) return JSON.stringify(value);
+  return undefined;
 }
 
 function reviewChange(change: PlannedResourceChange, kind: "planned" | "drift"): ReviewedChange[] {
@@ -216,8 +292,8 @@ export function planExitCode(reviews: readonly StackReview[], options: { failOnD
 }
 
 /**
- * `npm run drift`: 1 on any error, 2 when something changed outside Terraform, else 0. Pending code
- * changes (a refresh-only plan also lists outputs not yet applied) are reported but are not drift.
+ * `npm run drift`: 1 on any error, 2 when something changed outside Terraform that an apply would set
+ * back, else 0. Pending code changes (configuration not yet deployed) are counted but are not drift.
  */
 export function driftExitCode(reviews: readonly StackReview[]): number {
   if (reviews.some((r) => r.status === "error")) return EXIT.error;
@@ -255,9 +331,20 @@ function verdict(options: RenderOptions): string {
   return `${VERDICT[options.mode][options.exitCode] ?? "unknown"} (exit ${options.exitCode})`;
 }
 
-function describe(c: ReviewedChange, drift = false): string {
+/** `backup_retention_period 7 -> 3, tags`, or `deleted outside Terraform`. */
+export function driftDetail(c: ReviewedChange): string {
+  if (c.action === "delete") return "deleted outside Terraform";
+  return c.changedAttributes.map((a) => (c.values?.[a] ? `${a} ${c.values[a]}` : a)).join(", ");
+}
+
+/** The planned changes of a drift check that drift does not explain: configuration not yet deployed. */
+function pendingBesidesDrift(r: StackReview): number {
+  const drifted = new Set(r.drift.map((d) => d.address));
+  return r.changes.filter((c) => !drifted.has(c.address)).length + r.outputChanges.length;
+}
+
+function describe(c: ReviewedChange): string {
   const parts: string[] = [];
-  if (drift) parts.push(c.action === "delete" ? "deleted outside Terraform" : "changed outside Terraform");
   if (c.reason) parts.push(c.reason);
   if (c.replacePaths.length > 0) parts.push(`forced by ${c.replacePaths.join(", ")}`);
   if (c.changedAttributes.length > 0) parts.push(`attributes: ${c.changedAttributes.join(", ")}`);
@@ -272,6 +359,14 @@ export function renderText(reviews: readonly StackReview[], options: RenderOptio
       lines.push(`${r.stack}  ${r.status === "error" ? "ERROR" : "skipped"}: ${r.note}`);
       continue;
     }
+    const driftLines = r.drift.map((c) => `  drift ${c.address}${c.danger ? "  DANGER" : ""}: ${driftDetail(c)}`);
+    if (options.mode === "drift") {
+      // What an apply would also change is a code change not yet deployed: counted here, reviewed by npm run plan.
+      const pending = pendingBesidesDrift(r);
+      lines.push(`${r.stack}  ${r.drift.length === 0 ? "no drift" : `drift ${r.drift.length}`}`, ...driftLines);
+      if (pending > 0) lines.push(`  (${pending} pending code change(s), not drift: npm run plan -- ${options.environment} shows them)`);
+      continue;
+    }
     const { create, update, replace, delete: del } = r.counts;
     lines.push(`${r.stack}  create ${create}  update ${update}  replace ${replace}  delete ${del}  drift ${r.drift.length}`);
     const ordered = [...r.changes].sort((a, b) => rank(a) - rank(b) || a.address.localeCompare(b.address));
@@ -280,7 +375,7 @@ export function renderText(reviews: readonly StackReview[], options: RenderOptio
       lines.push(`  ${SYMBOL[c.action].padEnd(3)} ${c.address}${c.danger ? "  DANGER" : ""}${detail ? `  (${detail})` : ""}`);
     }
     if (r.outputChanges.length > 0) lines.push(`  outputs not yet applied (pending code change): ${r.outputChanges.join(", ")}`);
-    for (const c of r.drift) lines.push(`  drift ${c.address}${c.danger ? "  DANGER" : ""}  (${describe(c, true)})`);
+    lines.push(...driftLines);
   }
   const danger = dangers(reviews);
   if (danger.length > 0) {
@@ -302,6 +397,8 @@ export function renderMarkdown(reviews: readonly StackReview[], options: RenderO
     for (const { stack, change } of danger) out.push(`> - \`${change.address}\` in \`${stack}\`: ${change.action}${suffix(change)}`);
     out.push("");
   }
+
+  if (options.mode === "drift") return fit(out.concat(driftMarkdown(reviews, options)).join("\n"));
 
   out.push("| stack | create | update | replace | delete | drift | note |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const r of reviews) {
@@ -337,12 +434,39 @@ export function renderMarkdown(reviews: readonly StackReview[], options: RenderO
     if (r.outputChanges.length > 0) {
       out.push("", `Outputs not yet applied (a pending code change, not drift): ${r.outputChanges.map((o) => `\`${o}\``).join(", ")}`);
     }
-    if (r.drift.length > 0) {
-      out.push("", "Changed outside Terraform (drift):");
-      out.push(...listed(r.drift, (c) => `- ${c.danger ? "**DANGER** " : ""}\`${c.address}\`: ${describe(c, true)}`));
+    if (r.drift.length > 0) out.push("", "Changed outside Terraform (drift):", ...listed(r.drift, driftItem));
+  }
+  return fit(out.join("\n"));
+}
+
+/** The drift report's table (drift and a note per stack) and, per stack, what drifted. */
+function driftMarkdown(reviews: readonly StackReview[], options: RenderOptions): string[] {
+  const out = ["| stack | drift | note |", "| --- | ---: | --- |"];
+  for (const r of reviews) {
+    if (r.status === "planned") {
+      const pending = pendingBesidesDrift(r);
+      const notes = [r.drift.some((c) => c.danger) ? "**DANGER**" : "", pending > 0 ? `${pending} pending code change(s), not drift` : ""];
+      out.push(`| \`${r.stack}\` | ${r.drift.length} | ${notes.filter(Boolean).join("; ")} |`);
+    } else {
+      const note = r.status === "error" ? `**error**: ${oneLine(r.note?.split("\n")[0])} (below)` : `skipped: ${oneLine(r.note)}`;
+      out.push(`| \`${r.stack}\` | | ${note} |`);
     }
   }
-  const text = out.join("\n");
+  for (const r of reviews) {
+    if (r.status === "error") out.push("", `### \`${r.stack}\`: error`, "", "```", r.note ?? "", "```");
+    else if (r.drift.length > 0) out.push("", `### \`${r.stack}\``, "", "Changed outside Terraform:", ...listed(r.drift, driftItem));
+  }
+  if (reviews.some((r) => r.status === "planned" && pendingBesidesDrift(r) > 0)) {
+    out.push("", `Pending code changes are not drift: \`npm run plan -- ${options.environment}\` reviews them.`);
+  }
+  return out;
+}
+
+function driftItem(c: ReviewedChange): string {
+  return `- ${c.danger ? "**DANGER** " : ""}\`${c.address}\`: ${driftDetail(c)}`;
+}
+
+function fit(text: string): string {
   return text.length <= MAX_MARKDOWN ? text : `${text.slice(0, MAX_MARKDOWN)}\n\n_(cut at ${MAX_MARKDOWN} characters: see the job log)_`;
 }
 

@@ -27,18 +27,18 @@ import { prepareTerraform, terraform, type TerraformSetup } from "./terraform";
 
 const PLAN_FILE = "review.tfplan";
 
-export interface PlanStackOptions {
-  /** `-refresh-only`: compare state with the real resources, ignore the code (drift). */
-  readonly refreshOnly?: boolean;
-}
-
-/** Plans one stack against its real backend; never throws for a Terraform failure, reports it instead. */
-export async function planStack(stack: SynthesizedStack, setup: TerraformSetup, options: PlanStackOptions = {}): Promise<StackReview> {
+/**
+ * Plans one stack against its real backend; never throws for a Terraform failure, reports it instead.
+ * Plan and drift both run a normal plan: drift is what its refresh found changed AND what its apply
+ * would set back (plan-review.ts, `driftOf`), which a `-refresh-only` plan cannot tell (it has no
+ * `resource_changes`, and lists every computed value that moved, such as an RDS instance's
+ * latest_restorable_time, on every run).
+ */
+export async function planStack(stack: SynthesizedStack, setup: TerraformSetup): Promise<StackReview> {
   const init = await terraform(["init", "-input=false", "-no-color", "-reconfigure"], stack.dir, setup);
   if (init.code !== 0) return failedStack(stack.name, explainFailure(stack.name, "init", init.stderr || init.stdout));
 
   const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", `-out=${PLAN_FILE}`];
-  if (options.refreshOnly) planArgs.push("-refresh-only");
   const plan = await terraform(planArgs, stack.dir, setup);
   // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
   if (plan.code !== 0 && plan.code !== 2) return failedStack(stack.name, explainFailure(stack.name, "plan", plan.stderr || plan.stdout));
@@ -175,7 +175,7 @@ export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]
     const byName = new Map<string, StackReview>(skipped.map((r) => [r.stack, r]));
     for (const stack of planned) {
       process.stderr.write(`${mode === "plan" ? "planning" : "checking drift of"} ${stack.name} ...\n`);
-      byName.set(stack.name, await planStack(stack, setup, { refreshOnly: mode === "drift" }));
+      byName.set(stack.name, await planStack(stack, setup));
     }
     const reviews = stacks.map((s) => byName.get(s.name)).filter((r): r is StackReview => r !== undefined);
 
