@@ -25,6 +25,7 @@ import {
   parseStatus,
   seconds,
   stackTimings,
+  STEP_LINE,
   unexplained,
   type Artefact,
   type TimedLine,
@@ -145,7 +146,12 @@ function npmRun(ctx: Context, script: string, args: readonly string[], options: 
 }
 
 /** A deploy or destroy: waits its turn to synthesize into cdktf.out/, lets the next one go once it runs its first step. */
-async function operate(ctx: Context, action: "deploy" | "destroy", args: readonly string[], options: Omit<CommandOptions, "started" | "onStarted">): Promise<Run> {
+async function operate(
+  ctx: Context,
+  action: "deploy" | "destroy",
+  args: readonly string[],
+  options: Omit<CommandOptions, "started" | "onStarted">,
+): Promise<Run> {
   const previous = ctx.synthGate;
   let release: () => void = () => undefined;
   ctx.synthGate = new Promise((r) => (release = r));
@@ -153,7 +159,7 @@ async function operate(ctx: Context, action: "deploy" | "destroy", args: readonl
   return npmRun(ctx, action, args, {
     ...options,
     // Its first step line (or a refusal) comes after synthesis; the process ending also releases the gate.
-    started: (line) => /^\s*\[\d+\/\d+\]|: refused|: cannot start/.test(line),
+    started: (line) => STEP_LINE.test(line) || /: refused|: cannot start/.test(line),
     onStarted: release,
   });
 }
@@ -270,7 +276,11 @@ async function checkPlan(ctx: Context, config: EnvironmentConfig): Promise<void>
   );
 }
 
-async function drift(ctx: Context, config: EnvironmentConfig, label: string): Promise<{ run: Run; report: ReturnType<typeof parseReport> }> {
+async function drift(
+  ctx: Context,
+  config: EnvironmentConfig,
+  label: string,
+): Promise<{ run: Run; report: ReturnType<typeof parseReport> }> {
   const run = await npmRun(ctx, "drift", [config.environment], { label: `${label}-${config.environment}` });
   return { run, report: parseReport(run.output) };
 }
@@ -281,7 +291,10 @@ async function checkNoDrift(ctx: Context, config: EnvironmentConfig, which: stri
   if (run.code !== 0) problems.push(run.code === 2 ? "exit 2 (drift) on an unchanged environment:" : tail(run));
   const left = unexplained(report.changes, ctx.artefacts);
   if (run.code === 2) problems.push(...left.map((c) => `${c.stack}: ${c.line}`));
-  ctx.ledger.expect(`drift ${config.environment} (${which}) on the unchanged environment: exit 0`, problems.length ? problems.join("\n") : undefined);
+  ctx.ledger.expect(
+    `drift ${config.environment} (${which}) on the unchanged environment: exit 0`,
+    problems.length ? problems.join("\n") : undefined,
+  );
   return Date.now();
 }
 
@@ -297,7 +310,8 @@ async function checkOutOfBand(ctx: Context, config: EnvironmentConfig, kind: Rol
   const found = report.changes.filter((c) => c.kind === "drift");
   const problems: string[] = [];
   if (run.code !== 2) problems.push(`exit ${run.code}, expected 2\n${tail(run)}`);
-  if (found.length !== 1) problems.push(`expected exactly one drifted resource, got ${found.length}:\n${found.map((c) => c.line).join("\n")}`);
+  if (found.length !== 1)
+    problems.push(`expected exactly one drifted resource, got ${found.length}:\n${found.map((c) => c.line).join("\n")}`);
   else if (found[0].type !== change.type || found[0].attributes.join(",") !== change.attribute) {
     problems.push(`expected ${change.type} attribute ${change.attribute} only, got: ${found[0].line}`);
   }
@@ -316,7 +330,7 @@ async function checkLock(ctx: Context, config: EnvironmentConfig, layer: Layer):
   const applying = new Promise<void>((r) => (firstApplying = r));
   const first = npmRun(ctx, "deploy", [env, layer, "--yes"], {
     label: `lock-first-${env}`,
-    started: (line) => new RegExp(`${env}-${layer}: apply`).test(line),
+    started: (line) => line.startsWith(`==> ${env}-${layer}: apply`),
     onStarted: () => firstApplying(),
   });
   await applying;
@@ -327,7 +341,9 @@ async function checkLock(ctx: Context, config: EnvironmentConfig, layer: Layer):
   const problems: string[] = [];
   if (firstRun.code !== 0) problems.push(`the first deploy failed:\n${tail(firstRun)}`);
   if (refused === 0) {
-    problems.push("the emulator never refused the second run's lock (no HTTP 412 on the lock object): the lock was not held or not checked");
+    problems.push(
+      "the emulator never refused the second run's lock (no HTTP 412 on the lock object): the lock was not held or not checked",
+    );
   }
   const failedOnLock = second.code !== 0 && /lock/i.test(second.output);
   const waitedThenRan = second.code === 0 && /no changes/.test(second.output);
@@ -341,7 +357,9 @@ async function checkLock(ctx: Context, config: EnvironmentConfig, layer: Layer):
 /** moto's request log lines refusing a conditional PUT of `key` (the lock file exists). */
 function countLockRefusals(log: string, key: string): number {
   if (!existsSync(log)) return 0;
-  return readFileSync(log, "utf8").split("\n").filter((l) => l.includes(`"PUT ${key}`) && /" 412 /.test(l)).length;
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter((l) => l.includes(`"PUT ${key}`) && /" 412 /.test(l)).length;
 }
 
 async function checkDestroy(ctx: Context, config: EnvironmentConfig): Promise<boolean> {
@@ -353,7 +371,7 @@ async function checkDestroy(ctx: Context, config: EnvironmentConfig): Promise<bo
     const problems: string[] = [];
     if (run.code === 0) problems.push("destroy of a protected environment exited 0");
     if (!/protect/i.test(run.output)) problems.push("the refusal does not say the environment is protected");
-    if (/\[\d+\/\d+\]/.test(run.output)) problems.push("terraform steps ran");
+    if (run.lines.some((l) => STEP_LINE.test(l.text))) problems.push("terraform steps ran");
     if (after.length !== before.length) problems.push(`resources changed: ${before.length} before, ${after.length} after`);
     return ctx.ledger.expect(
       `destroy ${env} (protected) refused, ${after.length} resources untouched`,
@@ -385,16 +403,17 @@ async function checkInterrupt(ctx: Context, config: EnvironmentConfig): Promise<
     label: `interrupt-${env}`,
     // The shim's status wait stands in for the minutes AWS takes, which is when an operator presses Ctrl-C.
     extraEnv: { INFRA_EMULATOR_BOOT_SECONDS: "20" },
-    interruptWhen: (line) => /starting the bastion/i.test(line),
+    // The documented way (orchestrate.ts STEP_MARK): SIGINT to the process group after a `==>` line.
+    interruptWhen: (line) => line === "==> start-bastion",
   });
   const state = await awsHelper(ctx, ["bastion-state", "--env", env, "--region", config.region]);
   const problems: string[] = [];
-  if (!/starting the bastion/i.test(run.output)) problems.push("the deploy never reached the step that starts the bastion");
+  if (!run.output.includes("==> start-bastion")) problems.push("the deploy never reached the step that starts the bastion");
   if (run.code === 0) problems.push("the interrupted deploy exited 0");
-  if (new RegExp(`${env}-${sqlLayer}: (plan|apply)`).test(run.output) || /opening the SSM tunnel/.test(run.output)) {
+  if (new RegExp(`==> ${env}-${sqlLayer}: |==> open-tunnel`).test(run.output)) {
     problems.push(`steps after the interrupt ran (${sqlLayer} or the tunnel)`);
   }
-  if (!/stopping the bastion/i.test(run.output)) problems.push("the bastion was not stopped again");
+  if (!run.output.includes("==> stop-bastion")) problems.push("the bastion was not stopped again");
   if (!/^(stopped|stopping)$/m.test(state.stdout)) problems.push(`bastion state afterwards: ${state.stdout.trim() || state.stderr.trim()}`);
   ctx.ledger.expect(
     `${check}: stopped before any later step, bastion ${state.stdout.trim() || "unknown"}`,

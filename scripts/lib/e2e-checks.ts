@@ -9,9 +9,7 @@ import { join } from "node:path";
 // ---------------------------------------------------------------- the ledger
 
 export type Outcome = { readonly check: string } & (
-  | { readonly result: "ok" }
-  | { readonly result: "FAIL"; readonly reason: string }
-  | { readonly result: "skip"; readonly reason: string }
+  { readonly result: "ok" } | { readonly result: "FAIL"; readonly reason: string } | { readonly result: "skip"; readonly reason: string }
 );
 
 /** Collects one line per check as it happens; skips are printed but never counted as passes. */
@@ -71,14 +69,18 @@ export interface TimedLine {
   readonly text: string;
 }
 
+/** A deploy or destroy step line (scripts/lib/orchestrate.ts STEP_MARK): `==> dev-network: plan [2/5]`, `==> start-bastion`. */
+export const STEP_LINE = /^==> (?:([\w-]+): (init|plan|apply) \[\d+\/\d+\]|([\w-]+)$)/;
+
 /**
- * Seconds per stack of a deploy or destroy run, from its step lines (`[2/5] dev-network: init` ...):
- * a stack's time runs from its first line to the next stack's first line (or the last line).
+ * Seconds per stack of a deploy or destroy run, from its step lines (`==> dev-network: init [2/5]` ...):
+ * a stack's time runs from its first step line to the next step that is not its own (or the last line).
  */
 export function stackTimings(lines: readonly TimedLine[]): { stack: string; seconds: number }[] {
   const starts: { stack: string; at: number }[] = [];
   for (const line of lines) {
-    const match = line.text.match(/^\s*\[\d+\/\d+\]\s+([\w-]+):/);
+    const step = line.text.match(STEP_LINE);
+    const match = step ? [step[0], step[1] ?? step[3]] : null;
     if (match && !starts.some((s) => s.stack === match[1])) starts.push({ stack: match[1], at: line.at });
   }
   const end = lines.length > 0 ? lines[lines.length - 1].at : 0;
@@ -107,9 +109,11 @@ export interface ParsedReport {
   readonly changes: readonly ReportedChange[];
 }
 
-const STACK_LINE = /^(\S+)\s+create \d+\s+update \d+\s+replace \d+\s+delete \d+\s+drift \d+$/;
+const STACK_LINE = /^(\S+)\s+(?:create \d+\s+update \d+\s+replace \d+\s+delete \d+\s+drift \d+|no drift|drift \d+)$/;
 const OTHER_STACK_LINE = /^(\S+)\s+(ERROR|skipped): (.*)$/;
-const CHANGE_LINE = /^\s{2}(\+|~|-\/\+|-|drift)\s+(\S+)(?:\s+DANGER)?(?:\s+\((.*)\))?$/;
+const CHANGE_LINE = /^\s{2}(\+|~|-\/\+|-)\s+(\S+)(?:\s+DANGER)?(?:\s+\((.*)\))?$/;
+/** `  drift <address>[  DANGER]: description "a" -> "b", tags` (plan-review.ts driftDetail). */
+const DRIFT_LINE = /^\s{2}drift\s+(\S+?)(?:\s+DANGER)?: (.*)$/;
 
 /** Reads the plain-text report of `npm run plan` / `npm run drift` (scripts/lib/plan-review.ts renderText). */
 export function parseReport(text: string): ParsedReport {
@@ -131,6 +135,19 @@ export function parseReport(text: string): ParsedReport {
       (other[2] === "ERROR" ? errors : skipped).push({ stack: other[1], reason: other[3] });
       continue;
     }
+    const drifted = line.match(DRIFT_LINE);
+    if (drifted && stack) {
+      const deleted = drifted[2] === "deleted outside Terraform";
+      changes.push({
+        stack,
+        kind: "drift",
+        address: drifted[1],
+        type: resourceType(drifted[1]),
+        attributes: deleted ? [] : driftAttributes(drifted[2]),
+        line: line.trim(),
+      });
+      continue;
+    }
     const change = line.match(CHANGE_LINE);
     if (change && stack) {
       const attributes = change[3]?.match(/attributes: ([^;]*)/)?.[1];
@@ -145,6 +162,31 @@ export function parseReport(text: string): ParsedReport {
     }
   }
   return { planned, skipped, errors, changes };
+}
+
+/** The attribute names of a drift detail: items split at ", " outside JSON-quoted values, each its first word. */
+export function driftAttributes(detail: string): string[] {
+  const items: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < detail.length; i++) {
+    const ch = detail[i];
+    if (ch === "\\" && quoted) {
+      current += ch + (detail[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (ch === '"') quoted = !quoted;
+    if (!quoted && detail.startsWith(", ", i)) {
+      items.push(current);
+      current = "";
+      i++;
+      continue;
+    }
+    current += ch;
+  }
+  items.push(current);
+  return items.map((item) => item.trim().split(" ")[0]).filter((a) => a !== "");
 }
 
 /** `module.a.aws_x.name[0]` -> `aws_x`; `data.aws_y.z` -> `data.aws_y`. */

@@ -199,10 +199,40 @@ def patch_root_volume_size() -> None:
     Instance.add_block_device = add_block_device
 
 
+def patch_group_rule_descriptions() -> None:
+    """moto keeps the description of a rule that references another security group (not a CIDR) but
+    does not return it from DescribeSecurityGroupRules. AWS returns every rule's description."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    SecurityGroupRule.description = property(  # type: ignore[assignment]
+        lambda self: self.ip_range.get("Description") or self.source_group.get("Description")
+    )
+
+
+def patch_performance_insights() -> None:
+    """moto ignores Performance Insights: an instance created or modified with it enabled reads back
+    disabled with no retention. AWS returns what was set (retention 7 days when enabled without one)."""
+    from moto.rds.models import DBInstance
+
+    original = DBInstance.__init__
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.enable_performance_insights = bool(kwargs.get("enable_performance_insights", False))
+        retention = kwargs.get("performance_insights_retention_period")
+        self.performance_insights_retention_period = retention or (7 if self.enable_performance_insights else None)
+        self.performance_insights_kms_key_id = kwargs.get("performance_insights_kms_key_id")
+
+    DBInstance.__init__ = __init__
+    DBInstance.performance_insights_enabled = property(lambda self: getattr(self, "enable_performance_insights", False))
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
     patch_root_volume_size()
+    patch_group_rule_descriptions()
+    patch_performance_insights()
 
 
 # ------------------------------------------------------------------ server

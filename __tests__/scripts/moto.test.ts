@@ -1,0 +1,103 @@
+/**
+ * The e2e emulator itself: moto over TLS on a loopback port, trusted only through its throwaway CA,
+ * with the AWS behaviours the launcher restores, and nothing left running or on disk after stop().
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { emulatorEnv } from "../../scripts/lib/emulator";
+import { startMoto, type Emulator } from "../../scripts/lib/moto";
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startMoto();
+}, 180_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+/** Runs python code in the venv against the emulator; resolves with its stdout. */
+function python(code: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(emulator.python.python, ["-c", code], {
+      env: {
+        ...process.env,
+        ...emulatorEnv({ endpoint: emulator.endpoint, caBundle: emulator.caBundle, stateDir: emulator.dir }),
+        AWS_DEFAULT_REGION: "us-east-1",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+    child.on("close", (c) => resolve({ code: c ?? 1, out: out.trim() }));
+  });
+}
+
+test("it serves TLS on 127.0.0.1 with a certificate only its own CA vouches for", async () => {
+  expect(emulator.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  const trusted = await python("import boto3; print(boto3.client('sts').get_caller_identity()['Account'])");
+  expect(trusted).toEqual({ code: 0, out: "123456789012" });
+  // verify=True: the default trust store (certifi), without the emulator's CA
+  const untrusted = await python("import boto3; boto3.client('sts', verify=True).get_caller_identity()");
+  expect(untrusted.code).not.toBe(0);
+  expect(untrusted.out).toMatch(/CERTIFICATE_VERIFY_FAILED/);
+});
+
+test("a TLS-only bucket policy lets requests over TLS through, as on AWS", async () => {
+  const run = await python(`
+import boto3, json
+s3 = boto3.client("s3")
+s3.create_bucket(Bucket="tls-only")
+s3.put_bucket_policy(Bucket="tls-only", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+  "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+  "Resource": ["arn:aws:s3:::tls-only", "arn:aws:s3:::tls-only/*"],
+  "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+s3.put_object(Bucket="tls-only", Key="k", Body=b"v")
+print(s3.get_object(Bucket="tls-only", Key="k")["Body"].read().decode())
+`);
+  expect(run).toEqual({ code: 0, out: "v" });
+});
+
+test("RDS accepts a backup window that ends where the maintenance window starts, and keeps Performance Insights", async () => {
+  const run = await python(`
+import boto3
+rds = boto3.client("rds")
+db = rds.create_db_instance(DBInstanceIdentifier="adjacent", DBInstanceClass="db.t4g.micro", Engine="postgres",
+  MasterUsername="u", MasterUserPassword="not-a-secret-1", AllocatedStorage=20,
+  PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:00-sun:05:00",
+  EnablePerformanceInsights=True)["DBInstance"]
+print(db["PreferredBackupWindow"], db["PerformanceInsightsEnabled"], db["PerformanceInsightsRetentionPeriod"])
+`);
+  expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7" });
+});
+
+test("an instance's root volume without a size takes the image's, and a group-referencing rule keeps its description", async () => {
+  const run = await python(`
+import boto3
+ec2 = boto3.client("ec2")
+image = ec2.describe_images()["Images"][0]["ImageId"]
+reservation = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
+  BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeType": "gp3", "Encrypted": True}}])
+print(len(reservation["Instances"]))
+vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
+b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+  "UserIdGroupPairs": [{"GroupId": b, "Description": "PostgreSQL from b"}]}])
+rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [a]}])["SecurityGroupRules"]
+print([r.get("Description") for r in rules if not r["IsEgress"]])
+`);
+  expect(run).toEqual({ code: 0, out: "1\n['PostgreSQL from b']" });
+});
+
+test("stop() ends the server and removes its folder", async () => {
+  const { dir, endpoint } = emulator;
+  await emulator.stop();
+  expect(existsSync(dir)).toBe(false);
+  const run = await python(`import boto3; boto3.client("sts", endpoint_url="${endpoint}").get_caller_identity()`);
+  expect(run.code).not.toBe(0);
+  expect(run.out).toMatch(/Could not connect to the endpoint URL/);
+});
