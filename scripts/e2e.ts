@@ -72,6 +72,8 @@ interface Context {
   /** Serializes the moment a deploy synthesizes into cdktf.out/ (its manifest is shared). */
   synthGate: Promise<void>;
   logCounter: number;
+  /** Process groups of the commands running now, ended if the e2e run itself is stopped. */
+  readonly running: Set<number>;
 }
 
 // ---------------------------------------------------------------- running commands
@@ -97,6 +99,7 @@ function npmRun(ctx: Context, script: string, args: readonly string[], options: 
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
+    if (child.pid) ctx.running.add(child.pid);
     const lines: TimedLine[] = [];
     let pending = "";
     let interrupted = false;
@@ -136,6 +139,7 @@ function npmRun(ctx: Context, script: string, args: readonly string[], options: 
     }, COMMAND_TIMEOUT_MS);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      if (child.pid) ctx.running.delete(child.pid);
       if (pending) lines.push({ at: Date.now(), text: pending });
       announce();
       const output = lines.map((l) => l.text).join("\n");
@@ -485,6 +489,24 @@ export function assignRoles(configs: readonly EnvironmentConfig[]): Roles[] {
 
 // ---------------------------------------------------------------- main
 
+/** Ctrl-C to every running command's process group, then SIGKILL to what is left after 10 s. */
+async function stopAll(running: ReadonlySet<number>): Promise<void> {
+  const signal = (pid: number, s: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pid, s);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of running) signal(pid, "SIGINT");
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && [...running].some((pid) => signal(pid, 0))) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  for (const pid of running) signal(pid, "SIGKILL");
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const started = Date.now();
@@ -503,9 +525,10 @@ async function main(argv: readonly string[]): Promise<number> {
   write(`e2e: ${configs.map((c) => c.environment).join(", ")} in one emulated AWS account (moto over TLS on loopback)`);
   let emulator: Emulator | undefined;
   const ledger = new Ledger(write);
+  const running = new Set<number>();
   const stopOnSignal = (signal: NodeJS.Signals): void => {
-    write(`e2e: ${signal}: stopping the emulator`);
-    void (emulator?.stop() ?? Promise.resolve()).then(() => process.exit(130));
+    write(`e2e: ${signal}: stopping the running commands and the emulator`);
+    void stopAll(running).then(() => (emulator?.stop() ?? Promise.resolve()).then(() => process.exit(130)));
   };
   process.once("SIGINT", stopOnSignal);
   process.once("SIGTERM", stopOnSignal);
@@ -525,7 +548,7 @@ async function main(argv: readonly string[]): Promise<number> {
       INFRA_CONFIG: undefined,
       PATH: `${emulator.binDir}:${process.env.PATH ?? ""}`,
     };
-    const ctx: Context = { emulator, env, ledger, artefacts: loadArtefacts(), write, synthGate: Promise.resolve(), logCounter: 0 };
+    const ctx: Context = { emulator, env, ledger, artefacts: loadArtefacts(), write, synthGate: Promise.resolve(), logCounter: 0, running };
     const roles = assignRoles(configs);
     const results: EnvironmentResult[] = configs.map((c) => ({ environment: c.environment, stacks: [], deployed: false }));
 

@@ -93,6 +93,31 @@ print([r.get("Description") for r in rules if not r["IsEgress"]])
   expect(run).toEqual({ code: 0, out: "1\n['PostgreSQL from b']" });
 });
 
+test("ElastiCache parameter groups and user groups, which moto lacks, answer as AWS documents them", async () => {
+  const run = await python(`
+import boto3
+ec = boto3.client("elasticache")
+ec.create_cache_parameter_group(CacheParameterGroupName="p", CacheParameterGroupFamily="redis7", Description="d",
+  Tags=[{"Key": "Environment", "Value": "t"}])
+ec.modify_cache_parameter_group(CacheParameterGroupName="p",
+  ParameterNameValues=[{"ParameterName": "maxmemory-policy", "ParameterValue": "allkeys-lru"}])
+print([(p["ParameterName"], p["ParameterValue"], p["Source"]) for p in ec.describe_cache_parameters(CacheParameterGroupName="p", Source="user")["Parameters"]])
+group = ec.describe_cache_parameter_groups(CacheParameterGroupName="p")["CacheParameterGroups"][0]
+print(group["CacheParameterGroupFamily"], ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"])
+ec.create_user(UserId="app", UserName="app", Engine="redis", AccessString="on ~* +@all", AuthenticationMode={"Type": "iam"})
+print(ec.create_user_group(UserGroupId="g", Engine="redis", UserIds=["default", "app"])["Status"])
+ec.delete_cache_parameter_group(CacheParameterGroupName="p")
+try:
+    ec.describe_cache_parameter_groups(CacheParameterGroupName="p")
+except ec.exceptions.CacheParameterGroupNotFoundFault as e:
+    print("gone")
+`);
+  expect(run).toEqual({
+    code: 0,
+    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\ngone",
+  });
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

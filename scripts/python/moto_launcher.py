@@ -227,12 +227,34 @@ def patch_performance_insights() -> None:
     DBInstance.performance_insights_enabled = property(lambda self: getattr(self, "enable_performance_insights", False))
 
 
+def patch_parameter_sources() -> None:
+    """moto stores the parameters a DB parameter group sets but without their Source; Terraform's
+    provider keeps only those whose Source is "user", so every set parameter read back as missing.
+    AWS marks a parameter set through ModifyDBParameterGroup with Source "user"."""
+    from moto.rds.models import DBParameterGroup
+
+    original = DBParameterGroup.update_parameters
+
+    def update_parameters(self, new_parameters):  # type: ignore[no-untyped-def]
+        new_parameters = list(new_parameters)
+        original(self, new_parameters)
+        for parameter in new_parameters:
+            self.parameters[parameter["ParameterName"]]["Source"] = "user"
+
+    DBParameterGroup.update_parameters = update_parameters
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
     patch_root_volume_size()
     patch_group_rule_descriptions()
     patch_performance_insights()
+    patch_parameter_sources()
+    # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
+    import moto_elasticache
+
+    moto_elasticache.install()
 
 
 # ------------------------------------------------------------------ server

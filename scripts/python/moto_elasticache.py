@@ -1,0 +1,199 @@
+"""ElastiCache calls moto 5.2.5 does not implement, added for `npm run e2e` (scripts/python/moto_launcher.py).
+
+SafeBucket's data layer creates a Redis parameter group and a user group; moto answers both with
+NotImplementedError (HTTP 500), which the AWS SDK retries for minutes. This module serves them the way
+AWS documents them, kept in memory next to moto's ElastiCache backend:
+
+  parameter groups  CreateCacheParameterGroup, DescribeCacheParameterGroups, ModifyCacheParameterGroup,
+                    ResetCacheParameterGroup, DescribeCacheParameters (the parameters set, Source "user"),
+                    DeleteCacheParameterGroup
+  user groups       CreateUserGroup, DescribeUserGroups, ModifyUserGroup, DeleteUserGroup (status "active"
+                    at once: AWS takes a minute or two, with nothing to observe in between)
+
+and tags on both (ARNs `...:parametergroup:<name>` and `...:usergroup:<id>`). Only what the provider
+reads is modelled; a parameter's metadata (data type, allowed values) is not.
+"""
+
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.elasticache.exceptions import ElastiCacheException
+from moto.elasticache.models import ElastiCacheBackend
+from moto.elasticache.responses import ElastiCacheResponse
+
+
+# Errors are ElastiCacheException instances: moto finds the service's error shapes from the class's module.
+def _NotFound(code: str, what: str) -> ElastiCacheException:  # noqa: N802
+    return ElastiCacheException(code, f"{what} not found.")
+
+
+def _AlreadyExists(code: str, what: str) -> ElastiCacheException:  # noqa: N802
+    return ElastiCacheException(code, f"{what} already exists.")
+
+
+def _store(backend: ElastiCacheBackend) -> dict[str, dict[str, Any]]:
+    if not hasattr(backend, "_e2e_store"):
+        backend._e2e_store = {"parameter_groups": {}, "user_groups": {}}  # type: ignore[attr-defined]
+    return backend._e2e_store  # type: ignore[attr-defined,no-any-return]
+
+
+def _arn(backend: ElastiCacheBackend, kind: str, name: str) -> str:
+    return f"arn:aws:elasticache:{backend.region_name}:{backend.account_id}:{kind}:{name}"
+
+
+def _parameter_group(self: ElastiCacheResponse, name: str) -> dict[str, Any]:
+    group = _store(self.elasticache_backend)["parameter_groups"].get(name)
+    if group is None:
+        raise _NotFound("CacheParameterGroupNotFound", f"CacheParameterGroup {name}")
+    return group
+
+
+def _user_group(self: ElastiCacheResponse, group_id: str) -> dict[str, Any]:
+    group = _store(self.elasticache_backend)["user_groups"].get(group_id)
+    if group is None:
+        raise _NotFound("UserGroupNotFound", f"User group {group_id}")
+    return group
+
+
+def _group_view(group: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in group.items() if k != "Parameters"}
+
+
+def create_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = self.elasticache_backend
+    name = self._get_param("CacheParameterGroupName")
+    groups = _store(backend)["parameter_groups"]
+    if name in groups:
+        raise _AlreadyExists("CacheParameterGroupAlreadyExists", f"CacheParameterGroup {name}")
+    arn = _arn(backend, "parametergroup", name)
+    groups[name] = {
+        "CacheParameterGroupName": name,
+        "CacheParameterGroupFamily": self._get_param("CacheParameterGroupFamily"),
+        "Description": self._get_param("Description"),
+        "IsGlobal": False,
+        "ARN": arn,
+        "Parameters": {},
+    }
+    tags = self._get_param("Tags", [])
+    if tags:
+        backend.tagging_service.tag_resource(arn, tags)
+    return ActionResult({"CacheParameterGroup": _group_view(groups[name])})
+
+
+def describe_cache_parameter_groups(self: ElastiCacheResponse) -> ActionResult:
+    name = self._get_param("CacheParameterGroupName")
+    groups = [_parameter_group(self, name)] if name else list(_store(self.elasticache_backend)["parameter_groups"].values())
+    return ActionResult({"CacheParameterGroups": [_group_view(g) for g in groups]})
+
+
+def modify_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+    name = self._get_param("CacheParameterGroupName")
+    group = _parameter_group(self, name)
+    for item in self._get_param("ParameterNameValues", []):
+        group["Parameters"][item["ParameterName"]] = item.get("ParameterValue")
+    return ActionResult({"CacheParameterGroupName": name})
+
+
+def reset_cache_parameter_group(self: ElastiCacheResponse) -> ActionResult:
+    name = self._get_param("CacheParameterGroupName")
+    group = _parameter_group(self, name)
+    if self._get_bool_param("ResetAllParameters"):
+        group["Parameters"].clear()
+    for item in self._get_param("ParameterNameValues", []):
+        group["Parameters"].pop(item["ParameterName"], None)
+    return ActionResult({"CacheParameterGroupName": name})
+
+
+def describe_cache_parameters(self: ElastiCacheResponse) -> ActionResult:
+    group = _parameter_group(self, self._get_param("CacheParameterGroupName"))
+    source = self._get_param("Source")
+    parameters = [
+        {"ParameterName": k, "ParameterValue": v, "Source": "user", "DataType": "string", "IsModifiable": True}
+        for k, v in sorted(group["Parameters"].items())
+    ]
+    # Only the parameters set here are modelled: they are the "user" ones; no engine defaults.
+    if source and source != "user":
+        parameters = []
+    return ActionResult({"Parameters": parameters})
+
+
+def delete_cache_parameter_group(self: ElastiCacheResponse) -> EmptyResult:
+    name = self._get_param("CacheParameterGroupName")
+    _parameter_group(self, name)
+    del _store(self.elasticache_backend)["parameter_groups"][name]
+    return EmptyResult()
+
+
+def create_user_group(self: ElastiCacheResponse) -> ActionResult:
+    backend = self.elasticache_backend
+    group_id = self._get_param("UserGroupId")
+    groups = _store(backend)["user_groups"]
+    if group_id in groups:
+        raise _AlreadyExists("UserGroupAlreadyExists", f"User group {group_id}")
+    arn = _arn(backend, "usergroup", group_id)
+    groups[group_id] = {
+        "UserGroupId": group_id,
+        "Status": "active",
+        "Engine": self._get_param("Engine"),
+        "UserIds": list(self._get_param("UserIds", [])),
+        "MinimumEngineVersion": "6.0",
+        "ReplicationGroups": [],
+        "ARN": arn,
+    }
+    tags = self._get_param("Tags", [])
+    if tags:
+        backend.tagging_service.tag_resource(arn, tags)
+    return ActionResult(groups[group_id])
+
+
+def describe_user_groups(self: ElastiCacheResponse) -> ActionResult:
+    group_id = self._get_param("UserGroupId")
+    groups = [_user_group(self, group_id)] if group_id else list(_store(self.elasticache_backend)["user_groups"].values())
+    return ActionResult({"UserGroups": groups})
+
+
+def modify_user_group(self: ElastiCacheResponse) -> ActionResult:
+    group = _user_group(self, self._get_param("UserGroupId"))
+    for user in self._get_param("UserIdsToAdd", []):
+        if user not in group["UserIds"]:
+            group["UserIds"].append(user)
+    for user in self._get_param("UserIdsToRemove", []):
+        if user in group["UserIds"]:
+            group["UserIds"].remove(user)
+    return ActionResult(group)
+
+
+def delete_user_group(self: ElastiCacheResponse) -> ActionResult:
+    group_id = self._get_param("UserGroupId")
+    group = _user_group(self, group_id)
+    del _store(self.elasticache_backend)["user_groups"][group_id]
+    return ActionResult({**group, "Status": "deleting"})
+
+
+def install() -> None:
+    for handler in (
+        create_cache_parameter_group,
+        describe_cache_parameter_groups,
+        modify_cache_parameter_group,
+        reset_cache_parameter_group,
+        describe_cache_parameters,
+        delete_cache_parameter_group,
+        create_user_group,
+        describe_user_groups,
+        modify_user_group,
+        delete_user_group,
+    ):
+        setattr(ElastiCacheResponse, handler.__name__, handler)
+
+    # Tags on the two new kinds of ARN.
+    from re import compile as re_compile
+
+    original_init = ElastiCacheBackend.__init__
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        self.arn_regex = re_compile(
+            r"^arn:aws:elasticache:.*:[0-9]*:(cluster|snapshot|subnetgroup|replicationgroup|user|parametergroup|usergroup):.*$"
+        )
+
+    ElastiCacheBackend.__init__ = __init__
