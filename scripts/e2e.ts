@@ -51,7 +51,7 @@ function unservable(config: EnvironmentConfig): Map<Layer, string> {
   return reasons;
 }
 
-/** Out-of-band changes, one per environment in turn. */
+/** Out-of-band changes, one per environment in turn; checkOutOfBand returns whether the change was made. */
 const CHANGE_KINDS = ["backup-retention", "alarm-threshold", "security-group-rule"] as const;
 
 interface Run {
@@ -319,10 +319,11 @@ async function checkOutOfBand(ctx: Context, config: EnvironmentConfig, kind: Rol
   else if (found[0].type !== change.type || found[0].attributes.join(",") !== change.attribute) {
     problems.push(`expected ${change.type} attribute ${change.attribute} only, got: ${found[0].line}`);
   }
-  return ctx.ledger.expect(
+  ctx.ledger.expect(
     `drift ${env} after an out-of-band change (${change.type} ${change.name}: ${change.attribute} ${String(change.from)} -> ${String(change.to)}): exit 2 naming that resource and attribute only`,
     problems.length ? problems.join("\n") : undefined,
   );
+  return true;
 }
 
 /** Two deploys of the layer the change lives in: the first restores it and holds the lock while it applies. */
@@ -369,7 +370,10 @@ function countLockRefusals(log: string, key: string): number {
 async function checkDestroy(ctx: Context, config: EnvironmentConfig): Promise<boolean> {
   const env = config.environment;
   const before = await inventory(ctx, config);
-  const run = await operate(ctx, "destroy", [env, "--yes"], { label: `destroy-${env}` });
+  // The layers deployed here, named: the SQL layer was never deployed (and would need the tunnel);
+  // the state stack is not named, so destroy keeps it, as it does by default.
+  const layers = servableLayers(config).filter((l) => l !== "state");
+  const run = await operate(ctx, "destroy", [env, ...layers.reverse(), "--yes"], { label: `destroy-${env}` });
   const after = await inventory(ctx, config);
   if (config.protect) {
     const problems: string[] = [];
@@ -445,7 +449,7 @@ async function lifecycle(ctx: Context, config: EnvironmentConfig, roles: Roles, 
   const changed = await checkOutOfBand(ctx, config, roles.changeKind);
   if (roles.lock) {
     if (changed) await checkLock(ctx, config, CHANGE_LAYER[roles.changeKind]);
-    else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which failed");
+    else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which could not be made");
   }
   const destroyed = await checkDestroy(ctx, config);
   if (roles.redeploy && destroyed) {

@@ -74,23 +74,26 @@ print(db["PreferredBackupWindow"], db["PerformanceInsightsEnabled"], db["Perform
   expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7" });
 });
 
-test("an instance's root volume without a size takes the image's, and a group-referencing rule keeps its description", async () => {
+test("an instance's root volume without a size takes the image's, another attribute's change keeps its groups, and a group-referencing rule keeps its description", async () => {
   const run = await python(`
 import boto3
 ec2 = boto3.client("ec2")
 image = ec2.describe_images()["Images"][0]["ImageId"]
-reservation = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
-  BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeType": "gp3", "Encrypted": True}}])
-print(len(reservation["Instances"]))
 vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
 a = ec2.create_security_group(GroupName="a", Description="a", VpcId=vpc)["GroupId"]
 b = ec2.create_security_group(GroupName="b", Description="b", VpcId=vpc)["GroupId"]
+instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet, SecurityGroupIds=[b],
+  BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeType": "gp3", "Encrypted": True}}])["Instances"][0]
+ec2.modify_instance_attribute(InstanceId=instance["InstanceId"], InstanceInitiatedShutdownBehavior={"Value": "stop"})
+described = ec2.describe_instances(InstanceIds=[instance["InstanceId"]])["Reservations"][0]["Instances"][0]
+print([g["GroupId"] == b for g in described["SecurityGroups"]])
 ec2.authorize_security_group_ingress(GroupId=a, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
   "UserIdGroupPairs": [{"GroupId": b, "Description": "PostgreSQL from b"}]}])
 rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [a]}])["SecurityGroupRules"]
 print([r.get("Description") for r in rules if not r["IsEgress"]])
 `);
-  expect(run).toEqual({ code: 0, out: "1\n['PostgreSQL from b']" });
+  expect(run).toEqual({ code: 0, out: "[True]\n['PostgreSQL from b']" });
 });
 
 test("ElastiCache parameter groups and user groups, which moto lacks, answer as AWS documents them", async () => {

@@ -244,6 +244,28 @@ def patch_parameter_sources() -> None:
     DBParameterGroup.update_parameters = update_parameters
 
 
+def patch_instance_attribute_groups() -> None:
+    """moto handles a ModifyInstanceAttribute call for an attribute it does not list (the provider sets
+    InstanceInitiatedShutdownBehavior, for one) as a change of security groups to none, so the
+    instance reads back with no groups. AWS changes only the attribute named."""
+    from moto.ec2.responses.instances import InstanceResponse
+    from moto.core.utils import camelcase_to_underscores
+
+    original = InstanceResponse._security_grp_instance_attribute_handler
+
+    def handler(self):  # type: ignore[no-untyped-def]
+        if self._get_param("Groups"):
+            return original(self)
+        self.error_on_dryrun()
+        for key, value in self.querystring.items():
+            if key.endswith(".Value") and key.count(".") == 1:
+                attribute = camelcase_to_underscores(key.split(".")[0])
+                self.ec2_backend.modify_instance_attribute(self._get_param("InstanceId"), attribute, value[0])
+        return True
+
+    InstanceResponse._security_grp_instance_attribute_handler = handler
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -251,6 +273,7 @@ def apply_patches() -> None:
     patch_group_rule_descriptions()
     patch_performance_insights()
     patch_parameter_sources()
+    patch_instance_attribute_groups()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
@@ -258,6 +281,27 @@ def apply_patches() -> None:
 
 
 # ------------------------------------------------------------------ server
+
+def log_actions(app):  # type: ignore[no-untyped-def]
+    """WSGI middleware: one stderr line per query-protocol call naming its Action (werkzeug's own
+    line shows only `POST /`), so the request log says what a slow or failing run was doing."""
+    import io
+    import time
+    import urllib.parse
+
+    def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {action}\n")
+        elif environ.get("HTTP_X_AMZ_TARGET"):
+            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {environ['HTTP_X_AMZ_TARGET']}\n")
+        return app(environ, start_response)
+
+    return wrapped
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -271,7 +315,7 @@ def main() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = log_actions(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         "127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key), request_handler=MotoRequestHandler
     )
