@@ -45,8 +45,7 @@ function unservable(config: EnvironmentConfig): Map<Layer, string> {
   const reasons = new Map<Layer, string>();
   reasons.set(
     config.postgresAccess.layer,
-    "talks to PostgreSQL through the cyrilgdn/postgresql provider (not in the provider mirror) over an SSM session " +
-      "through the bastion (the emulator has neither a database server nor SSM sessions); the tenant SQL suite covers its statements",
+    "needs the postgresql provider (not in the mirror) and an SSM session to a real database (the emulator has neither)",
   );
   return reasons;
 }
@@ -431,7 +430,7 @@ async function checkInterrupt(ctx: Context, config: EnvironmentConfig): Promise<
 
 /** The first deploy; the rest of the lifecycle waits until every environment has had its own. */
 async function firstDeploy(ctx: Context, config: EnvironmentConfig, result: EnvironmentResult): Promise<void> {
-  for (const [layer, reason] of unservable(config)) ctx.ledger.skip(`${config.environment}-${layer}`, `not deployed here: it ${reason}`);
+  for (const [layer, reason] of unservable(config)) ctx.ledger.skip(`${config.environment}-${layer}`, `not deployed here: ${reason}`);
   result.deployed = await deployEnvironment(ctx, config, result);
 }
 

@@ -121,6 +121,20 @@ except ec.exceptions.CacheParameterGroupNotFoundFault as e:
   });
 });
 
+test("an SQS queue returns its redrive allow policy, and setting it keeps the queue's access policy", async () => {
+  const run = await python(`
+import boto3, json
+sqs = boto3.client("sqs")
+url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}]})
+sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedriveAllowPolicy": json.dumps({"redrivePermission": "allowAll"})})
+attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+print(json.loads(attributes["RedriveAllowPolicy"])["redrivePermission"], attributes["Policy"] == policy)
+`);
+  expect(run).toEqual({ code: 0, out: "allowAll True" });
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

@@ -266,6 +266,32 @@ def patch_instance_attribute_groups() -> None:
     InstanceResponse._security_grp_instance_attribute_handler = handler
 
 
+def patch_sqs_redrive_allow_policy() -> None:
+    """moto accepts a queue's RedriveAllowPolicy but never returns it, so the provider waits for it
+    for minutes; and any SetQueueAttributes without Policy erases the queue's policy. AWS returns
+    every attribute set and changes only the attributes named."""
+    from moto.sqs.models import Queue
+
+    original_set = Queue._set_attributes
+
+    def _set_attributes(self, attributes, now=None):  # type: ignore[no-untyped-def]
+        policy = getattr(self, "policy", None)
+        original_set(self, attributes, now)
+        if "Policy" not in attributes:
+            self.policy = policy
+
+    original_attributes = Queue.attributes.fget
+
+    def attributes(self):  # type: ignore[no-untyped-def]
+        result = original_attributes(self)
+        if getattr(self, "redrive_allow_policy", None):
+            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        return result
+
+    Queue._set_attributes = _set_attributes
+    Queue.attributes = property(attributes)
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -274,6 +300,7 @@ def apply_patches() -> None:
     patch_performance_insights()
     patch_parameter_sources()
     patch_instance_attribute_groups()
+    patch_sqs_redrive_allow_policy()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
