@@ -61,7 +61,7 @@ print(s3.get_object(Bucket="tls-only", Key="k")["Body"].read().decode())
   expect(run).toEqual({ code: 0, out: "v" });
 });
 
-test("RDS accepts a backup window that ends where the maintenance window starts, and keeps Performance Insights", async () => {
+test("RDS accepts a backup window that ends where the maintenance window starts, keeps Performance Insights, and gives each instance its own resource id", async () => {
   const run = await python(`
 import boto3
 rds = boto3.client("rds")
@@ -70,8 +70,11 @@ db = rds.create_db_instance(DBInstanceIdentifier="adjacent", DBInstanceClass="db
   PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:00-sun:05:00",
   EnablePerformanceInsights=True)["DBInstance"]
 print(db["PreferredBackupWindow"], db["PerformanceInsightsEnabled"], db["PerformanceInsightsRetentionPeriod"])
+other = rds.create_db_instance(DBInstanceIdentifier="other", DBInstanceClass="db.t4g.micro", Engine="postgres",
+  MasterUsername="u", MasterUserPassword="not-a-secret-1", AllocatedStorage=20)["DBInstance"]
+print(db["DbiResourceId"] != other["DbiResourceId"])
 `);
-  expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7" });
+  expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7\nTrue" });
 });
 
 test("an instance's root volume without a size takes the image's, another attribute's change keeps its groups, and a group-referencing rule keeps its description", async () => {

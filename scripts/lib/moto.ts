@@ -7,7 +7,17 @@
  * first, the launcher sees its stdin close and exits; on a normal exit a hook kills it too.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, chmodSync, mkdirSync } from "node:fs";
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePythonTools, type PythonTools } from "./python-tools";
@@ -71,6 +81,7 @@ export async function startMoto(options: StartOptions = {}): Promise<Emulator> {
       if (!done) kill("SIGKILL");
     });
     logStream.end();
+    killLeftovers(dir);
     rmSync(dir, { recursive: true, force: true });
   };
 
@@ -81,6 +92,22 @@ export async function startMoto(options: StartOptions = {}): Promise<Emulator> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Ends processes still running from inside `dir`: Terraform's provider plugins run from the provider
+ * folder under the emulator's state dir and can outlive an interrupted terraform (they are not in
+ * its process group). Only this run's own folder is matched.
+ */
+function killLeftovers(dir: string): void {
+  if (!existsSync("/proc")) return;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`).startsWith(`${dir}/`)) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone, or not ours to read
+    }
   }
 }
 

@@ -292,6 +292,24 @@ def patch_sqs_redrive_allow_policy() -> None:
     Queue.attributes = property(attributes)
 
 
+def patch_unique_dbi_resource_ids() -> None:
+    """moto gives every RDS instance the same DbiResourceId; the provider finds an instance by it, so
+    with two instances in the account neither is found and applies wait until they time out. AWS
+    gives each instance its own."""
+    import random
+    import string
+
+    from moto.rds.models import DBInstance
+
+    original = DBInstance.__init__
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        self.dbi_resource_id = "db-" + "".join(random.choices(string.ascii_uppercase + string.digits, k=26))
+
+    DBInstance.__init__ = __init__
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -301,6 +319,7 @@ def apply_patches() -> None:
     patch_parameter_sources()
     patch_instance_attribute_groups()
     patch_sqs_redrive_allow_policy()
+    patch_unique_dbi_resource_ids()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
