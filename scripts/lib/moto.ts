@@ -14,7 +14,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readlinkSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -104,7 +104,9 @@ function killLeftovers(dir: string): void {
   if (!existsSync("/proc")) return;
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readlinkSync(`/proc/${pid}/exe`).startsWith(`${dir}/`)) process.kill(Number(pid), "SIGKILL");
+      // argv[0], not /proc/<pid>/exe: the provider folder links to the mirror, so exe resolves outside `dir`.
+      const argv0 = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0];
+      if (argv0.startsWith(`${dir}/`)) process.kill(Number(pid), "SIGKILL");
     } catch {
       // gone, or not ours to read
     }
