@@ -245,9 +245,9 @@ def patch_parameter_sources() -> None:
 
 
 def patch_instance_attribute_groups() -> None:
-    """moto handles a ModifyInstanceAttribute call for an attribute it does not list (the provider sets
-    InstanceInitiatedShutdownBehavior, for one) as a change of security groups to none, so the
-    instance reads back with no groups. AWS changes only the attribute named."""
+    """Two ways moto loses an instance's security groups that AWS does not: a ModifyInstanceAttribute
+    call for an attribute it does not list is taken as "security groups: none" (AWS changes only the
+    attribute named); and groups given on a network interface specification stay on the interface."""
     from moto.ec2.responses.instances import InstanceResponse
     from moto.core.utils import camelcase_to_underscores
 
@@ -264,6 +264,23 @@ def patch_instance_attribute_groups() -> None:
         return True
 
     InstanceResponse._security_grp_instance_attribute_handler = handler
+
+    # An instance launched with a network interface specification (the provider uses one for
+    # associate_public_ip_address) keeps its groups on that interface only; AWS reports the primary
+    # interface's groups as the instance's too.
+    from moto.ec2.models.instances import InstanceBackend
+
+    original_run = InstanceBackend.run_instances
+
+    def run_instances(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reservation = original_run(self, *args, **kwargs)
+        for instance in reservation.instances:
+            primary = instance.nics.get(0)
+            if not instance.security_groups and primary is not None:
+                instance.security_groups = list(primary._group_set)
+        return reservation
+
+    InstanceBackend.run_instances = run_instances
 
 
 def patch_sqs_redrive_allow_policy() -> None:
@@ -284,10 +301,13 @@ def patch_sqs_redrive_allow_policy() -> None:
 
     def attributes(self):  # type: ignore[no-untyped-def]
         result = original_attributes(self)
-        if getattr(self, "redrive_allow_policy", None):
-            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        if not result.get("RedriveAllowPolicy"):
+            result.pop("RedriveAllowPolicy", None)
         return result
 
+    # A known attribute name (GetQueueAttributes validates names against this list), unset by default.
+    Queue.BASE_ATTRIBUTES.append("RedriveAllowPolicy")
+    Queue.redrive_allow_policy = None
     Queue._set_attributes = _set_attributes
     Queue.attributes = property(attributes)
 
