@@ -385,14 +385,15 @@ async function checkDestroy(ctx: Context, config: EnvironmentConfig): Promise<bo
       problems.length ? `${problems.join("\n")}\n${tail(run)}` : undefined,
     );
   }
-  // The state stack is kept by design (its bucket holds every stack's state history; README, operations).
-  const kept = after.filter((arn) => arn === `arn:aws:s3:::${config.state.bucket}`);
+  // Kept by design (README, operations: teardown): the state stack, whose bucket holds every stack's
+  // state history, and the final snapshot RDS takes unless database.skipFinalSnapshot.
+  const kept = after.filter((arn) => arn === `arn:aws:s3:::${config.state.bucket}` || /:snapshot:[\w-]+-final-\d+$/.test(arn));
   const left = after.filter((arn) => !kept.includes(arn));
   const problems: string[] = [];
   if (run.code !== 0) problems.push(tail(run));
   if (left.length > 0) problems.push(`left in the emulator:\n${left.join("\n")}`);
   return ctx.ledger.expect(
-    `destroy ${env}: none of its ${before.length - kept.length} resources left in the emulator (${seconds(run.ms)}; the state bucket ${config.state.bucket} is kept by design)`,
+    `destroy ${env}: none of its ${before.length - kept.length} resources left in the emulator (${seconds(run.ms)}; kept by design: ${kept.map((arn) => arn.split(":").pop()).join(", ")})`,
     problems.length ? problems.join("\n") : undefined,
   );
 }
@@ -450,8 +451,8 @@ async function lifecycle(ctx: Context, config: EnvironmentConfig, roles: Roles, 
     if (changed) await checkLock(ctx, config, CHANGE_LAYER[roles.changeKind]);
     else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which could not be made");
   }
-  const destroyed = await checkDestroy(ctx, config);
-  if (roles.redeploy && destroyed) {
+  await checkDestroy(ctx, config);
+  if (roles.redeploy) {
     if (await deployEnvironment(ctx, config, result, "redeploy")) await checkInterrupt(ctx, config);
   }
   result.lifecycleMs = (result.deployMs ?? 0) + Date.now() - started;

@@ -101,7 +101,7 @@ print([r.get("Description") for r in rules if not r["IsEgress"]])
   expect(run).toEqual({ code: 0, out: "[True, True]\n['PostgreSQL from b']" });
 });
 
-test("ElastiCache parameter groups and user groups, which moto lacks, answer as AWS documents them", async () => {
+test("ElastiCache parameter groups, user groups and a replication group's member clusters, which moto lacks, answer as AWS documents them", async () => {
   const run = await python(`
 import boto3
 ec = boto3.client("elasticache")
@@ -114,6 +114,13 @@ group = ec.describe_cache_parameter_groups(CacheParameterGroupName="p")["CachePa
 print(group["CacheParameterGroupFamily"], ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"])
 ec.create_user(UserId="app", UserName="app", Engine="redis", AccessString="on ~* +@all", AuthenticationMode={"Type": "iam"})
 print(ec.create_user_group(UserGroupId="g", Engine="redis", UserIds=["default", "app"])["Status"])
+ec.create_cache_subnet_group(CacheSubnetGroupName="s", CacheSubnetGroupDescription="s", SubnetIds=[])
+ec.create_replication_group(ReplicationGroupId="r", ReplicationGroupDescription="r", Engine="redis", CacheNodeType="cache.t3.micro",
+  NumCacheClusters=1, CacheParameterGroupName="p", CacheSubnetGroupName="s", UserGroupIds=["g"])
+members = ec.describe_replication_groups(ReplicationGroupId="r")["ReplicationGroups"][0]["MemberClusters"]
+print([c["CacheClusterStatus"] for m in members for c in ec.describe_cache_clusters(CacheClusterId=m)["CacheClusters"]])
+ec.delete_replication_group(ReplicationGroupId="r")
+print(ec.describe_replication_groups()["ReplicationGroups"], ec.describe_cache_clusters()["CacheClusters"])
 ec.delete_cache_parameter_group(CacheParameterGroupName="p")
 try:
     ec.describe_cache_parameter_groups(CacheParameterGroupName="p")
@@ -122,7 +129,7 @@ except ec.exceptions.CacheParameterGroupNotFoundFault as e:
 `);
   expect(run).toEqual({
     code: 0,
-    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\ngone",
+    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\n['available']\n[] []\ngone",
   });
 });
 

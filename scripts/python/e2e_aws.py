@@ -18,13 +18,29 @@ import boto3
 
 
 def tagged(env: str, region: str) -> list[str]:
+    """ARNs tagged Environment=env that still exist: a terminated instance (AWS lists it for an hour)
+    and a KMS key waiting out its deletion window (AWS's minimum is 7 days) are gone for good and
+    left out."""
     arns: set[str] = set()
     for r in sorted({region, "us-east-1"}):
         client = boto3.client("resourcegroupstaggingapi", region_name=r)
         for page in client.get_paginator("get_resources").paginate(TagFilters=[{"Key": "Environment", "Values": [env]}]):
             for item in page["ResourceTagMappingList"]:
                 arns.add(item["ResourceARN"])
-    return sorted(arns)
+    return sorted(arn for arn in arns if not gone(arn))
+
+
+def gone(arn: str) -> bool:
+    parts = arn.split(":")
+    service, region, resource = parts[2], parts[3], ":".join(parts[5:])
+    if service == "ec2" and resource.startswith("instance/"):
+        ec2 = boto3.client("ec2", region_name=region)
+        reservations = ec2.describe_instances(InstanceIds=[resource.split("/", 1)[1]])["Reservations"]
+        return all(i["State"]["Name"] == "terminated" for r in reservations for i in r["Instances"])
+    if service == "kms" and resource.startswith("key/"):
+        kms = boto3.client("kms", region_name=region)
+        return kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    return False
 
 
 def has_tag(tags: list[dict], env: str) -> bool:

@@ -170,7 +170,68 @@ def delete_user_group(self: ElastiCacheResponse) -> ActionResult:
     return ActionResult({**group, "Status": "deleting"})
 
 
+def _replication_group_members() -> None:
+    """moto names a replication group's member clusters (`<group>-001`) without creating them, so the
+    provider's read of the group fails; and DeleteReplicationGroup leaves the group "deleting"
+    forever. AWS creates the members with the group and removes both when deleted."""
+    original_create = ElastiCacheBackend.create_replication_group
+    original_delete = ElastiCacheBackend.delete_replication_group
+
+    def create_replication_group(self, **kwargs):  # type: ignore[no-untyped-def]
+        group = original_create(self, **kwargs)
+        for member in group.member_clusters:
+            if member in self.cache_clusters:
+                continue
+            self.create_cache_cluster(
+                cache_cluster_id=member,
+                replication_group_id=kwargs["replication_group_id"],
+                az_mode="single-az",
+                preferred_availability_zone=None,
+                num_cache_nodes=1,
+                cache_node_type=kwargs.get("cache_node_type"),
+                engine=kwargs.get("engine") or "redis",
+                engine_version=kwargs.get("engine_version"),
+                cache_parameter_group_name=kwargs.get("cache_parameter_group_name"),
+                cache_subnet_group_name=kwargs.get("cache_subnet_group_name"),
+                transit_encryption_enabled=kwargs.get("transit_encryption_enabled"),
+                network_type=kwargs.get("network_type"),
+                ip_discovery=kwargs.get("ip_discovery"),
+                snapshot_name=None,
+                preferred_maintenance_window=kwargs.get("preferred_maintenance_window"),
+                port=kwargs.get("port"),
+                notification_topic_arn=None,
+                auto_minor_version_upgrade=kwargs.get("auto_minor_version_upgrade"),
+                snapshot_retention_limit=kwargs.get("snapshot_retention_limit"),
+                snapshot_window=kwargs.get("snapshot_window"),
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=[],
+                cache_security_group_names=[],
+                security_group_ids=kwargs.get("security_group_ids") or [],
+                tags=[],
+                snapshot_arns=[],
+                preferred_outpost_arns=[],
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=[],
+                cache_node_ids_to_reboot=[],
+            )
+        return group
+
+    def delete_replication_group(self, replication_group_id, retain_primary_cluster=None):  # type: ignore[no-untyped-def]
+        members = list(self.replication_groups.get(replication_group_id).member_clusters) if replication_group_id in self.replication_groups else []
+        group = original_delete(self, replication_group_id, retain_primary_cluster)
+        self.replication_groups.pop(replication_group_id, None)
+        for member in members:
+            self.cache_clusters.pop(member, None)
+        return group
+
+    ElastiCacheBackend.create_replication_group = create_replication_group
+    ElastiCacheBackend.delete_replication_group = delete_replication_group
+
+
 def install() -> None:
+    _replication_group_members()
     for handler in (
         create_cache_parameter_group,
         describe_cache_parameter_groups,
