@@ -1,0 +1,54 @@
+/**
+ * npm run test:tenants [-- <config.json>...]
+ *
+ * Replays, on a throwaway local PostgreSQL server, the statements the postgresql provider would run for
+ * each config's SQL stack (a model of the pinned provider: scripts/lib/tenant-sql/provider-model.ts),
+ * as an RDS-like master that is not a superuser, then checks tenant isolation, the master's access and
+ * that a second apply changes nothing. Default: every config/*.json whose application has a SQL layer.
+ * Prints one line per check and ends with "N passed, M failed"; exit 0 only when all pass.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { configFiles } from "../config/load";
+import { runTenantSql, targetsFor, type Check } from "./lib/tenant-sql/run";
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log("usage: npm run test:tenants [-- <config.json>...]   (default: every config/*.json)");
+    return 0;
+  }
+  // Every shipped application has a SQL layer (StartupWebApp's tenants, SafeBucket's database).
+  const files = args.length > 0 ? args.map((a) => resolve(a)) : configFiles({});
+  const scratch = mkdtempSync(join(tmpdir(), "tenant-sql-configs-"));
+  const started = Date.now();
+  let report;
+  try {
+    report = await runTenantSql(targetsFor(files, scratch), print);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const passed = report.checks.filter((c) => c.ok).length;
+  const failed = report.checks.length - passed;
+  const timings = Object.entries({ ...report.timings, totalMs: Date.now() - started })
+    .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`)
+    .join(", ");
+  console.log(`timings: ${timings.replace(/Ms /g, " ")}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && report.checks.length > 0 ? 0 : 1;
+}
+
+function print(check: Check): void {
+  console.log(`${check.ok ? "ok  " : "FAIL"} ${check.name}`);
+  if (!check.ok && check.detail) for (const line of check.detail.split("\n")) console.log(`       ${line}`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    console.log("0 passed, 1 failed");
+    process.exit(1);
+  },
+);
