@@ -1,11 +1,12 @@
 /**
- * npm run test:tenants [-- <config.json>...]
+ * npm run test:tenants [-- [--sql] <config.json>...]
  *
  * Replays, on a throwaway local PostgreSQL server, the statements the postgresql provider would run for
  * each config's SQL stack (a model of the pinned provider: scripts/lib/tenant-sql/provider-model.ts),
  * as an RDS-like master that is not a superuser, then checks tenant isolation, the master's access and
  * that a second apply changes nothing. Default: every config/*.json whose application has a SQL layer.
- * Prints one line per check and ends with "N passed, M failed"; exit 0 only when all pass.
+ * Prints one line per check and ends with "N passed, M failed"; exit 0 only when all pass. --sql also
+ * prints every statement sent, per stack (passwords shown as ***).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,16 +17,21 @@ import { runTenantSql, targetsFor, type Check } from "./lib/tenant-sql/run";
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes("--help") || args.includes("-h")) {
-    console.log("usage: npm run test:tenants [-- <config.json>...]   (default: every config/*.json)");
+    console.log("usage: npm run test:tenants [-- [--sql] <config.json>...]   (default: every config/*.json)");
     return 0;
   }
   // Every shipped application has a SQL layer (StartupWebApp's tenants, SafeBucket's database).
-  const files = args.length > 0 ? args.map((a) => resolve(a)) : configFiles({});
+  const showSql = args.includes("--sql");
+  const given = args.filter((a) => a !== "--sql");
+  const files = given.length > 0 ? given.map((a) => resolve(a)) : configFiles({});
   const scratch = mkdtempSync(join(tmpdir(), "tenant-sql-configs-"));
   const started = Date.now();
   let report;
   try {
-    report = await runTenantSql(targetsFor(files, scratch), print);
+    const transcript = showSql
+      ? (stack: string, lines: readonly string[]): void => console.log([`-- ${stack}: the statements sent`, ...lines].join("\n"))
+      : undefined;
+    report = await runTenantSql(targetsFor(files, scratch), print, { transcript });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -334,12 +334,19 @@ export class ProviderModel {
     return changes;
   }
 
-  /** A second `terraform apply`: refresh, then re-run what the plan changes; returns those changes. */
+  /**
+   * A later `terraform apply`: refresh, then create what is missing and re-run what the plan changes,
+   * in apply order; returns the plan it carried out.
+   */
   async reapply(): Promise<PlanChange[]> {
     const changes = await this.plan();
     const changed = new Set(changes.map((c) => c.address));
+    const missing = new Set(changes.filter((c) => c.attribute === "(resource)").map((c) => c.address));
     for (const r of this.stack.resources.filter((x) => changed.has(x.address))) {
-      if (r.type === "postgresql_grant") {
+      if (missing.has(r.address)) {
+        this.log(`create ${r.address}`);
+        await this.create(r);
+      } else if (r.type === "postgresql_grant") {
         // privileges is updatable in place: Update runs the same revoke-then-grant transaction.
         this.log(`update ${r.address}`);
         await this.create(r);

@@ -70,7 +70,16 @@ export function sqlStacks(outdir: string, configFile: string): { name: string; j
     .filter((s) => (s.json as { provider?: Record<string, unknown> }).provider?.postgresql !== undefined);
 }
 
-export async function runTenantSql(targets: readonly Target[], print: (check: Check) => void): Promise<RunReport> {
+export interface RunOptions {
+  /** Receives every statement the model sent, per stack (passwords redacted). */
+  readonly transcript?: (stack: string, lines: readonly string[]) => void;
+}
+
+export async function runTenantSql(
+  targets: readonly Target[],
+  print: (check: Check) => void,
+  options: RunOptions = {},
+): Promise<RunReport> {
   const checks: Check[] = [];
   const timings: Record<string, number> = {};
   const record = (check: Check): void => {
@@ -117,10 +126,20 @@ export async function runTenantSql(targets: readonly Target[], print: (check: Ch
         await replay(
           server,
           model,
-          { label: `[${target.label}] ${stack.name}`, master, masterPassword, strangerPassword, secrets },
+          { label: `[${target.label}] ${stack.name}`, master, masterPassword, strangerPassword, secrets, transcript: options.transcript },
           record,
         );
         await reset(server);
+        if (model.resources.some((r) => r.type === "postgresql_grant_role")) {
+          await bootstrap(server, master, masterPassword, strangerPassword, () => undefined, `[${target.label}]`);
+          await upgrade(
+            server,
+            model,
+            { label: `[${target.label}] ${stack.name}`, master, masterPassword, strangerPassword, secrets },
+            record,
+          );
+          await reset(server);
+        }
       }
       timings[`replay ${target.label}`] = Date.now() - t;
     }
@@ -172,6 +191,7 @@ interface ReplayContext {
   readonly masterPassword: string;
   readonly strangerPassword: string;
   readonly secrets: string[];
+  readonly transcript?: (stack: string, lines: readonly string[]) => void;
 }
 
 async function replay(server: ThrowawayServer, model: TenantStackModel, ctx: ReplayContext, record: (c: Check) => void): Promise<void> {
@@ -180,7 +200,7 @@ async function replay(server: ThrowawayServer, model: TenantStackModel, ctx: Rep
   for (const r of model.resources) if (r.type === "postgresql_role" && r.writeOnlyPassword) passwords[r.name] = secretFormPassword();
   ctx.secrets.push(...Object.values(passwords));
   const secrets = ctx.secrets;
-  const session = new PsqlSession(server, { user: ctx.master, password: ctx.masterPassword }, secrets);
+  const session = new PsqlSession(server, { user: ctx.master, password: ctx.masterPassword }, secrets, ctx.transcript !== undefined);
   const provider = new ProviderModel(model, session, { masterUsername: ctx.master, passwords });
 
   try {
@@ -259,6 +279,35 @@ async function replay(server: ThrowawayServer, model: TenantStackModel, ctx: Rep
     ].join("\n"),
   });
   await planIsEmpty(provider, `${label} plan after the second apply is empty`, record);
+  ctx.transcript?.(label, session.transcript);
+}
+
+/**
+ * An environment deployed before the master's memberships existed: apply the stack without its
+ * postgresql_grant_role resources (the old design), then apply the whole stack over it.
+ */
+async function upgrade(server: ThrowawayServer, model: TenantStackModel, ctx: ReplayContext, record: (c: Check) => void): Promise<void> {
+  const name = `${ctx.label} upgrade from the design without memberships: one apply makes PUBLIC lose CONNECT and TEMPORARY everywhere`;
+  const passwords: Record<string, string> = {};
+  for (const r of model.resources) if (r.type === "postgresql_role" && r.writeOnlyPassword) passwords[r.name] = secretFormPassword();
+  ctx.secrets.push(...Object.values(passwords));
+  const session = new PsqlSession(server, { user: ctx.master, password: ctx.masterPassword }, ctx.secrets);
+  const inputs = { masterUsername: ctx.master, passwords };
+  const old: TenantStackModel = { ...model, resources: model.resources.filter((r) => r.type !== "postgresql_grant_role") };
+  try {
+    await new ProviderModel(old, session, inputs).apply();
+    const provider = new ProviderModel(model, session, inputs);
+    await provider.reapply();
+    const held: string[] = [];
+    for (const db of expectedIsolation(model).databases) {
+      const r = await server.psql("postgres", `${publicPrivilegesSql(db)};\n`);
+      if (r.stdout.trim() !== "") held.push(`${db}: ${r.stdout.trim()}`);
+    }
+    record({ name, ok: held.length === 0, detail: `PUBLIC still holds ${held.join("; ")}` });
+    await planIsEmpty(provider, `${ctx.label} plan after the upgrade is empty`, record);
+  } catch (err) {
+    record({ name, ok: false, detail: (err as Error).message });
+  }
 }
 
 async function planIsEmpty(provider: ProviderModel, name: string, record: (c: Check) => void): Promise<void> {
