@@ -25,6 +25,8 @@ async function main(): Promise<number> {
   const given = args.filter((a) => a !== "--sql");
   const files = given.length > 0 ? given.map((a) => resolve(a)) : configFiles({});
   const scratch = mkdtempSync(join(tmpdir(), "tenant-sql-configs-"));
+  // also on Ctrl-C: the run stops its server and exits from its signal handler
+  process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
   const started = Date.now();
   let report;
   try {
