@@ -295,14 +295,26 @@ async function upgrade(server: ThrowawayServer, model: TenantStackModel, ctx: Re
   const inputs = { masterUsername: ctx.master, passwords };
   const old: TenantStackModel = { ...model, resources: model.resources.filter((r) => r.type !== "postgresql_grant_role") };
   try {
+    const databases = expectedIsolation(model).databases;
+    const publicHolds = async (): Promise<string[]> => {
+      const held: string[] = [];
+      for (const db of databases) {
+        const r = await server.psql("postgres", `${publicPrivilegesSql(db)};\n`);
+        if (r.stdout.trim() !== "") held.push(`${db}: ${r.stdout.trim()}`);
+      }
+      return held;
+    };
     await new ProviderModel(old, session, inputs).apply();
+    // The control: the same checks must see the flaw in the design without memberships.
+    const before = await publicHolds();
+    record({
+      name: `${ctx.label} control: without the memberships PUBLIC keeps CONNECT and TEMPORARY on every tenant database`,
+      ok: before.length === databases.length && before.every((h) => h.endsWith(": CONNECT,TEMPORARY")),
+      detail: `PUBLIC holds ${before.join("; ") || "nothing"}`,
+    });
     const provider = new ProviderModel(model, session, inputs);
     await provider.reapply();
-    const held: string[] = [];
-    for (const db of expectedIsolation(model).databases) {
-      const r = await server.psql("postgres", `${publicPrivilegesSql(db)};\n`);
-      if (r.stdout.trim() !== "") held.push(`${db}: ${r.stdout.trim()}`);
-    }
+    const held = await publicHolds();
     record({ name, ok: held.length === 0, detail: `PUBLIC still holds ${held.join("; ")}` });
     await planIsEmpty(provider, `${ctx.label} plan after the upgrade is empty`, record);
   } catch (err) {
