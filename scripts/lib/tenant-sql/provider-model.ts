@@ -19,8 +19,9 @@
  *   with SET), and revokes it right after;
  * - the revoke-before-grant of postgresql_grant and postgresql_grant_role, and the queries each
  *   resource's Read runs, from which the next plan is computed.
- * Left out: advisory locks' effect (we run one statement stream), statement logging, retries, and
- * version fingerprinting beyond `SELECT version()`.
+ * Left out: advisory locks' effect (we run one statement stream), statement logging, retries,
+ * version fingerprinting beyond `SELECT version()`, and the separate Exists queries of roles and
+ * databases (their Read looks up the same rows).
  */
 
 /** The provider this file models; tests compare it with the synthesized `required_providers`. */
