@@ -8,13 +8,13 @@
  * starting a bastion kept stopped and stopping it again afterwards (scripts/lib/plan-tunnel.ts).
  */
 import { configFiles, loadConfigs } from "../config/load";
-import { planWithTunnel } from "./lib/plan-tunnel";
+import { planArguments, planWithTunnel } from "./lib/plan-tunnel";
 import { runReviewCommand } from "./lib/run-plan";
 import { TunnelPrerequisitesMissing } from "./lib/tunnel";
 
 async function main(argv: readonly string[]): Promise<number> {
   const review = () => runReviewCommand("plan", argv);
-  const environment = argv.find((a) => !a.startsWith("-"));
+  const { environment } = planArguments(argv);
   // A config that does not load, or an unknown environment: the review reports it with its usage.
   let config;
   try {

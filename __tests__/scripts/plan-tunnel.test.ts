@@ -1,4 +1,4 @@
-import { planWithTunnel, sqlLayerPlanned } from "../../scripts/lib/plan-tunnel";
+import { planArguments, planWithTunnel, sqlLayerPlanned } from "../../scripts/lib/plan-tunnel";
 import type { CommandRunner, TunnelProcess } from "../../scripts/lib/tunnel";
 import { safeBucketTestConfig, testConfig } from "../helpers";
 
@@ -12,6 +12,14 @@ describe("sqlLayerPlanned", () => {
 
   test("a plain plan leaves tenants out and needs no tunnel", () => {
     expect(sqlLayerPlanned(stopped, ["dev", "--fail-on-danger", "--markdown", "review.md"])).toBe(false);
+  });
+
+  test("the environment is the first argument that is neither a flag nor a flag's value", () => {
+    expect(planArguments(["--markdown", "review.md", "dev", "tenants"])).toEqual({
+      environment: "dev",
+      requested: ["tenants"],
+      includeTenants: false,
+    });
   });
 
   test("naming the tenants stack (short or full name) plans it", () => {

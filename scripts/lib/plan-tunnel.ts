@@ -17,19 +17,24 @@ import {
   type TunnelSessionOptions,
 } from "./tunnel";
 
-/** Whether these plan arguments plan the stack that needs the tunnel (StartupWebApp's tenants, SafeBucket's database). */
-export function sqlLayerPlanned(config: EnvironmentConfig, argv: readonly string[]): boolean {
-  if (config.postgresAccess.connection !== "tunnel") return false;
+/** `npm run plan`'s arguments, read leniently (the review itself rejects bad ones, with its usage). */
+export function planArguments(argv: readonly string[]): { environment?: string; requested: string[]; includeTenants: boolean } {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
     strict: false,
     options: { "include-tenants": { type: "boolean" }, markdown: { type: "string" } },
   });
-  const requested = positionals.slice(1);
+  return { environment: positionals[0], requested: positionals.slice(1), includeTenants: values["include-tenants"] === true };
+}
+
+/** Whether these plan arguments plan the stack that needs the tunnel (StartupWebApp's tenants, SafeBucket's database). */
+export function sqlLayerPlanned(config: EnvironmentConfig, argv: readonly string[]): boolean {
+  if (config.postgresAccess.connection !== "tunnel") return false;
+  const { requested, includeTenants } = planArguments(argv);
   const layer = config.postgresAccess.layer;
   if (requested.length > 0) return requested.some((r) => r === layer || r === `${config.environment}-${layer}`);
-  return values["include-tenants"] === true;
+  return includeTenants;
 }
 
 export interface PlanTunnelDeps extends TunnelSessionDeps {
