@@ -1,17 +1,17 @@
 /**
  * The SSM port-forwarding tunnel to the private RDS instance, through the bastion: the command that
- * opens it, the checks that must pass first, and a handle that opens it and waits until it works.
- * Used by `npm run tunnel` and by `npm run deploy` around the tenants stack.
+ * opens it, the checks that must pass first, a handle that opens it and waits until it works, and a
+ * session around it that starts a bastion kept stopped and stops it again. Used by `npm run tunnel`,
+ * `npm run plan --include-tenants` and `npm run deploy` (around the tenants stack).
  *
  * Nothing here prints a secret: the session's own output (session id, port opened) is passed on, and
  * the database password never passes through this module.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
-import { delimiter, join } from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
 import type { EnvironmentConfig } from "../../config/schema";
 import { bastionPowerCommands } from "./orchestrate";
 import { readOutputs, type StackOutputs } from "./outputs";
