@@ -462,7 +462,7 @@ export async function withTunnel<T>(
 }
 
 /**
- * SIGINT and SIGTERM as an AbortSignal: the first one aborts (cleanup then runs: the tunnel is
+ * SIGINT, SIGTERM and SIGHUP as an AbortSignal: the first one aborts (cleanup then runs: the tunnel is
  * closed, a started bastion stopped); later ones are only acknowledged, because dying half-way would
  * leave the session's process group and the bastion running. `dispose` removes the handlers.
  */
@@ -472,13 +472,13 @@ export function interruptSignal(log: (line: string) => void = () => undefined): 
     if (controller.signal.aborted) log(`${name} again: still cleaning up (bounded), please wait`);
     else controller.abort(name);
   };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
+  // SIGHUP: the terminal was closed; the session and a started bastion must not outlive it either.
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const name of signals) process.on(name, handler);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off("SIGINT", handler);
-      process.off("SIGTERM", handler);
+      for (const name of signals) process.off(name, handler);
     },
   };
 }
