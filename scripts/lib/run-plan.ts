@@ -125,7 +125,7 @@ export function selectStacks(
       skipped.push(
         skippedStack(
           stack.name,
-          `needs the SSM tunnel to the database: run \`npm run tunnel -- ${environment}\` in another terminal, then add --include-tenants`,
+          `needs the SSM tunnel to the database: add --include-tenants (it opens the tunnel for the run, starting a stopped bastion)`,
         ),
       );
     } else if (!named && localState) {
