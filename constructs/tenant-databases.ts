@@ -139,6 +139,13 @@ export class TenantDatabases extends Construct {
           role: props.connection.username,
           grantRole: roles.get(owner)!.name,
           withAdminOption: false,
+          // On 16 pg_auth_members holds two rows for (owner, master): the ADMIN row of the role's
+          // creation (grantor the bootstrap superuser) and ours (grantor the master). Provider 1.26 reads
+          // whichever the scan returns first (cyrilgdn/terraform-provider-postgresql,
+          // postgresql/resource_postgresql_grant_role.go, readGrantRole: no grantor filter, no ORDER BY),
+          // so with_admin_option may read true, and as it is ForceNew every plan would replace this;
+          // the replacement's REVOKE removes only our row, never the ADMIN one, so it never converges.
+          lifecycle: { ignoreChanges: ["with_admin_option"] },
         }),
       );
     }

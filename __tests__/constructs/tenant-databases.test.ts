@@ -79,6 +79,11 @@ describe("TenantDatabases", () => {
     expect(membership.grant_role).toMatch(/^\$\{postgresql_role\.[\w-]+\.name\}$/);
   });
 
+  test("the membership ignores with_admin_option read back, which on PostgreSQL 16 may be the CREATEROLE ADMIN row", () => {
+    const membership = onlyResource(tenantDatabases(), "postgresql_grant_role");
+    expect(membership.lifecycle).toEqual({ ignore_changes: ["with_admin_option"] });
+  });
+
   test("each database is created only after the master is a member of its owner", () => {
     const json = tenantDatabases();
     const [membershipId] = Object.keys(json.resource.postgresql_grant_role);

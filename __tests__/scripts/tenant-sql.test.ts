@@ -7,6 +7,8 @@ import { expectedIsolation, isNoOpPrivilegeWarning, secretFormPassword, snapshot
 import {
   createDatabaseStatement,
   createRoleStatements,
+  grantRoleStatements,
+  type ModelResource,
   MODELLED_PROVIDER,
   ProviderModel,
   quoteIdentifier,
@@ -68,6 +70,69 @@ class RecordingSession implements SqlSession {
 
 const inputs = { masterUsername: "postgres", passwords: { django_app: "A".repeat(32) } };
 
+interface Membership {
+  readonly role: string;
+  readonly member: string;
+  readonly grantor: string;
+  readonly admin: boolean;
+  readonly set: boolean;
+}
+
+/**
+ * pg_auth_members as PostgreSQL 16 keeps it under an RDS-like CREATEROLE master `postgres` (only 15 runs
+ * here): one row per grantor, returned in insertion order as a heap scan would. CREATE ROLE by the master
+ * adds the ADMIN row granted by the bootstrap superuser (INHERIT and SET off: createrole_self_grant is
+ * empty); GRANT and REVOKE without GRANTED BY act on the master's own row; CREATE DATABASE ... OWNER needs
+ * a row with SET.
+ */
+class Pg16Catalog implements SqlSession {
+  readonly rows: Membership[] = [];
+  readonly sent: string[] = [];
+  private readonly master = "postgres";
+  async exec(_database: string, statements: readonly string[]): Promise<void> {
+    for (const sql of statements) {
+      this.sent.push(sql);
+      const role = /^CREATE ROLE "([^"]+)"/.exec(sql);
+      const grant = /^GRANT "([^"]+)" TO "([^"]+)"( WITH ADMIN OPTION)?$/.exec(sql);
+      const revoke = /^REVOKE "([^"]+)" FROM "([^"]+)"$/.exec(sql);
+      const database = /^CREATE DATABASE "[^"]+" OWNER "([^"]+)"/.exec(sql);
+      if (role) this.rows.push({ role: role[1], member: this.master, grantor: "rdsadmin", admin: true, set: false });
+      if (grant && !this.rows.some((r) => r.role === grant[1] && r.member === grant[2] && r.grantor === this.master)) {
+        this.rows.push({ role: grant[1], member: grant[2], grantor: this.master, admin: grant[3] !== undefined, set: true });
+      }
+      if (revoke) {
+        const i = this.rows.findIndex((r) => r.role === revoke[1] && r.member === revoke[2] && r.grantor === this.master);
+        if (i >= 0) this.rows.splice(i, 1);
+      }
+      if (database && !this.rows.some((r) => r.role === database[1] && r.member === this.master && r.set)) {
+        throw new Error(`must be able to SET ROLE "${database[1]}"`);
+      }
+    }
+  }
+  async query(_database: string, sql: string): Promise<Record<string, unknown>[]> {
+    if (sql.includes("column_name = 'set_option'")) return [{ "?column?": 1 }];
+    const member = /pg_get_userbyid\(roleid\) = '([^']+)' AND pg_get_userbyid\(member\) = '([^']+)'( AND set_option)?/.exec(sql);
+    if (member) {
+      return this.rows
+        .filter((r) => r.role === member[1] && r.member === member[2] && (!member[3] || r.set))
+        .map(() => ({ "?column?": 1 }));
+    }
+    const read = /FROM pg_auth_members WHERE pg_get_userbyid\(member\) = '([^']+)' AND pg_get_userbyid\(roleid\) = '([^']+)'/.exec(sql);
+    if (read) {
+      return this.rows
+        .filter((r) => r.member === read[1] && r.role === read[2])
+        .map((r) => ({ role: r.member, grant_role: r.role, admin_option: r.admin }));
+    }
+    return [];
+  }
+  /** The master's rows for `role`, as "grantor:admin/set". */
+  masterRows(role: string): string[] {
+    return this.rows.filter((r) => r.role === role && r.member === this.master).map((r) => `${r.grantor}:${r.admin}/${r.set}`);
+  }
+}
+
+const membershipOf = (model: TenantStackModel): ModelResource => model.resources.find((r) => r.type === "postgresql_grant_role")!;
+
 describe("provider model: reading the synthesized stack", () => {
   test("the model is of the provider version the stacks pin", () => {
     expect(stackJson().terraform.required_providers.postgresql.version).toBe(MODELLED_PROVIDER.version);
@@ -117,6 +182,7 @@ describe("provider model: statements", () => {
         createDatabase: false,
         createRole: false,
         writeOnlyPassword: true,
+        ignoreChanges: [],
       },
       "pw",
     );
@@ -170,10 +236,66 @@ describe("provider model: statements", () => {
         createDatabase: false,
         createRole: false,
         writeOnlyPassword: true,
+        ignoreChanges: [],
       },
       "s3cretS3cret",
     );
     expect(redact(create, ["s3cretS3cret"])).toContain("PASSWORD '***'");
+  });
+});
+
+describe("provider model: PostgreSQL 16 role membership", () => {
+  test("the CREATEROLE ADMIN row alone is no membership: CREATE DATABASE is wrapped in a grant whose revoke leaves that row", async () => {
+    const catalog = new Pg16Catalog();
+    const full = readTenantStack(stackJson());
+    const old: TenantStackModel = { ...full, resources: full.resources.filter((r) => r.type !== "postgresql_grant_role") };
+    await new ProviderModel(old, catalog, inputs).apply();
+    expect(catalog.sent.filter((sql) => /^(GRANT|REVOKE) "django_app"/.test(sql))).toEqual([
+      'GRANT "django_app" TO "postgres"',
+      'REVOKE "django_app" FROM "postgres"',
+      'GRANT "django_app" TO "postgres"',
+      'REVOKE "django_app" FROM "postgres"',
+    ]);
+    expect(catalog.masterRows("django_app")).toEqual(["rdsadmin:true/false"]);
+  });
+
+  test("with our membership CREATE DATABASE runs unwrapped and both the ADMIN row and ours remain", async () => {
+    const catalog = new Pg16Catalog();
+    await new ProviderModel(readTenantStack(stackJson()), catalog, inputs).apply();
+    // The membership's own revoke-then-grant only: nothing around either CREATE DATABASE.
+    expect(catalog.sent.filter((sql) => /^(GRANT|REVOKE) "django_app"/.test(sql))).toEqual([
+      'REVOKE "django_app" FROM "postgres"',
+      'GRANT "django_app" TO "postgres"',
+    ]);
+    expect(catalog.masterRows("django_app")).toEqual(["rdsadmin:true/false", "postgres:false/true"]);
+  });
+
+  test("without ignore_changes 1.26 may read the ADMIN row, and replacing the membership never clears it", async () => {
+    const catalog = new Pg16Catalog();
+    const full = readTenantStack(stackJson());
+    const plain: TenantStackModel = { ...full, resources: full.resources.map((r) => ({ ...r, ignoreChanges: [] })) };
+    const model = new ProviderModel(plain, catalog, inputs);
+    await model.apply();
+    const membership = membershipOf(plain);
+    expect(await model.read(membership)).toEqual([
+      { address: membership.address, attribute: "with_admin_option", from: "true", to: "false" },
+    ]);
+    // What the planned replacement sends: Delete's REVOKE, then Create's REVOKE and GRANT.
+    await catalog.exec("postgres", ['REVOKE "django_app" FROM "postgres"', ...grantRoleStatements(membership as never)]);
+    expect(catalog.masterRows("django_app")).toEqual(["rdsadmin:true/false", "postgres:false/true"]);
+    expect(await model.read(membership)).toHaveLength(1);
+    // Heap order is not defined (a freed line pointer can put our row first): the plan is not empty either way.
+    catalog.rows.reverse();
+    expect(await model.read(membership)).toHaveLength(1);
+  });
+
+  test("the membership's ignore_changes on with_admin_option leaves its plan empty on 16", async () => {
+    const catalog = new Pg16Catalog();
+    const full = readTenantStack(stackJson());
+    const model = new ProviderModel(full, catalog, inputs);
+    await model.apply();
+    expect(membershipOf(full).ignoreChanges).toEqual(["with_admin_option"]);
+    expect(await model.read(membershipOf(full))).toEqual([]);
   });
 });
 
