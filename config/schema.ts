@@ -108,6 +108,12 @@ const databaseSchema = z.strictObject({
     .regex(/^(13|14|15|16|17)$/, 'must be a PostgreSQL major version 13-17, as a string such as "16"')
     .default("16")
     .describe("PostgreSQL major version; minor versions follow AWS through auto minor version upgrade"),
+  applyImmediately: z
+    .boolean()
+    .default(false)
+    .describe(
+      "apply instance changes at once, not in the maintenance window; a major `engineVersion` upgrade needs it (the plan refuses one without it)",
+    ),
   instanceClass: z
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.small")

@@ -1,8 +1,10 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance";
+import { DataAwsDbInstances } from "@cdktf/provider-aws/lib/data-aws-db-instances";
 import { DbInstance } from "@cdktf/provider-aws/lib/db-instance";
 import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { Token } from "cdktf";
+import { Fn, TerraformIterator, Token, type Precondition } from "cdktf";
 import { Construct } from "constructs";
 import { LIMITS } from "./aws-limits";
 import { allow } from "./iam";
@@ -33,6 +35,12 @@ export interface PostgresInstanceProps {
    * @default false
    */
   readonly allowMajorVersionUpgrade?: boolean;
+  /**
+   * Apply instance changes (class, storage, engine version, parameter group) at once, instead of in
+   * the next maintenance window. A major version upgrade needs it: see the class comment.
+   * @default false
+   */
+  readonly applyImmediately?: boolean;
   /** @default "db.t4g.small" */
   readonly instanceClass?: string;
   /**
@@ -103,6 +111,15 @@ export interface PostgresInstanceProps {
  * storage autoscaling, TLS enforced by its own parameter group, a master password RDS keeps in Secrets
  * Manager (never in code, config or state), enhanced monitoring, Performance Insights, and its logs in
  * log groups this construct owns.
+ *
+ * A major version upgrade (`engineVersion` 16 -> 17) is one apply that needs `applyImmediately`.
+ * The new family needs a new parameter group: it is created first (create-before-destroy), the
+ * instance is modified to the new version and group, and the old group is deleted last. Without
+ * ApplyImmediately RDS only schedules that modification for the maintenance window, the old group
+ * stays attached, its deletion fails (InvalidDBParameterGroupState), and every later plan tries to
+ * attach a 17 group to a 16 instance. So, unless `applyImmediately` is on, the instance carries a
+ * precondition: the major version the deployed instance runs (read at plan time) must equal
+ * `engineVersion`. A major upgrade then fails at plan, before anything changes, with the fix.
  */
 export class PostgresInstance extends Construct {
   readonly instanceIdentifier: string;
@@ -179,12 +196,14 @@ export class PostgresInstance extends Construct {
         : undefined;
     this.monitoringRoleArn = monitoringRole?.roleArn;
 
+    const applyImmediately = props.applyImmediately ?? false;
     const instance = new DbInstance(this, "instance", {
       identifier: props.identifier,
       engine: "postgres",
       engineVersion,
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: props.allowMajorVersionUpgrade ?? false,
+      applyImmediately,
       instanceClass: props.instanceClass ?? "db.t4g.small",
       parameterGroupName: parameters.name,
       caCertIdentifier: "rds-ca-rsa2048-g1",
@@ -219,7 +238,11 @@ export class PostgresInstance extends Construct {
 
       // RDS checks at creation that it can assume the monitoring role with its policy attached.
       dependsOn: [...logGroups, ...(monitoringRole ? attachmentsOf(monitoringRole) : [])],
-      lifecycle: { preventDestroy: props.protect ?? true, ignoreChanges: [FINAL_SNAPSHOT_IGNORED] },
+      lifecycle: {
+        preventDestroy: props.protect ?? true,
+        ignoreChanges: [FINAL_SNAPSHOT_IGNORED],
+        precondition: applyImmediately ? undefined : [this.sameMajorVersionAsDeployed(props.identifier, engineVersion)],
+      },
       tags: naming.tags("postgres"),
     });
 
@@ -234,6 +257,28 @@ export class PostgresInstance extends Construct {
   /** Lets `grantable` read the RDS-managed master secret, and only that secret. */
   grantMasterSecretRead(grantable: IGrantable): void {
     grantable.addToPolicy(allow(["secretsmanager:GetSecretValue"], [this.masterSecretArn]));
+  }
+
+  /**
+   * Refuses, at plan time, an engine major version other than the one the deployed instance runs.
+   * The instance is looked up by identifier with a filter (none found, as before the first deploy,
+   * is fine), then read for its engine version.
+   */
+  private sameMajorVersionAsDeployed(identifier: string, engineVersion: string): Precondition {
+    const found = new DataAwsDbInstances(this, "deployed", { filter: [{ name: "db-instance-id", values: [identifier] }] });
+    const each = TerraformIterator.fromList(found.instanceIdentifiers);
+    const deployed = new DataAwsDbInstance(this, "deployed-instance", { forEach: each, dbInstanceIdentifier: Token.asString(each.value) });
+    const sameMajor = TerraformIterator.fromResources(deployed).forExpressionForList(
+      `split(".", val.engine_version)[0] == "${engineVersion}"`,
+    );
+    return {
+      condition: Fn.alltrue(Token.asList(sameMajor)),
+      errorMessage:
+        `The instance ${identifier} runs another major version than engineVersion ${engineVersion} asks for. A major upgrade ` +
+        "must apply immediately: without it RDS defers the upgrade to the maintenance window and the old parameter group " +
+        "cannot be deleted. Set applyImmediately (database.applyImmediately: true in the environment config) in the same " +
+        "change, review the plan, and apply it: the upgrade runs during that apply.",
+    };
   }
 
   private check(props: PostgresInstanceProps, s: CheckedSettings): void {

@@ -21,7 +21,9 @@ export interface SsmBastionProps {
    */
   readonly instanceType?: string;
   /**
-   * false keeps the instance but stopped: only its root volume is billed.
+   * false keeps the instance but stopped: only its root volume is billed. Terraform stops it as soon
+   * as EC2 reports it running, usually before cloud-init has finished; `bastionUserData` therefore
+   * does its setup at every boot, so the next start completes what the first boot could not.
    * @default true
    */
   readonly running?: boolean;
@@ -31,8 +33,9 @@ export interface SsmBastionProps {
    */
   readonly userData?: string;
   /**
-   * Replace the instance when the user data changes. cloud-init runs user data once, on first boot,
-   * so an in-place change would leave the login message describing the old database.
+   * Replace the instance when the user data changes. cloud-init runs user data once, on first boot
+   * (it installs the per-boot script), so an in-place change would leave the login message
+   * describing the old database.
    * @default true
    */
   readonly userDataCausesReplacement?: boolean;

@@ -1,5 +1,6 @@
 import { Database } from "@cdktf/provider-postgresql/lib/database";
 import { Grant } from "@cdktf/provider-postgresql/lib/grant";
+import { GrantRole } from "@cdktf/provider-postgresql/lib/grant-role";
 import { PostgresqlProvider } from "@cdktf/provider-postgresql/lib/provider";
 import { Role } from "@cdktf/provider-postgresql/lib/role";
 import { Token } from "cdktf";
@@ -11,7 +12,11 @@ export interface PostgresServerConnection {
   /** `127.0.0.1` through the SSM tunnel, or the RDS address from inside the VPC. */
   readonly host: string;
   readonly port: number;
-  /** The master username (an ephemeral reference is fine). */
+  /**
+   * The master username, as a plain value (RDS fixes it at creation; the secret holds the same name):
+   * besides logging in as it, the master becomes a lasting member of each owner role through
+   * postgresql_grant_role, whose arguments cannot be ephemeral.
+   */
   readonly username: string;
   /** The master password: an ephemeral reference, never a literal. */
   readonly password: string;
@@ -70,14 +75,21 @@ const ALL_DATABASE_PRIVILEGES = ["CONNECT", "CREATE", "TEMPORARY"];
  * provider as the master user: login roles, one database per tenant owned by its role, and the grants
  * that make each database reachable by its owner only.
  *
- * PostgreSQL grants CONNECT and TEMPORARY on every new database to PUBLIC, so without the revoke any
- * login role could connect to any tenant's database; the old scripts claimed isolation without it.
+ * PostgreSQL grants CONNECT and TEMPORARY on every new database to PUBLIC; only the owner (or a role
+ * holding the owner's privileges) can take them back. RDS's master is not a superuser, and the
+ * provider's own membership in the owner lasts only for CREATE DATABASE, so a REVOKE run by the bare
+ * master does nothing (PostgreSQL only warns). Hence the master is made a lasting member of every
+ * owner role, before any database exists: the REVOKE and GRANT then run with the owner's rights, and
+ * the master keeps CONNECT through the owner, which the provider's refresh needs (it connects to each
+ * database). Proven on a real server by `npm run test:tenants`.
  */
 export class TenantDatabases extends Construct {
   /** Database names, in the order given. */
   readonly databaseNames: readonly string[];
   /** Owner role of each database, by database name. */
   readonly ownerOf: Readonly<Record<string, string>>;
+  /** The roles the master is a lasting member of (each database owner). */
+  readonly masterMemberOf: readonly string[];
 
   constructor(scope: Construct, id: string, props: TenantDatabasesProps) {
     super(scope, id);
@@ -116,6 +128,28 @@ export class TenantDatabases extends Construct {
       );
     }
 
+    // The master as a member (with the master's INHERIT) of each owner role. Without ADMIN OPTION: on
+    // PostgreSQL 16 the CREATEROLE master already holds ADMIN on roles it created, and granting ADMIN to
+    // oneself fails there ("ADMIN option cannot be granted back to your own grantor").
+    const memberships = new Map<string, GrantRole>();
+    for (const owner of new Set(props.databases.map((d) => d.owner))) {
+      memberships.set(
+        owner,
+        new GrantRole(this, `master-member-of-${owner}`, {
+          role: props.connection.username,
+          grantRole: roles.get(owner)!.name,
+          withAdminOption: false,
+          // On 16 pg_auth_members holds two rows for (owner, master): the ADMIN row of the role's
+          // creation (grantor the bootstrap superuser) and ours (grantor the master). Provider 1.26 reads
+          // whichever the scan returns first (cyrilgdn/terraform-provider-postgresql,
+          // postgresql/resource_postgresql_grant_role.go, readGrantRole: no grantor filter, no ORDER BY),
+          // so with_admin_option may read true, and as it is ForceNew every plan would replace this;
+          // the replacement's REVOKE removes only our row, never the ADMIN one, so it never converges.
+          lifecycle: { ignoreChanges: ["with_admin_option"] },
+        }),
+      );
+    }
+
     for (const spec of props.databases) {
       const owner = roles.get(spec.owner)!;
       const database = new Database(this, `database-${spec.name}`, {
@@ -128,8 +162,12 @@ export class TenantDatabases extends Construct {
         lcCtype: locale,
         allowConnections: true,
         lifecycle: { preventDestroy: protect },
+        // Created once the master is a member of the owner: the provider's temporary GRANT/REVOKE of the
+        // owner around CREATE DATABASE is then skipped, and the membership outlives it.
+        dependsOn: [memberships.get(spec.owner)!],
       });
-      // An empty privilege list makes the provider revoke everything PUBLIC holds on the database.
+      // An empty privilege list makes the provider revoke everything PUBLIC holds on the database; it
+      // takes effect because the master acts with the owner's rights (see memberships above).
       new Grant(this, `revoke-public-${spec.name}`, {
         database: database.name,
         role: "public",
@@ -146,6 +184,7 @@ export class TenantDatabases extends Construct {
 
     this.databaseNames = props.databases.map((d) => d.name);
     this.ownerOf = Object.fromEntries(props.databases.map((d) => [d.name, d.owner]));
+    this.masterMemberOf = [...memberships.keys()];
   }
 
   private check(props: TenantDatabasesProps, connectTimeout: number): void {
@@ -154,6 +193,9 @@ export class TenantDatabases extends Construct {
     };
     if (!Number.isInteger(connectTimeout) || connectTimeout < 1) {
       fail(`connection.connectTimeoutSeconds must be a whole number of seconds >= 1 (got ${connectTimeout})`);
+    }
+    if (!Token.isUnresolved(props.connection.username) && !IDENTIFIER.test(props.connection.username)) {
+      fail(`connection.username must be a PostgreSQL role name (got "${props.connection.username}")`);
     }
     if (!Token.isUnresolved(props.connection.password)) {
       fail("connection.password must be a reference (an ephemeral secret value), never a literal");

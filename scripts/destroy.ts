@@ -4,7 +4,8 @@
  * The deploy's reverse: tenants first (through the SSM tunnel), then observability, access, data,
  * network and, while it is on a local backend, the state stack. A protected environment is refused
  * with the way to unprotect it deliberately (scripts/lib/protection.ts). Without --yes it asks for
- * the environment's name first and for each stack's destroy plan.
+ * the environment's name first and for each stack's destroy plan. Ctrl-C works as in deploy: no
+ * further step starts, the tunnel is closed and a started bastion stopped, exit 130.
  */
 import { operate, TUNNEL } from "./deploy";
 import { destroyRefusal } from "./lib/protection";

@@ -53,6 +53,7 @@ export class DataStack extends EnvironmentStack {
           engineVersion: db.engineVersion,
           // engineVersion changes only through a reviewed config change; without this AWS rejects it.
           allowMajorVersionUpgrade: true,
+          applyImmediately: db.applyImmediately,
           instanceClass: db.instanceClass,
           allocatedStorageGb: db.allocatedStorageGb,
           maxAllocatedStorageGb: db.maxAllocatedStorageGb,

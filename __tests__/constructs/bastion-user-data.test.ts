@@ -1,4 +1,14 @@
-import { bastionUserData, portForwardingCommand, postgresClientPackages, type DatabaseLogin } from "../../constructs/bastion-user-data";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  bastionUserData,
+  PER_BOOT_SCRIPT,
+  portForwardingCommand,
+  postgresClientPackages,
+  type DatabaseLogin,
+} from "../../constructs/bastion-user-data";
 
 const database: DatabaseLogin = {
   region: "eu-west-1",
@@ -22,6 +32,7 @@ describe("bastionUserData", () => {
   test("is a bash script that makes sure the SSM agent is installed and running before anything else", () => {
     const lines = script().split("\n");
     expect(lines[0]).toBe("#!/bin/bash");
+    expect(execFileSync("bash", ["-n"], { input: script() }).toString()).toBe("");
     const agent = lines.findIndex((l) => l.includes("systemctl enable --now amazon-ssm-agent"));
     expect(agent).toBeGreaterThan(0);
     expect(lines.findIndex((l) => l.includes("rpm -q amazon-ssm-agent"))).toBeLessThan(agent);
@@ -75,6 +86,70 @@ describe("bastionUserData", () => {
 
   test("an engine version that is not a major version is rejected naming the field", () => {
     expect(() => script({ engineMajorVersion: "sixteen" })).toThrow(/database\.engineMajorVersion.*got "sixteen"/);
+  });
+});
+
+/**
+ * Boots, played with the real script: paths under a temp root, and a PATH of fakes (rpm, systemctl,
+ * dnf) plus the few coreutils the script uses, so no psql or jq of this machine can be found.
+ */
+describe("bastionUserData across boots (the instance may be stopped before the first one finishes)", () => {
+  let root: string;
+  let bin: string;
+  const dnfLog = () => (existsSync(join(root, "dnf.log")) ? readFileSync(join(root, "dnf.log"), "utf8").trim().split("\n") : []);
+  const perBoot = () => join(root, PER_BOOT_SCRIPT);
+  /** The script with every absolute path it writes moved under the temp root. */
+  const rooted = (text: string) => text.replaceAll("/var/lib/cloud/", `${root}/var/lib/cloud/`).replaceAll("/etc/", `${root}/etc/`);
+  /** dnf: logs its arguments; "works" installs psql and jq as executables on PATH, "cut" fails as a stopped instance would. */
+  const fakeDnf = (mode: "works" | "cut") =>
+    writeFileSync(
+      join(bin, "dnf"),
+      `#!/bin/bash\necho "$*" >> ${root}/dnf.log\n` +
+        (mode === "works" ? `for t in psql jq; do printf '#!/bin/bash\\n' > ${bin}/$t; chmod +x ${bin}/$t; done\n` : "exit 1\n"),
+      { mode: 0o755 },
+    );
+  const run = (file: string) => spawnSync("/bin/bash", [file], { env: { PATH: bin }, encoding: "utf8" });
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "bastion-boot-"));
+    bin = join(root, "bin");
+    mkdirSync(join(root, "etc", "profile.d"), { recursive: true });
+    mkdirSync(bin);
+    for (const tool of ["cat", "mkdir", "chmod"]) {
+      const real = ["/usr/bin", "/bin"].map((d) => join(d, tool)).find((p) => existsSync(p));
+      symlinkSync(real!, join(bin, tool));
+    }
+    for (const tool of ["rpm", "systemctl"]) writeFileSync(join(bin, tool), "#!/bin/bash\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(root, "user-data.sh"), rooted(script()));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  test("the first boot installs the setup as an executable per-boot script, then psql and jq", () => {
+    fakeDnf("works");
+    expect(run(join(root, "user-data.sh")).status).toBe(0);
+    expect(statSync(perBoot()).mode & 0o111).toBe(0o111);
+    expect(existsSync(join(bin, "psql")) && existsSync(join(bin, "jq"))).toBe(true);
+    expect(dnfLog()).toEqual(["install -y postgresql16 jq"]);
+    expect(readFileSync(join(root, "etc", "motd"), "utf8")).toContain(`${database.address}:5432`);
+  });
+
+  test("a first boot cut short before the packages are in is completed by the next boot", () => {
+    fakeDnf("cut");
+    run(join(root, "user-data.sh"));
+    expect(existsSync(join(bin, "psql"))).toBe(false);
+    expect(existsSync(perBoot())).toBe(true);
+    // Next start: cloud-init's scripts_per_boot runs the per-boot script (the user data does not run again).
+    fakeDnf("works");
+    expect(run(perBoot()).status).toBe(0);
+    expect(existsSync(join(bin, "psql")) && existsSync(join(bin, "jq"))).toBe(true);
+  });
+
+  test("a boot that finds psql and jq installs nothing", () => {
+    fakeDnf("works");
+    run(join(root, "user-data.sh"));
+    const before = dnfLog().length;
+    expect(run(perBoot()).status).toBe(0);
+    expect(dnfLog()).toHaveLength(before);
   });
 });
 

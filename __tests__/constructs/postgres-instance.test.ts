@@ -39,6 +39,35 @@ describe("PostgresInstance", () => {
     expect(instanceOf(postgres({ allowMajorVersionUpgrade: true })).allow_major_version_upgrade).toBe(true);
   });
 
+  test("changes wait for the maintenance window unless applyImmediately is chosen", () => {
+    expect(instanceOf(postgres()).apply_immediately).toBe(false);
+    expect(instanceOf(postgres({ applyImmediately: true })).apply_immediately).toBe(true);
+  });
+
+  test("without applyImmediately, a precondition holds the engine version to the deployed instance's major version", () => {
+    const json = postgres({ engineVersion: "17" });
+    const lookup = Object.values(json.data.aws_db_instances)[0] as Json;
+    expect(lookup.filter).toEqual([{ name: "db-instance-id", values: ["acme-test-db"] }]);
+    const deployed = `data.aws_db_instance.${Object.keys(json.data.aws_db_instance)[0]}`;
+    const [precondition] = instanceOf(json).lifecycle.precondition;
+    expect(precondition.condition).toBe(`\${alltrue([ for key, val in ${deployed}: split(".", val.engine_version)[0] == "17"])}`);
+    expect(precondition.error_message).toMatch(/^The instance acme-test-db runs another major version than engineVersion 17 asks for\./);
+    expect(precondition.error_message).toContain("database.applyImmediately: true");
+  });
+
+  test("the deployed instance is read only when it exists: none found before the first deploy passes the check", () => {
+    const json = postgres();
+    const lookup = `data.aws_db_instances.${Object.keys(json.data.aws_db_instances)[0]}`;
+    expect((Object.values(json.data.aws_db_instance)[0] as Json).for_each).toBe(`\${toset(${lookup}.instance_identifiers)}`);
+  });
+
+  test("with applyImmediately there is no check and nothing to read at plan time", () => {
+    const json = postgres({ applyImmediately: true });
+    expect(instanceOf(json).lifecycle.precondition).toBeUndefined();
+    expect(json.data?.aws_db_instances).toBeUndefined();
+    expect(json.data?.aws_db_instance).toBeUndefined();
+  });
+
   test("storage is encrypted gp3, 20 GiB autoscaling to 100 GiB by default", () => {
     expect(instanceOf(postgres())).toMatchObject({
       storage_type: "gp3",
@@ -244,7 +273,9 @@ describe("PostgresInstance final snapshot name, planned by Terraform", () => {
   }
 
   beforeAll(async () => {
-    const json = withoutCloud(postgres({ monitoringIntervalSeconds: 0 }));
+    // applyImmediately: no data source reading the deployed engine version, so no RDS call offline
+    // (__tests__/terraform/major-upgrade.test.ts plans that check against a fake RDS).
+    const json = withoutCloud(postgres({ monitoringIntervalSeconds: 0, applyImmediately: true }));
     instanceName = Object.keys(json.resource.aws_db_instance)[0];
     dir = mkdtempSync(join(tmpdir(), "postgres-instance-plan-"));
     writeFileSync(join(dir, "main.tf.json"), JSON.stringify(json));

@@ -1,4 +1,4 @@
-import { TerraformVariable } from "cdktf";
+import { Lazy, TerraformVariable } from "cdktf";
 import { TenantDatabases, type TenantDatabasesProps } from "../../constructs/tenant-databases";
 import { type Json, onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
@@ -71,6 +71,46 @@ describe("TenantDatabases", () => {
       expect(grant.role).toMatch(/^\$\{postgresql_role\.[\w-]+\.name\}$/);
       expect(grant.privileges).toContain("CONNECT");
     }
+  });
+
+  test("the master becomes a lasting member of the owner role, without ADMIN OPTION", () => {
+    const membership = onlyResource(tenantDatabases(), "postgresql_grant_role");
+    expect(membership).toMatchObject({ role: "postgres", with_admin_option: false });
+    expect(membership.grant_role).toMatch(/^\$\{postgresql_role\.[\w-]+\.name\}$/);
+  });
+
+  test("the membership ignores with_admin_option read back, which on PostgreSQL 16 may be the CREATEROLE ADMIN row", () => {
+    const membership = onlyResource(tenantDatabases(), "postgresql_grant_role");
+    expect(membership.lifecycle).toEqual({ ignore_changes: ["with_admin_option"] });
+  });
+
+  test("each database is created only after the master is a member of its owner", () => {
+    const json = tenantDatabases();
+    const [membershipId] = Object.keys(json.resource.postgresql_grant_role);
+    for (const database of resourcesOf(json, "postgresql_database")) {
+      expect(database.depends_on).toEqual([`postgresql_grant_role.${membershipId}`]);
+    }
+  });
+
+  test("one membership per owner role when each database has its own owner", () => {
+    const json = tenantDatabases({
+      logins: ["alpha_app", "beta_app"].map((name) => ({
+        name,
+        password: Lazy.stringValue({ produce: () => "${var.app_password}" }),
+        passwordVersion: "1",
+      })),
+      databases: [
+        { name: "alpha", owner: "alpha_app" },
+        { name: "beta", owner: "beta_app" },
+      ],
+    });
+    const memberships = resourcesOf(json, "postgresql_grant_role");
+    expect(memberships).toHaveLength(2);
+    expect(new Set(memberships.map((m) => m.grant_role)).size).toBe(2);
+  });
+
+  test("a master username that is no role name is rejected naming the prop", () => {
+    expect(() => tenantDatabases({ connection: { username: "Post Gres" } })).toThrow(/connection\.username must be a PostgreSQL role name/);
   });
 
   test("databases are protected from destroy by default", () => {

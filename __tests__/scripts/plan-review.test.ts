@@ -284,6 +284,12 @@ describe("drift: changed outside Terraform and set back by the next apply", () =
     expect(md).toContain("Pending code changes are not drift: `npm run plan -- prod` reviews them.");
   });
 
+  test("a check that could not run is said before the result, in both reports", () => {
+    const options = { mode: "drift" as const, environment: "prod", exitCode: 0, notes: ["rules were not looked for"] };
+    expect(renderText([reviewPlan("prod-data", {})], options)).toContain("note: rules were not looked for\n\nresult: no drift (exit 0)");
+    expect(renderMarkdown([reviewPlan("prod-data", {})], options)).toContain("_Note: rules were not looked for._");
+  });
+
   test("the drift markdown lists each drifted resource with its attributes", () => {
     const review = reviewPlan("prod-observability", {
       resource_drift: [update("aws_cloudwatch_metric_alarm.cpu", { threshold: 70 }, { threshold: 95 })],

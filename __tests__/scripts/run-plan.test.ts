@@ -37,11 +37,11 @@ test("by default every stack is planned except tenants (tunnel) and a local stat
   expect(skipped.map((s) => s.stack)).toEqual(["prod-state", "prod-tenants"]);
 });
 
-test("the tenants stack is skipped with a note that says how to open the tunnel", () => {
+test("the tenants stack is skipped with a note that says how to include it", () => {
   const tenants = selectStacks(environment(), "prod", []).skipped.find((s) => s.stack === "prod-tenants")!;
   expect(tenants.status).toBe("skipped");
-  expect(tenants.note).toContain("npm run tunnel -- prod");
   expect(tenants.note).toContain("--include-tenants");
+  expect(tenants.note).toContain("opens the tunnel");
 });
 
 test("--include-tenants plans the tenants stack", () => {

@@ -135,13 +135,13 @@ describe("the report", () => {
     expect(bastionState(testConfig({ bastion: { running: false } }), {})).toBe("stopped (as configured: bastion.running)");
   });
 
-  test("a stopped bastion makes the next command starting it", () => {
+  test("a stopped bastion still makes the tunnel the next command: it starts the bastion and stops it again", () => {
     const stopped = testConfig({ bastion: { running: false } });
     expect(
       nextCommand(
         stopped,
         layersOf(stopped).map((l) => deployed(l)),
       ),
-    ).toMatch(/set bastion.running: true and run npm run deploy -- test access/);
+    ).toMatch(/^npm run tunnel -- test \(starts the stopped bastion for the session and stops it again on Ctrl-C\), then psql/);
   });
 });

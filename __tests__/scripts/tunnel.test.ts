@@ -2,12 +2,18 @@ import { EventEmitter } from "node:events";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bastionPowerCommands } from "../../scripts/lib/orchestrate";
 import {
+  bastionStateCommand,
   checkTunnelPrerequisites,
+  ensureBastionRunning,
   findOnPath,
   startTunnel,
   tunnelCommand,
+  TunnelInterrupted,
   TunnelPrerequisitesMissing,
+  withTunnel,
+  type CommandRunner,
   type TunnelDeps,
   type TunnelProcess,
 } from "../../scripts/lib/tunnel";
@@ -200,5 +206,159 @@ describe("startTunnel", () => {
     const { deps: d, spawned } = deps(session, 1, { isPortOpen: async () => true });
     await expect(startTunnel(TARGET, d)).rejects.toThrow(/127\.0\.0\.1:15432 is already in use/);
     expect(spawned).toEqual([]);
+  });
+});
+
+describe("startTunnel interrupted", () => {
+  test("an abort during the wait for the port ends the session and rejects with TunnelInterrupted", async () => {
+    const session = new FakeSession();
+    const controller = new AbortController();
+    const { deps: d } = deps(session, "never", {
+      signal: controller.signal,
+      delay: async () => controller.abort("SIGINT"),
+    });
+    await expect(startTunnel(TARGET, d)).rejects.toBeInstanceOf(TunnelInterrupted);
+    expect(session.signals).toEqual(["SIGTERM"]);
+  });
+
+  test("after the leader exits, what is left of its process group is reaped", async () => {
+    const session = Object.assign(new FakeSession(), { reaped: 0, reap: () => session.reaped++ });
+    const tunnel = await startTunnel(TARGET, deps(session, 1).deps);
+    await tunnel.close();
+    expect(session.reaped).toBe(1);
+  });
+});
+
+/** An aws CLI that answers describe-instances with `state` and records every command, in order. */
+function fakeAws(state: string, failing: (argv: readonly string[]) => boolean = () => false) {
+  const calls: string[] = [];
+  const run: CommandRunner = async (argv) => {
+    calls.push(argv.slice(1, 3).join(" "));
+    if (failing(argv)) return { code: 255, stdout: "", stderr: "An error occurred (UnauthorizedOperation)" };
+    return { code: 0, stdout: argv[2] === "describe-instances" ? `${state}\n` : "", stderr: "" };
+  };
+  return { run, calls };
+}
+
+describe("ensureBastionRunning (bastion.running: false)", () => {
+  const id = TARGET.bastionInstanceId;
+
+  test("describes the bastion with the instance-state query", () => {
+    expect(bastionStateCommand("us-east-1", id)).toEqual([
+      "aws",
+      "ec2",
+      "describe-instances",
+      "--region",
+      "us-east-1",
+      "--instance-ids",
+      id,
+      "--query",
+      "Reservations[0].Instances[0].State.Name",
+      "--output",
+      "text",
+    ]);
+  });
+
+  test("a stopped bastion is started with deploy's commands, waited for, and reported as started", async () => {
+    const commands: (readonly string[])[] = [];
+    const aws = fakeAws("stopped");
+    const started = await ensureBastionRunning("us-east-1", id, {
+      run: (argv, signal) => {
+        commands.push(argv);
+        return aws.run(argv, signal);
+      },
+    });
+    expect(started).toBe(true);
+    expect(commands.slice(1)).toEqual(bastionPowerCommands("us-east-1", id).start);
+  });
+
+  test("a running bastion is used and left running: it may be someone else's session", async () => {
+    const aws = fakeAws("running");
+    expect(await ensureBastionRunning("us-east-1", id, { run: aws.run })).toBe(false);
+    expect(aws.calls).toEqual(["ec2 describe-instances", "ec2 wait"]);
+  });
+
+  test("a stopping bastion is waited for until stopped, then started", async () => {
+    const aws = fakeAws("stopping");
+    expect(await ensureBastionRunning("us-east-1", id, { run: aws.run })).toBe(true);
+    expect(aws.calls).toEqual(["ec2 describe-instances", "ec2 wait", "ec2 start-instances", "ec2 wait"]);
+  });
+
+  test("a terminated bastion is an error that says to deploy the access stack", async () => {
+    await expect(ensureBastionRunning("us-east-1", id, { run: fakeAws("terminated").run })).rejects.toThrow(
+      /is terminated: it cannot be started \(deploy the access stack again\)/,
+    );
+  });
+
+  test("a failure while waiting for the started bastion stops it again", async () => {
+    const aws = fakeAws("stopped", (argv) => argv[2] === "wait");
+    await expect(ensureBastionRunning("us-east-1", id, { run: aws.run })).rejects.toThrow(/UnauthorizedOperation/);
+    expect(aws.calls).toEqual(["ec2 describe-instances", "ec2 start-instances", "ec2 wait", "ec2 stop-instances"]);
+  });
+
+  test("Ctrl-C while waiting for the started bastion stops it again", async () => {
+    const controller = new AbortController();
+    const aws = fakeAws("stopped");
+    const run: CommandRunner = async (argv, signal) => {
+      const result = await aws.run(argv, signal);
+      if (argv[2] === "wait") controller.abort("SIGINT");
+      return result;
+    };
+    await expect(ensureBastionRunning("us-east-1", id, { run, signal: controller.signal })).rejects.toBeInstanceOf(TunnelInterrupted);
+    expect(aws.calls.at(-1)).toBe("ec2 stop-instances");
+  });
+});
+
+describe("withTunnel", () => {
+  const options = { ...TARGET, bastionKeptStopped: true };
+
+  test("a bastion kept stopped is started, the tunnel opened, the body run, the tunnel closed, the bastion stopped", async () => {
+    const aws = fakeAws("stopped");
+    const order: string[] = [];
+    const session = new FakeSession();
+    const { deps: d } = deps(session, 1);
+    const result = await withTunnel(
+      options,
+      { ...d, run: aws.run, log: (l) => order.push(l.split(" ").slice(0, 2).join(" ")) },
+      async () => {
+        order.push(`body (commands so far: ${aws.calls.join(", ")})`);
+        return 7;
+      },
+    );
+    expect(result).toBe(7);
+    expect(order).toEqual([
+      "starting the",
+      "body (commands so far: ec2 describe-instances, ec2 start-instances, ec2 wait)",
+      "closing the",
+      "stopping the",
+    ]);
+    expect(session.signals).toEqual(["SIGTERM"]);
+    expect(aws.calls.at(-1)).toBe("ec2 stop-instances");
+  });
+
+  test("a body that fails still closes the tunnel and stops the bastion", async () => {
+    const aws = fakeAws("stopped");
+    const session = new FakeSession();
+    await expect(
+      withTunnel(options, { ...deps(session, 1).deps, run: aws.run }, async () => {
+        throw new Error("plan failed");
+      }),
+    ).rejects.toThrow("plan failed");
+    expect(session.signals).toEqual(["SIGTERM"]);
+    expect(aws.calls.at(-1)).toBe("ec2 stop-instances");
+  });
+
+  test("a tunnel that never opens still stops the bastion", async () => {
+    const aws = fakeAws("stopped");
+    await expect(withTunnel(options, { ...deps(new FakeSession(), "never").deps, run: aws.run }, async () => 0)).rejects.toThrow(
+      /did not accept connections/,
+    );
+    expect(aws.calls.at(-1)).toBe("ec2 stop-instances");
+  });
+
+  test("a running bastion (bastion.running: true) is not touched", async () => {
+    const aws = fakeAws("running");
+    await withTunnel({ ...TARGET, bastionKeptStopped: false }, { ...deps(new FakeSession(), 1).deps, run: aws.run }, async () => 0);
+    expect(aws.calls).toEqual([]);
   });
 });

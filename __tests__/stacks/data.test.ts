@@ -35,6 +35,13 @@ describe("DataStack", () => {
     });
   });
 
+  test("changes wait for the maintenance window unless database.applyImmediately, which a major upgrade needs", () => {
+    expect(instanceOf(prod)).toMatchObject({ apply_immediately: false, allow_major_version_upgrade: true });
+    expect(instanceOf(prod).lifecycle.precondition).toHaveLength(1);
+    const upgrading = dataStack(shippedStartupWebApp("prod", { database: { engineVersion: "17", applyImmediately: true } }));
+    expect(instanceOf(upgrading)).toMatchObject({ engine_version: "17", apply_immediately: true });
+  });
+
   test("prod keeps 7 days of backups, monitors every 60 s and keeps Performance Insights 7 days", () => {
     expect(instanceOf(prod)).toMatchObject({
       backup_retention_period: 7,

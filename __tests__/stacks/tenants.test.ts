@@ -118,14 +118,21 @@ describe("TenantsStack, how Terraform reaches PostgreSQL", () => {
     });
   });
 
-  test("as the master user, read ephemerally from the RDS-managed secret", () => {
-    const json = tenants();
+  test("as the master user: its password read ephemerally from the RDS-managed secret, its name the data stack's", () => {
+    const stacks = environment();
+    const json = synth(stacks.tenants!);
     const provider = postgresProvider(json);
     const read = /^\$\{jsondecode\(ephemeral\.aws_secretsmanager_secret_version\.([\w-]+)\.secret_string\)\.(\w+)\}$/;
     const [, block, key] = (provider.password as string).match(read)!;
     expect(key).toBe("password");
-    expect(provider.username).toMatch(read);
     expect(json.ephemeral.aws_secretsmanager_secret_version[block].secret_id).toBe("${local.master_secret_arn}");
+    expect(provider.username).toBe(stacks.data.masterUsername);
+    expect(onlyResource(synth(stacks.data), "aws_db_instance").username).toBe(provider.username);
+  });
+
+  test("the master is a lasting member of the owner role, so the revoke from PUBLIC takes effect", () => {
+    const membership = onlyResource(tenants(), "postgresql_grant_role");
+    expect(membership).toMatchObject({ role: "postgres", with_admin_option: false });
   });
 
   test("with TLS, a connect timeout, not as superuser", () => {

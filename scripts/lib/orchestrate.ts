@@ -131,6 +131,21 @@ function isSqlLayer(config: EnvironmentConfig, stack: { name: string }): boolean
   return stack.name === `${config.environment}-${config.postgresAccess.layer}`;
 }
 
+/**
+ * The AWS CLI commands that start a stopped bastion and wait until SSM can reach it, and the one that
+ * stops it again (deploy's steps; `npm run tunnel` and `npm run plan` use them too).
+ */
+export function bastionPowerCommands(region: string, instanceId: string): { start: string[][]; stop: string[] } {
+  return {
+    start: [
+      ["aws", "ec2", "start-instances", "--region", region, "--instance-ids", instanceId],
+      // Status checks pass after boot, by which time the SSM agent has registered.
+      ["aws", "ec2", "wait", "instance-status-ok", "--region", region, "--instance-ids", instanceId],
+    ],
+    stop: ["aws", "ec2", "stop-instances", "--region", region, "--instance-ids", instanceId],
+  };
+}
+
 /** Opening the tunnel (starting a stopped bastion first), and the steps that undo it, always run. */
 function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] } {
   if (config.postgresAccess.connection !== "tunnel") return { open: [], close: [] };
@@ -141,19 +156,9 @@ function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] }
   if (!config.bastion.running) {
     // bastion.running: false keeps it stopped between sessions; SSM needs it running, so start it
     // for the tenants step and stop it again afterwards, also when that step fails.
-    open.push({
-      kind: "start-bastion",
-      commands: [
-        ["aws", "ec2", "start-instances", "--region", config.region, "--instance-ids", bastion],
-        // Status checks pass after boot, by which time the SSM agent has registered.
-        ["aws", "ec2", "wait", "instance-status-ok", "--region", config.region, "--instance-ids", bastion],
-      ],
-    });
-    close.push({
-      kind: "stop-bastion",
-      command: ["aws", "ec2", "stop-instances", "--region", config.region, "--instance-ids", bastion],
-      always: true,
-    });
+    const power = bastionPowerCommands(config.region, bastion);
+    open.push({ kind: "start-bastion", commands: power.start });
+    close.push({ kind: "stop-bastion", command: power.stop, always: true });
   }
   open.push({
     kind: "open-tunnel",

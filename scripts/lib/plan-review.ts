@@ -20,6 +20,8 @@
  *   (`npm run plan` reviews it);
  * - an out-of-band change of an attribute the configuration sets (backup retention, an alarm's
  *   threshold, a rule's CIDR, tags) is in both, and is drift.
+ * Security group rules added by hand are found apart, across all of an environment's plans
+ * (scripts/lib/unmanaged-rules.ts): no single plan shows them.
  */
 
 /** One entry of `resource_changes` or `resource_drift` in a plan document. */
@@ -47,6 +49,25 @@ export interface ShowJsonPlan {
   readonly resource_drift?: readonly PlannedResourceChange[];
   readonly output_changes?: Readonly<Record<string, { readonly actions: readonly string[] }>>;
   readonly errored?: boolean;
+  /** The refreshed state the plan starts from (scripts/lib/unmanaged-rules.ts reads groups and rules there). */
+  readonly prior_state?: { readonly values?: { readonly root_module?: StateModule } };
+  /** The configuration: per resource, the arguments it sets (`expressions`). */
+  readonly configuration?: {
+    readonly root_module?: {
+      readonly resources?: readonly { readonly address: string; readonly expressions?: Readonly<Record<string, unknown>> }[];
+    };
+  };
+}
+
+/** A module of a state representation: its resources' values, and its child modules. */
+export interface StateModule {
+  readonly resources?: readonly {
+    readonly address: string;
+    readonly type: string;
+    readonly mode?: string;
+    readonly values?: Record<string, unknown>;
+  }[];
+  readonly child_modules?: readonly StateModule[];
 }
 
 /**
@@ -309,6 +330,8 @@ export interface RenderOptions {
   readonly environment: string;
   /** The exit code the command returns, stated at the end of the report. */
   readonly exitCode: number;
+  /** Lines about the run as a whole (a check that could not run), printed before the result. */
+  readonly notes?: readonly string[];
 }
 
 const SYMBOL: Record<ChangeAction, string> = { create: "+", update: "~", replace: "-/+", delete: "-", forget: "." };
@@ -382,6 +405,7 @@ export function renderText(reviews: readonly StackReview[], options: RenderOptio
     lines.push("", `DANGER: ${danger.length} stateful resource(s) would be destroyed or replaced:`);
     lines.push(...danger.map(({ stack, change }) => `  ${stack}: ${change.action} ${change.address}`));
   }
+  if (options.notes?.length) lines.push("", ...options.notes.map((n) => `note: ${n}`));
   lines.push("", `result: ${verdict(options)}`);
   return lines.join("\n");
 }
@@ -390,6 +414,7 @@ export function renderText(reviews: readonly StackReview[], options: RenderOptio
 export function renderMarkdown(reviews: readonly StackReview[], options: RenderOptions): string {
   const title = options.mode === "plan" ? `Terraform plan review: \`${options.environment}\`` : `Drift report: \`${options.environment}\``;
   const out = [REVIEW_MARKER, `## ${title}`, "", `**Result: ${verdict(options)}**`, ""];
+  if (options.notes?.length) out.push(...options.notes.map((n) => `_Note: ${n}._`), "");
 
   const danger = dangers(reviews);
   if (danger.length > 0) {

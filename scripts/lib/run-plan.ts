@@ -23,9 +23,16 @@ import {
   type StackReview,
 } from "./plan-review";
 import { synthesize, type SynthesizedStack } from "./synth";
+import { declaresRules, unmanagedRuleDrift, withDrift } from "./unmanaged-rules";
 import { prepareTerraform, terraform, type TerraformSetup } from "./terraform";
 
 const PLAN_FILE = "review.tfplan";
+
+/** A stack's review and, when it could be planned, the plan document (held in memory only). */
+export interface PlannedStack {
+  readonly review: StackReview;
+  readonly plan?: ShowJsonPlan;
+}
 
 /**
  * Plans one stack against its real backend; never throws for a Terraform failure, reports it instead.
@@ -34,19 +41,23 @@ const PLAN_FILE = "review.tfplan";
  * `resource_changes`, and lists every computed value that moved, such as an RDS instance's
  * latest_restorable_time, on every run).
  */
-export async function planStack(stack: SynthesizedStack, setup: TerraformSetup): Promise<StackReview> {
+export async function planStack(stack: SynthesizedStack, setup: TerraformSetup): Promise<PlannedStack> {
+  const failed = (step: string, output: string): PlannedStack => ({
+    review: failedStack(stack.name, explainFailure(stack.name, step, output)),
+  });
   const init = await terraform(["init", "-input=false", "-no-color", "-reconfigure"], stack.dir, setup);
-  if (init.code !== 0) return failedStack(stack.name, explainFailure(stack.name, "init", init.stderr || init.stdout));
+  if (init.code !== 0) return failed("init", init.stderr || init.stdout);
 
   const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", `-out=${PLAN_FILE}`];
   const plan = await terraform(planArgs, stack.dir, setup);
   // -detailed-exitcode: 0 no changes, 2 changes, 1 error.
-  if (plan.code !== 0 && plan.code !== 2) return failedStack(stack.name, explainFailure(stack.name, "plan", plan.stderr || plan.stdout));
+  if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan.stderr || plan.stdout);
 
   try {
     const show = await terraform(["show", "-json", "-no-color", PLAN_FILE], stack.dir, setup);
-    if (show.code !== 0) return failedStack(stack.name, explainFailure(stack.name, "show", show.stderr || show.stdout));
-    return reviewPlan(stack.name, JSON.parse(show.stdout) as ShowJsonPlan);
+    if (show.code !== 0) return failed("show", show.stderr || show.stdout);
+    const document = JSON.parse(show.stdout) as ShowJsonPlan;
+    return { review: reviewPlan(stack.name, document), plan: document };
   } finally {
     // The saved plan holds every attribute value, secrets included: it never outlives its review.
     rmSync(join(stack.dir, PLAN_FILE), { force: true });
@@ -114,7 +125,7 @@ export function selectStacks(
       skipped.push(
         skippedStack(
           stack.name,
-          `needs the SSM tunnel to the database: run \`npm run tunnel -- ${environment}\` in another terminal, then add --include-tenants`,
+          `needs the SSM tunnel to the database: add --include-tenants (it opens the tunnel for the run, starting a stopped bastion)`,
         ),
       );
     } else if (!named && localState) {
@@ -129,6 +140,27 @@ export function selectStacks(
     }
   }
   return { planned, skipped };
+}
+
+/**
+ * Adds security group rules nobody declared to the drift of their group's stack (scripts/lib/unmanaged-rules.ts),
+ * when every stack that declares rules was planned; otherwise returns a note saying the check did not run.
+ */
+export function checkUnmanagedRules(
+  stacks: readonly SynthesizedStack[],
+  plans: readonly { stack: string; plan: ShowJsonPlan }[],
+  reviews: Map<string, StackReview>,
+): string[] {
+  const ruleStacks = stacks.filter((s) => declaresRules(JSON.parse(readFileSync(join(s.dir, "cdk.tf.json"), "utf8")) as object));
+  const missing = ruleStacks.filter((s) => !plans.some((p) => p.stack === s.name)).map((s) => s.name);
+  if (missing.length > 0) {
+    return [`security group rules added outside Terraform were not looked for: not planned, and declaring rules: ${missing.join(", ")}`];
+  }
+  for (const [stack, extra] of unmanagedRuleDrift(plans)) {
+    const review = reviews.get(stack);
+    if (review) reviews.set(stack, withDrift(review, extra));
+  }
+  return [];
 }
 
 /** A mistake in the command line, reported without a stack trace. */
@@ -173,14 +205,18 @@ export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]
     const { planned, skipped } = selectStacks(stacks, environment, requested, { includeTenants: values["include-tenants"] });
     const setup = prepareTerraform();
     const byName = new Map<string, StackReview>(skipped.map((r) => [r.stack, r]));
+    const plans: { stack: string; plan: ShowJsonPlan }[] = [];
     for (const stack of planned) {
       process.stderr.write(`${mode === "plan" ? "planning" : "checking drift of"} ${stack.name} ...\n`);
-      byName.set(stack.name, await planStack(stack, setup));
+      const result = await planStack(stack, setup);
+      byName.set(stack.name, result.review);
+      if (result.plan) plans.push({ stack: stack.name, plan: result.plan });
     }
+    const notes = checkUnmanagedRules(stacks, plans, byName);
     const reviews = stacks.map((s) => byName.get(s.name)).filter((r): r is StackReview => r !== undefined);
 
     const exitCode = mode === "plan" ? planExitCode(reviews, { failOnDanger: values["fail-on-danger"] }) : driftExitCode(reviews);
-    const options = { mode, environment, exitCode };
+    const options = { mode, environment, exitCode, notes };
     process.stdout.write(`${renderText(reviews, options)}\n`);
     if (values.markdown) writeFileSync(values.markdown, `${renderMarkdown(reviews, options)}\n`);
     return exitCode;

@@ -125,10 +125,11 @@ export function nextCommand(config: EnvironmentConfig, states: readonly StackSta
   if (missing.length === states.length) return `npm run deploy -- ${env}   (first deployment: README, operations)`;
   if (missing.length > 0) return `npm run deploy -- ${env}   (deploys what is missing: ${missing.map((s) => s.layer).join(", ")})`;
   if (!config.bastion.enabled) return `nothing to do; npm run cost -- ${env} shows the monthly estimate`;
+  const psql = `psql "host=127.0.0.1 port=${config.postgresAccess.tunnelPort} sslmode=require dbname=<database> user=<user>"`;
   if (!config.bastion.running) {
-    return `the bastion is stopped: to use the tunnel set bastion.running: true and run npm run deploy -- ${env} access`;
+    return `npm run tunnel -- ${env} (starts the stopped bastion for the session and stops it again on Ctrl-C), then ${psql}`;
   }
-  return `npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.postgresAccess.tunnelPort} sslmode=require dbname=<database> user=<user>"`;
+  return `npm run tunnel -- ${env}, then ${psql}`;
 }
 
 /** The report, one block per stack in deploy order. */

@@ -1,16 +1,22 @@
 /**
  * The SSM port-forwarding tunnel to the private RDS instance, through the bastion: the command that
- * opens it, the checks that must pass first, and a handle that opens it and waits until it works.
- * Used by `npm run tunnel` and by `npm run deploy` around the tenants stack.
+ * opens it, the checks that must pass first, a handle that opens it and waits until it works, and a
+ * session around it that starts a bastion kept stopped and stops it again. Used by `npm run tunnel`,
+ * `npm run plan --include-tenants` and `npm run deploy` (around the tenants stack).
  *
  * Nothing here prints a secret: the session's own output (session id, port opened) is passed on, and
  * the database password never passes through this module.
  */
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import type { StackOutputs } from "./outputs";
+import type { EnvironmentConfig } from "../../config/schema";
+import { bastionPowerCommands } from "./orchestrate";
+import { readOutputs, type StackOutputs } from "./outputs";
+import { synthesize } from "./synth";
+import { prepareTerraform, type RunResult } from "./terraform";
 
 export interface TunnelOptions {
   readonly bastionInstanceId: string;
@@ -136,6 +142,31 @@ export function checkTunnelPrerequisites(input: TunnelPrerequisites): Pick<Tunne
   return { bastionInstanceId: String(bastionInstanceId), host: String(host), remotePort };
 }
 
+/**
+ * The tunnel's target from the deployed `<env>-access` and `<env>-data` outputs (synthesized into a
+ * temp dir, read through their real backends); throws TunnelPrerequisitesMissing naming what is missing.
+ */
+export async function readTunnelTarget(
+  config: EnvironmentConfig,
+  log: (line: string) => void,
+): Promise<Pick<TunnelOptions, "bastionInstanceId" | "host" | "remotePort">> {
+  const outdir = mkdtempSync(join(tmpdir(), "infra-tunnel-"));
+  try {
+    const stacks = synthesize(outdir, [config]);
+    const setup = prepareTerraform();
+    const read = async (layer: "access" | "data"): Promise<StackOutputs | Error> => {
+      const stack = stacks.find((s) => s.name === `${config.environment}-${layer}`);
+      if (!stack) return new Error("stack not synthesized");
+      return readOutputs(stack, setup).catch((err: Error) => err);
+    };
+    log(`reading the outputs of ${config.environment}-access and ${config.environment}-data ...`);
+    const [access, data] = await Promise.all([read("access"), read("data")]);
+    return checkTunnelPrerequisites({ environment: config.environment, access, data });
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------- the running tunnel
 
 /** A started session process. */
@@ -144,6 +175,11 @@ export interface TunnelProcess {
   readonly exited: Promise<number | null>;
   /** Signals the process and anything it started (the session-manager-plugin). */
   kill(signal: NodeJS.Signals): void;
+  /**
+   * Kills whatever of the session's process group outlived its leader (a session-manager-plugin
+   * that ignored SIGTERM would keep the port). Called once the leader has exited.
+   */
+  reap?(): void;
 }
 
 export interface Tunnel {
@@ -165,6 +201,16 @@ export interface TunnelDeps {
   readonly pollIntervalMs?: number;
   /** Each line the session prints (session id, "Port ... opened"); never a secret. */
   readonly onOutput?: (line: string) => void;
+  /** Aborting it (Ctrl-C) during the wait ends the session and rejects with TunnelInterrupted. */
+  readonly signal?: AbortSignal;
+}
+
+/** The wait for the tunnel was given up on purpose (Ctrl-C); the session has been ended. */
+export class TunnelInterrupted extends Error {
+  constructor() {
+    super("interrupted: the SSM session was ended before the tunnel opened");
+    this.name = "TunnelInterrupted";
+  }
 }
 
 /**
@@ -174,10 +220,12 @@ export interface TunnelDeps {
  */
 export async function startTunnel(opts: TunnelOptions, deps: TunnelDeps = {}): Promise<Tunnel> {
   const probe = deps.isPortOpen ?? isPortOpen;
-  const delay = deps.delay ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const { signal } = deps;
+  const delay = deps.delay ?? ((ms: number) => abortableDelay(ms, signal));
   const timeoutMs = deps.timeoutMs ?? 60_000;
   const pollIntervalMs = deps.pollIntervalMs ?? 500;
 
+  if (signal?.aborted) throw new TunnelInterrupted();
   if (await probe(opts.localPort)) {
     throw new Error(
       `127.0.0.1:${opts.localPort} is already in use (another tunnel, or a local PostgreSQL?); close it or set tenants.tunnelPort to a free port`,
@@ -193,14 +241,17 @@ export async function startTunnel(opts: TunnelOptions, deps: TunnelDeps = {}): P
   let exitCode: number | null | undefined;
   const ended = child.exited.then((code) => {
     exitCode = code;
+    child.reap?.();
     return code;
   });
 
   const stop = async (): Promise<void> => {
     if (exitCode !== undefined) return;
     child.kill("SIGTERM");
-    // The session-manager-plugin normally ends at once; after 5 s it is killed outright.
-    for (let waited = 0; exitCode === undefined && waited < 5000; waited += 100) await delay(100);
+    // The session-manager-plugin normally ends at once; after 5 s it is killed outright. This wait
+    // must not be cut short by the abort that asked for it.
+    const pause = deps.delay ?? ((ms: number) => abortableDelay(ms));
+    for (let waited = 0; exitCode === undefined && waited < 5000; waited += 100) await pause(100);
     if (exitCode === undefined) child.kill("SIGKILL");
     await ended;
   };
@@ -210,6 +261,10 @@ export async function startTunnel(opts: TunnelOptions, deps: TunnelDeps = {}): P
     if (exitCode !== undefined) {
       throw new Error(`the SSM session ended before the tunnel opened (exit code ${exitCode})${tail(recent)}`);
     }
+    if (signal?.aborted) {
+      await stop();
+      throw new TunnelInterrupted();
+    }
     if (await probe(opts.localPort)) return { close: stop, ended };
     await delay(pollIntervalMs);
   }
@@ -218,6 +273,20 @@ export async function startTunnel(opts: TunnelOptions, deps: TunnelDeps = {}): P
     `the tunnel did not accept connections on 127.0.0.1:${opts.localPort} within ${Math.round(timeoutMs / 1000)} s; ` +
       `is the bastion running and registered with SSM (aws ssm describe-instance-information)?${tail(recent)}`,
   );
+}
+
+/** setTimeout as a promise that settles early (resolves) when `signal` aborts. */
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function tail(lines: readonly string[]): string {
@@ -240,10 +309,24 @@ export function isPortOpen(port: number): Promise<boolean> {
 
 /**
  * Spawns the session in its own process group, so closing it also ends the session-manager-plugin
- * the aws CLI starts (which would otherwise keep the port open).
+ * the aws CLI starts (which would otherwise keep the port open). The group is not in the terminal's
+ * foreground group, so Ctrl-C never reaches it: our own handlers end it, and if this process exits
+ * first anyway, an exit hook kills the group.
  */
 export function spawnDetached(command: string, args: readonly string[], onLine: (line: string) => void): TunnelProcess {
   const child = spawn(command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const group = child.pid;
+  const signalGroup = (signal: NodeJS.Signals): boolean => {
+    if (group === undefined) return false;
+    try {
+      process.kill(-group, signal);
+      return true;
+    } catch {
+      return false; // ESRCH: nothing of the group is left
+    }
+  };
+  const onExit = () => signalGroup("SIGKILL");
+  process.on("exit", onExit);
   for (const stream of [child.stdout, child.stderr]) {
     let buffered = "";
     stream.on("data", (chunk: Buffer) => {
@@ -262,11 +345,208 @@ export function spawnDetached(command: string, args: readonly string[], onLine: 
   return {
     exited,
     kill: (signal) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, signal);
-      } catch {
-        child.kill(signal);
-      }
+      if (!signalGroup(signal)) child.kill(signal);
+    },
+    reap: () => {
+      signalGroup("SIGKILL");
+      process.off("exit", onExit);
     },
   };
+}
+
+// ---------------------------------------------------------------- a session: bastion, tunnel, cleanup
+
+/** Runs an AWS CLI command to completion; aborting `signal` ends it. */
+export type CommandRunner = (argv: readonly string[], signal?: AbortSignal) => Promise<RunResult>;
+
+export interface TunnelSessionOptions extends TunnelOptions {
+  /**
+   * `bastion.running: false`: the bastion is kept stopped between sessions. A stopped one is started
+   * for the session and stopped again afterwards (also after a failure or Ctrl-C), as deploy does.
+   */
+  readonly bastionKeptStopped: boolean;
+}
+
+export interface TunnelSessionDeps extends TunnelDeps {
+  /** @default runCommand (the real aws CLI) */
+  readonly run?: CommandRunner;
+  /** Progress for the operator (stderr). */
+  readonly log?: (line: string) => void;
+}
+
+/** `aws ec2 describe-instances` reduced to the instance's state name (`stopped`, `running`, ...). */
+export function bastionStateCommand(region: string, instanceId: string): string[] {
+  const query = ["--query", "Reservations[0].Instances[0].State.Name", "--output", "text"];
+  return ["aws", "ec2", "describe-instances", "--region", region, "--instance-ids", instanceId, ...query];
+}
+
+/**
+ * Makes sure the bastion runs and SSM can reach it. Returns true when this call started it, so the
+ * caller stops it again; a bastion found running (someone else's session, or a deploy) is left as found.
+ */
+export async function ensureBastionRunning(
+  region: string,
+  instanceId: string,
+  deps: Pick<TunnelSessionDeps, "run" | "log" | "signal">,
+): Promise<boolean> {
+  const run = deps.run ?? runCommand;
+  const log = deps.log ?? (() => undefined);
+  const must = async (argv: readonly string[]): Promise<string> => {
+    if (deps.signal?.aborted) throw new TunnelInterrupted();
+    const result = await run(argv, deps.signal);
+    if (deps.signal?.aborted) throw new TunnelInterrupted();
+    if (result.code !== 0) throw new Error(`${argv.join(" ")} failed:\n${(result.stderr || result.stdout).trim()}`);
+    return result.stdout.trim();
+  };
+  const power = bastionPowerCommands(region, instanceId);
+  const [, wait] = power.start;
+  const state = await must(bastionStateCommand(region, instanceId));
+  if (state === "running" || state === "pending") {
+    log(`the bastion ${instanceId} is already ${state}: using it, and leaving it running afterwards`);
+    await must(wait);
+    return false;
+  }
+  if (state === "stopping") {
+    log(`the bastion ${instanceId} is stopping; waiting until it has stopped, to start it again`);
+    await must(["aws", "ec2", "wait", "instance-stopped", "--region", region, "--instance-ids", instanceId]);
+  } else if (state !== "stopped") {
+    throw new Error(`the bastion ${instanceId} is ${state || "not found"}: it cannot be started (deploy the access stack again)`);
+  }
+  log(`starting the bastion ${instanceId} (bastion.running is false) and waiting for its status checks, about 1-2 minutes`);
+  let started = false;
+  try {
+    for (const argv of power.start) {
+      await must(argv);
+      started = true;
+    }
+  } catch (err) {
+    // Interrupted or failed half-way: a bastion that was asked to start is stopped again here.
+    if (started) await stopBastion(region, instanceId, deps);
+    throw err;
+  }
+  return true;
+}
+
+/** Stops the bastion again; never throws (it reports what to run instead). */
+export async function stopBastion(region: string, instanceId: string, deps: Pick<TunnelSessionDeps, "run" | "log">): Promise<void> {
+  const run = deps.run ?? runCommand;
+  const log = deps.log ?? (() => undefined);
+  const { stop } = bastionPowerCommands(region, instanceId);
+  log(`stopping the bastion ${instanceId} again (bastion.running is false)`);
+  // Never with the abort signal: this is the cleanup that Ctrl-C asked for.
+  const result = await run(stop).catch((err: Error) => ({ code: 1, stdout: "", stderr: err.message }));
+  if (result.code !== 0) log(`could not stop the bastion: ${(result.stderr || result.stdout).trim()}\n  run: ${stop.join(" ")}`);
+}
+
+/**
+ * Opens the tunnel (starting a stopped bastion first), runs `body` while it is open, then closes it
+ * and stops a bastion it started: after `body` returns, throws, or `deps.signal` aborts.
+ */
+export async function withTunnel<T>(
+  options: TunnelSessionOptions,
+  deps: TunnelSessionDeps,
+  body: (tunnel: Tunnel) => Promise<T>,
+): Promise<T> {
+  const started = options.bastionKeptStopped ? await ensureBastionRunning(options.region, options.bastionInstanceId, deps) : false;
+  try {
+    const tunnel = await startTunnel(options, deps);
+    try {
+      return await body(tunnel);
+    } finally {
+      deps.log?.("closing the tunnel");
+      await tunnel.close();
+    }
+  } finally {
+    if (started) await stopBastion(options.region, options.bastionInstanceId, deps);
+  }
+}
+
+/**
+ * SIGINT, SIGTERM and SIGHUP as an AbortSignal: the first one aborts (cleanup then runs: the tunnel is
+ * closed, a started bastion stopped); later ones are only acknowledged, because dying half-way would
+ * leave the session's process group and the bastion running. `dispose` removes the handlers.
+ */
+export function interruptSignal(log: (line: string) => void = () => undefined): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handler = (name: NodeJS.Signals) => {
+    if (controller.signal.aborted) log(`${name} again: still cleaning up (bounded), please wait`);
+    else controller.abort(name);
+  };
+  // SIGHUP: the terminal was closed; the session and a started bastion must not outlive it either.
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const name of signals) process.on(name, handler);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const name of signals) process.off(name, handler);
+    },
+  };
+}
+
+/** Runs a command, capturing its output; aborting `signal` terminates it. */
+export function runCommand(argv: readonly string[], signal?: AbortSignal): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const [command, ...args] = argv;
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], signal });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", (err) => {
+      // An abort kills the child, and "close" follows; a command that never started has no "close".
+      if (err.name === "AbortError") return;
+      resolve({ code: 127, stdout, stderr: `${stderr}could not run ${command}: ${err.message}` });
+    });
+    child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+export interface HoldTunnelOptions extends TunnelSessionOptions {
+  /** The environment, for the printed instructions. */
+  readonly environment: string;
+}
+
+/**
+ * `npm run tunnel`'s session: Ctrl-C handling first, then (for a bastion kept stopped) start it, open
+ * the tunnel, print how to use it, and hold it until Ctrl-C or until the session ends by itself;
+ * always close it and stop a bastion started here. Ctrl-C at any point, the wait for the port
+ * included, leaves nothing running. Returns the exit code: 0 after Ctrl-C on an open tunnel, 1 when
+ * the session ended by itself, 130 when interrupted before the tunnel opened.
+ */
+export async function holdTunnel(
+  options: HoldTunnelOptions,
+  deps: TunnelSessionDeps & { readonly print?: (text: string) => void } = {},
+): Promise<number> {
+  const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const print = deps.print ?? ((text: string) => process.stdout.write(text));
+  const interrupt = interruptSignal(log);
+  const { signal } = interrupt;
+  try {
+    return await withTunnel(options, { ...deps, log, signal }, async (tunnel) => {
+      print(
+        [
+          `tunnel open: 127.0.0.1:${options.localPort} -> ${options.host}:${options.remotePort} via ${options.bastionInstanceId}`,
+          `  psql "host=127.0.0.1 port=${options.localPort} dbname=postgres sslmode=require user=<user>"`,
+          `  (master credentials: the secret named by output db_instance_master_user_secret_arn of ${options.environment}-data)`,
+          options.bastionKeptStopped ? "Ctrl-C closes it (and stops the bastion again if it was started for it)." : "Ctrl-C closes it.",
+          "",
+        ].join("\n"),
+      );
+      const aborted = new Promise<string>((resolve) => {
+        if (signal.aborted) resolve(String(signal.reason));
+        signal.addEventListener("abort", () => resolve(String(signal.reason)), { once: true });
+      });
+      const why = await Promise.race([aborted, tunnel.ended.then((code) => `the session ended (exit code ${code})`)]);
+      log(`${why}; closing the tunnel`);
+      return why.startsWith("the session ended") ? 1 : 0;
+    });
+  } catch (err) {
+    if (err instanceof TunnelInterrupted) {
+      log(`${err.message}; nothing is left running`);
+      return 130;
+    }
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -1,4 +1,4 @@
-import { TerraformLocal, TerraformOutput } from "cdktf";
+import { TerraformLocal, TerraformOutput, TerraformResource } from "cdktf";
 import type { Construct } from "constructs";
 import type { SafeBucketConfig } from "../../config/schema";
 import { EphemeralSecretValue, ephemeralVariable, placeholder } from "../../constructs/ephemeral";
@@ -68,7 +68,9 @@ export class SafeBucketDatabaseStack extends EnvironmentStack {
       connection: {
         host: direct ? fromData.address : "127.0.0.1",
         port: direct ? fromData.port : appDatabase.tunnelPort,
-        username: master.field("username"),
+        // The name RDS was created with (fixed for the instance's life; the secret holds the same): a
+        // plain value, because the master's owner-role memberships cannot take an ephemeral one.
+        username: data.masterUsername,
         password: master.field("password"),
         connectTimeoutSeconds: appDatabase.connectTimeoutSeconds,
         expectedVersion: database.engineVersion,
@@ -77,7 +79,14 @@ export class SafeBucketDatabaseStack extends EnvironmentStack {
       databases: [{ name: appDatabase.name, owner: appDatabase.username }],
       protect,
     });
-    this.moves = [...movedFrom(secret, [`credentials-${appDatabase.username}`]), ...movedFrom(databases, ["tenants"])];
+    // Only what the former stack had moves: the master's owner-role membership is new, it has no old address.
+    const formerResources = databases.node.children.filter(
+      (c) => TerraformResource.isTerraformResource(c) && c.terraformResourceType !== "postgresql_grant_role",
+    );
+    this.moves = [
+      ...movedFrom(secret, [`credentials-${appDatabase.username}`]),
+      ...formerResources.flatMap((c) => movedFrom(c, ["tenants", c.node.id])),
+    ];
     this.databaseName = appDatabase.name;
     this.username = appDatabase.username;
 

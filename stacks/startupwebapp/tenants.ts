@@ -72,7 +72,9 @@ export class TenantsStack extends EnvironmentStack {
       connection: {
         host: direct ? fromData.address : "127.0.0.1",
         port: direct ? fromData.port : tenants.tunnelPort,
-        username: master.field("username"),
+        // The name RDS was created with (fixed for the instance's life; the secret holds the same): a
+        // plain value, because the master's owner-role memberships cannot take an ephemeral one.
+        username: data.masterUsername,
         password: master.field("password"),
         connectTimeoutSeconds: tenants.connectTimeoutSeconds,
         expectedVersion: database.engineVersion,
