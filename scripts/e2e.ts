@@ -205,6 +205,8 @@ interface EnvironmentResult {
 }
 
 interface Roles {
+  /** Runs drift twice, then after an out-of-band change of this kind. */
+  readonly drift: boolean;
   readonly changeKind: (typeof CHANGE_KINDS)[number];
   /** Runs the state lock check (while restoring the out-of-band change). */
   readonly lock: boolean;
@@ -407,7 +409,9 @@ async function checkInterrupt(ctx: Context, config: EnvironmentConfig): Promise<
     return;
   }
   const sqlLayer = config.postgresAccess.layer;
-  const run = await operate(ctx, "deploy", [env, "--yes"], {
+  // The SQL layer alone: its deploy starts the bastion first (the same steps a full deploy runs after
+  // the core stacks, which are unchanged here and would only add their no-change plans).
+  const run = await operate(ctx, "deploy", [env, sqlLayer, "--yes"], {
     label: `interrupt-${env}`,
     // The shim's status wait stands in for the minutes AWS takes, which is when an operator presses Ctrl-C.
     extraEnv: { INFRA_EMULATOR_BOOT_SECONDS: "20" },
@@ -440,16 +444,18 @@ async function lifecycle(ctx: Context, config: EnvironmentConfig, roles: Roles, 
   const env = config.environment;
   const started = Date.now();
   if (!result.deployed) return;
-  const firstDrift = await checkNoDrift(ctx, config, "first");
+  const firstDrift = roles.drift ? await checkNoDrift(ctx, config, "first") : 0;
   await checkStatus(ctx, config);
   await checkPlan(ctx, config);
-  const wait = firstDrift + DRIFT_GAP_MS - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  await checkNoDrift(ctx, config, `second, ${seconds(Date.now() - firstDrift)} later`);
-  const changed = await checkOutOfBand(ctx, config, roles.changeKind);
-  if (roles.lock) {
-    if (changed) await checkLock(ctx, config, CHANGE_LAYER[roles.changeKind]);
-    else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which could not be made");
+  if (roles.drift) {
+    const wait = firstDrift + DRIFT_GAP_MS - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await checkNoDrift(ctx, config, `second, ${seconds(Date.now() - firstDrift)} later`);
+    const changed = await checkOutOfBand(ctx, config, roles.changeKind);
+    if (roles.lock) {
+      if (changed) await checkLock(ctx, config, CHANGE_LAYER[roles.changeKind]);
+      else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which could not be made");
+    }
   }
   await checkDestroy(ctx, config);
   if (roles.redeploy) {
@@ -479,12 +485,18 @@ async function checkCoexistence(ctx: Context, configs: readonly EnvironmentConfi
   );
 }
 
-/** Which environment does what: spread the slow extra checks so no one lifecycle carries them all. */
+/**
+ * Which environment does what, so no one lifecycle carries every slow check: the one that destroys,
+ * deploys again and is interrupted (an unprotected one whose deploy starts a stopped bastion) leaves
+ * drift to the others; the lock check rides on another's out-of-band change. One environment alone
+ * does everything.
+ */
 export function assignRoles(configs: readonly EnvironmentConfig[]): Roles[] {
   const unprotected = configs.filter((c) => !c.protect);
   const withBastionStart = unprotected.find((c) => c.bastion.enabled && !c.bastion.running) ?? unprotected[0];
   const lockEnv = unprotected.find((c) => c !== withBastionStart) ?? configs.find((c) => c !== withBastionStart) ?? configs[0];
   return configs.map((c, i) => ({
+    drift: c !== withBastionStart || configs.length === 1,
     changeKind: c === lockEnv ? "backup-retention" : CHANGE_KINDS[(i + 1) % CHANGE_KINDS.length],
     lock: c === lockEnv,
     redeploy: c === withBastionStart,

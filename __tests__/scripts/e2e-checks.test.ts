@@ -145,7 +145,8 @@ test("the slow extra checks go to different environments: Ctrl-C where deploy st
   const by = (pick: (r: (typeof roles)[number]) => boolean) => configs.filter((_, i) => pick(roles[i])).map((c) => c.environment);
   expect(by((r) => r.redeploy)).toEqual(["dev"]);
   expect(by((r) => r.lock)).toEqual(["safebucket-dev"]);
-  expect(new Set(roles.map((r) => r.changeKind)).size).toBe(3);
+  expect(by((r) => r.drift)).toEqual(["prod", "safebucket-dev", "safebucket-prod"]);
+  expect(new Set(roles.filter((r) => r.drift).map((r) => r.changeKind)).size).toBe(3);
   // one environment alone still gets every check
-  expect(assignRoles([configs[0]])).toEqual([{ changeKind: "backup-retention", lock: true, redeploy: true }]);
+  expect(assignRoles([configs[0]])).toEqual([{ drift: true, changeKind: "backup-retention", lock: true, redeploy: true }]);
 });
