@@ -150,6 +150,22 @@ print(json.loads(named["RedriveAllowPolicy"])["redrivePermission"], attributes["
   expect(run).toEqual({ code: 0, out: "allowAll True False" });
 });
 
+test("an Application Auto Scaling target keeps the tags given at registration", async () => {
+  const run = await python(`
+import boto3
+ecs = boto3.client("ecs")
+ecs.create_cluster(clusterName="c")
+ecs.register_task_definition(family="f", containerDefinitions=[{"name": "n", "image": "i", "memory": 128}])
+ecs.create_service(cluster="c", serviceName="s", taskDefinition="f", desiredCount=1)
+aas = boto3.client("application-autoscaling")
+arn = aas.register_scalable_target(ServiceNamespace="ecs", ResourceId="service/c/s", ScalableDimension="ecs:service:DesiredCount",
+  MinCapacity=1, MaxCapacity=2, Tags={"Environment": "t"})["ScalableTargetARN"]
+aas.tag_resource(ResourceARN=arn, Tags={"Owner": "o"})
+print(sorted(aas.list_tags_for_resource(ResourceARN=arn)["Tags"].items()))
+`);
+  expect(run).toEqual({ code: 0, out: "[('Environment', 't'), ('Owner', 'o')]" });
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

@@ -330,6 +330,41 @@ def patch_unique_dbi_resource_ids() -> None:
     DBInstance.__init__ = __init__
 
 
+def patch_autoscaling_tags() -> None:
+    """moto's Application Auto Scaling has no ListTagsForResource, TagResource or UntagResource
+    (HTTP 500, which the SDK retries for minutes); the provider reads a scalable target's tags after
+    creating it. AWS keeps the tags given at registration and by TagResource."""
+    import json as _json
+
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    tags: dict[str, dict[str, str]] = {}
+    original_register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self):  # type: ignore[no-untyped-def]
+        body = original_register(self)
+        arn = _json.loads(body)["ScalableTargetARN"]
+        tags.setdefault(arn, {}).update(self._get_param("Tags") or {})
+        return body
+
+    def list_tags_for_resource(self):  # type: ignore[no-untyped-def]
+        return _json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self):  # type: ignore[no-untyped-def]
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self):  # type: ignore[no-untyped-def]
+        for key in self._get_param("TagKeys") or []:
+            tags.get(self._get_param("ResourceARN"), {}).pop(key, None)
+        return "{}"
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource
+    ApplicationAutoScalingResponse.tag_resource = tag_resource
+    ApplicationAutoScalingResponse.untag_resource = untag_resource
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -340,6 +375,7 @@ def apply_patches() -> None:
     patch_instance_attribute_groups()
     patch_sqs_redrive_allow_policy()
     patch_unique_dbi_resource_ids()
+    patch_autoscaling_tags()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
