@@ -114,7 +114,10 @@ group = ec.describe_cache_parameter_groups(CacheParameterGroupName="p")["CachePa
 print(group["CacheParameterGroupFamily"], ec.list_tags_for_resource(ResourceName=group["ARN"])["TagList"])
 ec.create_user(UserId="app", UserName="app", Engine="redis", AccessString="on ~* +@all", AuthenticationMode={"Type": "iam"})
 print(ec.create_user_group(UserGroupId="g", Engine="redis", UserIds=["default", "app"])["Status"])
-ec.create_cache_subnet_group(CacheSubnetGroupName="s", CacheSubnetGroupDescription="s", SubnetIds=[])
+ec2 = boto3.client("ec2")
+vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
+ec.create_cache_subnet_group(CacheSubnetGroupName="s", CacheSubnetGroupDescription="s", SubnetIds=[subnet])
 ec.create_replication_group(ReplicationGroupId="r", ReplicationGroupDescription="r", Engine="redis", CacheNodeType="cache.t3.micro",
   NumCacheClusters=1, CacheParameterGroupName="p", CacheSubnetGroupName="s", UserGroupIds=["g"])
 members = ec.describe_replication_groups(ReplicationGroupId="r")["ReplicationGroups"][0]["MemberClusters"]

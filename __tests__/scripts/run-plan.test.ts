@@ -37,6 +37,20 @@ test("by default every stack is planned except tenants (tunnel) and a local stat
   expect(skipped.map((s) => s.stack)).toEqual(["prod-state", "prod-tenants"]);
 });
 
+test("an emulator override that moves the local state is where the state stack's state is looked for", () => {
+  const stacks = environment();
+  const moved = join(root, "emulator-state", "terraform.prod-state.tfstate");
+  mkdirSync(join(root, "emulator-state"), { recursive: true });
+  writeFileSync(join(stacks[0].dir, "emulator_override.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: moved } } } }));
+  try {
+    expect(selectStacks(stacks, "prod", []).skipped.find((s) => s.stack === "prod-state")?.note).toContain(moved);
+    writeFileSync(moved, "{}");
+    expect(names(selectStacks(stacks, "prod", []).planned)).toContain("prod-state");
+  } finally {
+    rmSync(join(stacks[0].dir, "emulator_override.tf.json"), { force: true });
+  }
+});
+
 test("the tenants stack is skipped with a note that says how to include it", () => {
   const tenants = selectStacks(environment(), "prod", []).skipped.find((s) => s.stack === "prod-tenants")!;
   expect(tenants.status).toBe("skipped");

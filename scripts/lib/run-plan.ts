@@ -25,6 +25,7 @@ import {
 import { synthesize, type SynthesizedStack } from "./synth";
 import { declaresRules, unmanagedRuleDrift, withDrift } from "./unmanaged-rules";
 import { prepareTerraform, terraform, type TerraformSetup } from "./terraform";
+import { OVERRIDE_FILE } from "./emulator";
 
 const PLAN_FILE = "review.tfplan";
 
@@ -84,10 +85,13 @@ export function needsTunnel(stack: SynthesizedStack): boolean {
 
 /** The state file of a stack on a local backend, when this checkout does not have it (e.g. in CI). */
 export function missingLocalState(stack: SynthesizedStack): string | undefined {
-  const document = JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8")) as {
-    terraform?: { backend?: { local?: { path?: string } } };
-  };
-  const path = document.terraform?.backend?.local?.path;
+  type Backend = { terraform?: { backend?: { local?: { path?: string } } } };
+  const read = (file: string): Backend | undefined =>
+    existsSync(join(stack.dir, file)) ? (JSON.parse(readFileSync(join(stack.dir, file), "utf8")) as Backend) : undefined;
+  // An override file's backend block replaces the stack's whole (Terraform's override rules): the
+  // emulator mode's override moves the local state out of the repository (scripts/lib/emulator.ts).
+  const documents = [read("cdk.tf.json"), read(OVERRIDE_FILE)].filter((d): d is Backend => d?.terraform?.backend !== undefined);
+  const path = documents.at(-1)?.terraform?.backend?.local?.path;
   return path !== undefined && !existsSync(path) ? path : undefined;
 }
 

@@ -3,7 +3,7 @@
  * function that runs a terraform command. Every terraform call of the project goes through here.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { emulatorTerraformEnv } from "./emulator";
@@ -76,6 +76,7 @@ export interface TerraformSetup {
 export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): TerraformSetup {
   const mirror = findPluginMirror(env);
   const dir = mkdtempSync(join(tmpdir(), "infra-tf-"));
+  removeAtExit(dir);
   const cliConfig = join(dir, "terraform.rc");
   if (mirror) {
     writeFileSync(
@@ -88,6 +89,17 @@ export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): Terrafor
   mkdirSync(cache, { recursive: true });
   writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(cache)}\n`);
   return { cliConfig };
+}
+
+/** CLI config folders of this process, removed when it exits (one hook for all of them). */
+const temporaryDirs = new Set<string>();
+function removeAtExit(dir: string): void {
+  if (temporaryDirs.size === 0) {
+    process.once("exit", () => {
+      for (const d of temporaryDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  temporaryDirs.add(dir);
 }
 
 export interface RunResult {
