@@ -37,6 +37,11 @@ def gone(arn: str) -> bool:
         ec2 = boto3.client("ec2", region_name=region)
         reservations = ec2.describe_instances(InstanceIds=[resource.split("/", 1)[1]])["Reservations"]
         return all(i["State"]["Name"] == "terminated" for r in reservations for i in r["Instances"])
+    if service == "ec2" and resource.startswith("natgateway/"):
+        # AWS, like moto, lists a deleted NAT gateway for about an hour in state "deleted".
+        ec2 = boto3.client("ec2", region_name=region)
+        gateways = ec2.describe_nat_gateways(NatGatewayIds=[resource.split("/", 1)[1]])["NatGateways"]
+        return all(g["State"] in ("deleted", "deleting") for g in gateways)
     if service == "kms" and resource.startswith("key/"):
         kms = boto3.client("kms", region_name=region)
         return kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
