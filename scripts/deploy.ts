@@ -10,7 +10,6 @@
  * `==> prod-network: plan [2/6]` or `==> open-tunnel`; a SIGINT sent once that line is out stops the run
  * before the next step (cleanup steps still run) and exits 130.
  */
-import { spawn } from "node:child_process";
 import type { EventEmitter } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -32,8 +31,8 @@ import {
 } from "./lib/orchestrate";
 import { readOutputs } from "./lib/outputs";
 import { synthesize, type SynthesizedStack } from "./lib/synth";
-import { prepareTerraform, terraform, type RunResult } from "./lib/terraform";
-import { findOnPath, startTunnel, tunnelCommand } from "./lib/tunnel";
+import { prepareTerraform, terraform } from "./lib/terraform";
+import { findOnPath, runCommand, startTunnel, tunnelCommand } from "./lib/tunnel";
 
 /** Where the stacks are synthesized: the folder `cdktf synth` uses, so terraform can be run there by hand. */
 export const OUTDIR = join(__dirname, "..", "cdktf.out");
@@ -195,19 +194,6 @@ export function missingTools(
       "the aws CLI needs it for the SSM tunnel (https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html)",
   };
   return [...needs].filter((tool) => !find(tool)).map((tool) => `${tool}: not found on PATH; ${how[tool]}`);
-}
-
-/** Runs an AWS CLI command (starting or stopping the bastion); output captured, never interactive. */
-function runCommand(argv: readonly string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AWS_PAGER: "" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", (err) => resolve({ code: 127, stdout, stderr: `could not run ${argv[0]} (${err.message}): install the AWS CLI v2` }));
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
 }
 
 /** How --dry-run prints the tunnel: the same command startTunnel runs. */

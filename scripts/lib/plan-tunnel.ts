@@ -7,10 +7,9 @@
 import { parseArgs } from "node:util";
 import type { EnvironmentConfig } from "../../config/schema";
 import {
-  interruptSignal,
+  exitCodeOnInterrupt,
   isPortOpen,
   readTunnelTarget,
-  TunnelInterrupted,
   withTunnel,
   type TunnelOptions,
   type TunnelSessionDeps,
@@ -64,16 +63,5 @@ export async function planWithTunnel(
   // Ctrl-C must not kill this process while it owns the tunnel and perhaps the bastion: the first
   // one aborts the bastion start or the wait for the port, or (during the plan, whose terraform gets
   // it from the terminal too) lets the review finish; then the tunnel is closed and the bastion stopped.
-  const interrupt = deps.signal ? undefined : interruptSignal(log);
-  try {
-    return await withTunnel(options, { ...deps, log, signal: deps.signal ?? interrupt?.signal }, () => review());
-  } catch (err) {
-    if (err instanceof TunnelInterrupted) {
-      log(`${err.message}; nothing is left running`);
-      return 130;
-    }
-    throw err;
-  } finally {
-    interrupt?.dispose();
-  }
+  return exitCodeOnInterrupt(log, (signal) => withTunnel(options, { ...deps, log, signal }, () => review()), deps.signal);
 }

@@ -487,7 +487,8 @@ export function interruptSignal(log: (line: string) => void = () => undefined): 
 export function runCommand(argv: readonly string[], signal?: AbortSignal): Promise<RunResult> {
   return new Promise((resolve) => {
     const [command, ...args] = argv;
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], signal });
+    // AWS_PAGER="": the AWS CLI would otherwise wait in a pager for a terminal that is not there.
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], signal, env: { ...process.env, AWS_PAGER: "" } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -519,10 +520,8 @@ export async function holdTunnel(
 ): Promise<number> {
   const log = deps.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const print = deps.print ?? ((text: string) => process.stdout.write(text));
-  const interrupt = interruptSignal(log);
-  const { signal } = interrupt;
-  try {
-    return await withTunnel(options, { ...deps, log, signal }, async (tunnel) => {
+  return exitCodeOnInterrupt(log, (signal) =>
+    withTunnel(options, { ...deps, log, signal }, async (tunnel) => {
       print(
         [
           `tunnel open: 127.0.0.1:${options.localPort} -> ${options.host}:${options.remotePort} via ${options.bastionInstanceId}`,
@@ -539,7 +538,22 @@ export async function holdTunnel(
       const why = await Promise.race([aborted, tunnel.ended.then((code) => `the session ended (exit code ${code})`)]);
       log(`${why}; closing the tunnel`);
       return why.startsWith("the session ended") ? 1 : 0;
-    });
+    }),
+  );
+}
+
+/**
+ * Runs a tunnel session with Ctrl-C (SIGINT, SIGTERM, SIGHUP) as its abort signal, unless `given` is
+ * one already: a session interrupted before its tunnel opened says so and exits 130.
+ */
+export async function exitCodeOnInterrupt(
+  log: (line: string) => void,
+  session: (signal: AbortSignal) => Promise<number>,
+  given?: AbortSignal,
+): Promise<number> {
+  const interrupt = given ? undefined : interruptSignal(log);
+  try {
+    return await session(given ?? interrupt!.signal);
   } catch (err) {
     if (err instanceof TunnelInterrupted) {
       log(`${err.message}; nothing is left running`);
@@ -547,6 +561,6 @@ export async function holdTunnel(
     }
     throw err;
   } finally {
-    interrupt.dispose();
+    interrupt?.dispose();
   }
 }
