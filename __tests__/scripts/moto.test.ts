@@ -101,7 +101,7 @@ print([r.get("Description") for r in rules if not r["IsEgress"]])
   expect(run).toEqual({ code: 0, out: "[True, True]\n['PostgreSQL from b']" });
 });
 
-test("ElastiCache parameter groups, user groups and a replication group's member clusters, which moto lacks, answer as AWS documents them", async () => {
+test("ElastiCache parameter groups, user groups, subnet group deletion and a replication group's member clusters with its security groups, which moto lacks, answer as AWS documents them", async () => {
   const run = await python(`
 import boto3
 ec = boto3.client("elasticache")
@@ -118,12 +118,22 @@ ec2 = boto3.client("ec2")
 vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
 subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24")["Subnet"]["SubnetId"]
 ec.create_cache_subnet_group(CacheSubnetGroupName="s", CacheSubnetGroupDescription="s", SubnetIds=[subnet])
+sg = ec2.create_security_group(GroupName="redis", Description="r", VpcId=vpc)["GroupId"]
 ec.create_replication_group(ReplicationGroupId="r", ReplicationGroupDescription="r", Engine="redis", CacheNodeType="cache.t3.micro",
-  NumCacheClusters=1, CacheParameterGroupName="p", CacheSubnetGroupName="s", UserGroupIds=["g"])
+  NumCacheClusters=1, CacheParameterGroupName="p", CacheSubnetGroupName="s", UserGroupIds=["g"], SecurityGroupIds=[sg],
+  AtRestEncryptionEnabled=True, TransitEncryptionEnabled=True, TransitEncryptionMode="required")
 members = ec.describe_replication_groups(ReplicationGroupId="r")["ReplicationGroups"][0]["MemberClusters"]
-print([c["CacheClusterStatus"] for m in members for c in ec.describe_cache_clusters(CacheClusterId=m)["CacheClusters"]])
+clusters = [c for m in members for c in ec.describe_cache_clusters(CacheClusterId=m)["CacheClusters"]]
+print([c["CacheClusterStatus"] for c in clusters], [g["SecurityGroupId"] == sg for c in clusters for g in c["SecurityGroups"]],
+  [(c["AtRestEncryptionEnabled"], c["TransitEncryptionMode"]) for c in clusters])
+try:
+    ec.delete_cache_subnet_group(CacheSubnetGroupName="s")
+except ec.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
 ec.delete_replication_group(ReplicationGroupId="r")
 print(ec.describe_replication_groups()["ReplicationGroups"], ec.describe_cache_clusters()["CacheClusters"])
+ec.delete_cache_subnet_group(CacheSubnetGroupName="s")
+print(ec.describe_cache_subnet_groups()["CacheSubnetGroups"])
 ec.delete_cache_parameter_group(CacheParameterGroupName="p")
 try:
     ec.describe_cache_parameter_groups(CacheParameterGroupName="p")
@@ -132,11 +142,11 @@ except ec.exceptions.CacheParameterGroupNotFoundFault as e:
 `);
   expect(run).toEqual({
     code: 0,
-    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\n['available']\n[] []\ngone",
+    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\n['available'] [True] [(True, 'required')]\nCacheSubnetGroupInUse\n[] []\n[]\ngone",
   });
 });
 
-test("an SQS queue returns its redrive allow policy, and setting it keeps the queue's access policy", async () => {
+test("an SQS queue returns its redrive allow policy and a compact redrive policy, and setting one keeps the queue's access policy", async () => {
   const run = await python(`
 import boto3, json
 sqs = boto3.client("sqs")
@@ -147,10 +157,14 @@ sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedriveAllowPolicy": json.du
 attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
 named = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedriveAllowPolicy"])["Attributes"]
 plain = sqs.create_queue(QueueName="plain")["QueueUrl"]
+arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+source = sqs.create_queue(QueueName="source", Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5})})["QueueUrl"]
+redrive = sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["All"])["Attributes"]["RedrivePolicy"]
 print(json.loads(named["RedriveAllowPolicy"])["redrivePermission"], attributes["Policy"] == policy,
-  "RedriveAllowPolicy" in sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"])
+  "RedriveAllowPolicy" in sqs.get_queue_attributes(QueueUrl=plain, AttributeNames=["All"])["Attributes"],
+  redrive == '{"deadLetterTargetArn":"' + arn + '","maxReceiveCount":5}')
 `);
-  expect(run).toEqual({ code: 0, out: "allowAll True False" });
+  expect(run).toEqual({ code: 0, out: "allowAll True False True" });
 });
 
 test("an Application Auto Scaling target keeps the tags given at registration", async () => {
@@ -167,6 +181,19 @@ aas.tag_resource(ResourceARN=arn, Tags={"Owner": "o"})
 print(sorted(aas.list_tags_for_resource(ResourceARN=arn)["Tags"].items()))
 `);
   expect(run).toEqual({ code: 0, out: "[('Environment', 't'), ('Owner', 'o')]" });
+});
+
+test("an ECS service returns the capacity provider strategy it was created with", async () => {
+  const run = await python(`
+import boto3
+ecs = boto3.client("ecs")
+ecs.create_cluster(clusterName="spot", capacityProviders=["FARGATE", "FARGATE_SPOT"])
+ecs.register_task_definition(family="f", containerDefinitions=[{"name": "n", "image": "i", "memory": 128}])
+strategy = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
+ecs.create_service(cluster="spot", serviceName="s", taskDefinition="f", desiredCount=1, capacityProviderStrategy=strategy)
+print(ecs.describe_services(cluster="spot", services=["s"])["services"][0]["capacityProviderStrategy"] == strategy)
+`);
+  expect(run).toEqual({ code: 0, out: "True" });
 });
 
 test("stop() ends the server and removes its folder", async () => {

@@ -9,6 +9,11 @@ AWS documents them, kept in memory next to moto's ElastiCache backend:
                     DeleteCacheParameterGroup
   user groups       CreateUserGroup, DescribeUserGroups, ModifyUserGroup, DeleteUserGroup (status "active"
                     at once: AWS takes a minute or two, with nothing to observe in between)
+  subnet groups     DeleteCacheSubnetGroup (moto creates and describes them but cannot delete them, so a
+                    destroy retries it until Terraform's timeout)
+  member clusters   created with their replication group, with the group's security groups and encryption
+                    settings (AWS reports a replication group's security groups, at-rest encryption and
+                    transit encryption mode from its member clusters, and the provider reads them there)
 
 and tags on both (ARNs `...:parametergroup:<name>` and `...:usergroup:<id>`). Only what the provider
 reads is modelled; a parameter's metadata (data type, allowed values) is not.
@@ -124,6 +129,18 @@ def delete_cache_parameter_group(self: ElastiCacheResponse) -> EmptyResult:
     return EmptyResult()
 
 
+def delete_cache_subnet_group(self: ElastiCacheResponse) -> EmptyResult:
+    name = self._get_param("CacheSubnetGroupName")
+    backend = self.elasticache_backend
+    if name not in backend.cache_subnet_groups:
+        raise _NotFound("CacheSubnetGroupNotFoundFault", f"CacheSubnetGroup {name}")
+    in_use = [c for c in backend.cache_clusters.values() if getattr(c, "cache_subnet_group_name", None) == name]
+    if in_use:
+        raise ElastiCacheException("CacheSubnetGroupInUse", f"Cache subnet group {name} is currently in use by a cache cluster.")
+    del backend.cache_subnet_groups[name]
+    return EmptyResult()
+
+
 def create_user_group(self: ElastiCacheResponse) -> ActionResult:
     backend = self.elasticache_backend
     group_id = self._get_param("UserGroupId")
@@ -216,6 +233,10 @@ def _replication_group_members() -> None:
                 cache_node_ids_to_remove=[],
                 cache_node_ids_to_reboot=[],
             )
+            # The provider reads a group's encryption settings from its first member, as AWS reports them.
+            cluster = self.cache_clusters[member]
+            cluster.at_rest_encryption_enabled = group.at_rest_encryption_enabled
+            cluster.transit_encryption_mode = group.transit_encryption_mode
         return group
 
     def delete_replication_group(self, replication_group_id, retain_primary_cluster=None):  # type: ignore[no-untyped-def]
@@ -230,8 +251,20 @@ def _replication_group_members() -> None:
     ElastiCacheBackend.delete_replication_group = delete_replication_group
 
 
+def _cluster_security_groups() -> None:
+    """moto keeps a cache cluster's SecurityGroupIds but never returns them; AWS describes them as
+    SecurityGroups (id and status), which is where the provider reads a replication group's
+    security_group_ids from."""
+    from moto.elasticache.models import CacheCluster
+
+    CacheCluster.security_groups = property(  # type: ignore[attr-defined]
+        lambda self: [{"SecurityGroupId": g, "Status": "active"} for g in (self.security_group_ids or [])]
+    )
+
+
 def install() -> None:
     _replication_group_members()
+    _cluster_security_groups()
     for handler in (
         create_cache_parameter_group,
         describe_cache_parameter_groups,
@@ -243,6 +276,7 @@ def install() -> None:
         describe_user_groups,
         modify_user_group,
         delete_user_group,
+        delete_cache_subnet_group,
     ):
         setattr(ElastiCacheResponse, handler.__name__, handler)
 

@@ -285,8 +285,9 @@ def patch_instance_attribute_groups() -> None:
 
 def patch_sqs_redrive_allow_policy() -> None:
     """moto accepts a queue's RedriveAllowPolicy but never returns it, so the provider waits for it
-    for minutes; and any SetQueueAttributes without Policy erases the queue's policy. AWS returns
-    every attribute set and changes only the attributes named."""
+    for minutes; any SetQueueAttributes without Policy erases the queue's policy; and it returns a
+    RedrivePolicy with spaces after its separators. AWS returns every attribute set, changes only
+    the attributes named, and returns JSON attributes compact."""
     from moto.sqs.models import Queue
 
     original_set = Queue._set_attributes
@@ -303,6 +304,9 @@ def patch_sqs_redrive_allow_policy() -> None:
         result = original_attributes(self)
         if not result.get("RedriveAllowPolicy"):
             result.pop("RedriveAllowPolicy", None)
+        # AWS returns the redrive policy as compact JSON; moto's spaced form reads as a change on every plan.
+        if isinstance(result.get("RedrivePolicy"), str):
+            result["RedrivePolicy"] = json.dumps(json.loads(result["RedrivePolicy"]), separators=(",", ":"))
         return result
 
     # A known attribute name (GetQueueAttributes validates names against this list), unset by default.
@@ -365,6 +369,23 @@ def patch_autoscaling_tags() -> None:
     ApplicationAutoScalingResponse.untag_resource = untag_resource
 
 
+def patch_ecs_capacity_provider_strategy() -> None:
+    """moto's CreateService drops the capacityProviderStrategy it is given (UpdateService keeps it), so
+    every plan wants to set FARGATE and FARGATE_SPOT again. AWS returns the strategy as created."""
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original = EC2ContainerServiceResponse.create_service
+
+    def create_service(self):  # type: ignore[no-untyped-def]
+        result = original(self)
+        strategy = self._get_param("capacityProviderStrategy")
+        if strategy:
+            result.result["service"].capacity_provider_strategy = strategy
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -376,6 +397,7 @@ def apply_patches() -> None:
     patch_sqs_redrive_allow_policy()
     patch_unique_dbi_resource_ids()
     patch_autoscaling_tags()
+    patch_ecs_capacity_provider_strategy()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
