@@ -61,7 +61,7 @@ print(s3.get_object(Bucket="tls-only", Key="k")["Body"].read().decode())
   expect(run).toEqual({ code: 0, out: "v" });
 });
 
-test("RDS accepts a backup window that ends where the maintenance window starts, keeps Performance Insights, and gives each instance its own resource id", async () => {
+test("RDS accepts a backup window that ends where the maintenance window starts, keeps Performance Insights, gives each instance its own resource id and AWS's default CA", async () => {
   const run = await python(`
 import boto3
 rds = boto3.client("rds")
@@ -72,9 +72,9 @@ db = rds.create_db_instance(DBInstanceIdentifier="adjacent", DBInstanceClass="db
 print(db["PreferredBackupWindow"], db["PerformanceInsightsEnabled"], db["PerformanceInsightsRetentionPeriod"])
 other = rds.create_db_instance(DBInstanceIdentifier="other", DBInstanceClass="db.t4g.micro", Engine="postgres",
   MasterUsername="u", MasterUserPassword="not-a-secret-1", AllocatedStorage=20)["DBInstance"]
-print(db["DbiResourceId"] != other["DbiResourceId"])
+print(db["DbiResourceId"] != other["DbiResourceId"], other["CACertificateIdentifier"])
 `);
-  expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7\nTrue" });
+  expect(run).toEqual({ code: 0, out: "03:00-04:00 True 7\nTrue rds-ca-rsa2048-g1" });
 });
 
 test("an instance's root volume without a size takes the image's, another attribute's change keeps its groups, and a group-referencing rule keeps its description", async () => {

@@ -334,6 +334,22 @@ def patch_unique_dbi_resource_ids() -> None:
     DBInstance.__init__ = __init__
 
 
+def patch_default_rds_ca() -> None:
+    """moto gives an RDS instance created without a CA the identifier "rds-ca-default", which names no
+    CA; the provider then sees the CA it was told to set as different, and modifies the instance and
+    waits for it again (about 80 s). AWS gives new instances rds-ca-rsa2048-g1 by default."""
+    from moto.rds.models import DBInstance
+
+    original = DBInstance.__init__
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        if self.ca_certificate_identifier in (None, "rds-ca-default"):
+            self.ca_certificate_identifier = "rds-ca-rsa2048-g1"
+
+    DBInstance.__init__ = __init__
+
+
 def patch_autoscaling_tags() -> None:
     """moto's Application Auto Scaling has no ListTagsForResource, TagResource or UntagResource
     (HTTP 500, which the SDK retries for minutes); the provider reads a scalable target's tags after
@@ -396,6 +412,7 @@ def apply_patches() -> None:
     patch_instance_attribute_groups()
     patch_sqs_redrive_allow_policy()
     patch_unique_dbi_resource_ids()
+    patch_default_rds_ca()
     patch_autoscaling_tags()
     patch_ecs_capacity_provider_strategy()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
@@ -408,7 +425,8 @@ def apply_patches() -> None:
 
 def log_actions(app):  # type: ignore[no-untyped-def]
     """WSGI middleware: one stderr line per query-protocol call naming its Action (werkzeug's own
-    line shows only `POST /`), so the request log says what a slow or failing run was doing."""
+    line shows only `POST /`) and, for Modify calls, the names of the parameters given, so the
+    request log says what a slow or failing run was doing."""
     import io
     import time
     import urllib.parse
@@ -418,8 +436,11 @@ def log_actions(app):  # type: ignore[no-untyped-def]
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
-            action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
-            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {action}\n")
+            params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+            action = params.get("Action", ["?"])[0]
+            # A Modify call's parameter names (never values) say why a create was followed by a change.
+            names = f" ({', '.join(sorted(k for k in params if k not in ('Action', 'Version')))})" if action.startswith("Modify") else ""
+            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {action}{names}\n")
         elif environ.get("HTTP_X_AMZ_TARGET"):
             sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {environ['HTTP_X_AMZ_TARGET']}\n")
         return app(environ, start_response)
