@@ -183,17 +183,20 @@ print(sorted(aas.list_tags_for_resource(ResourceARN=arn)["Tags"].items()))
   expect(run).toEqual({ code: 0, out: "[('Environment', 't'), ('Owner', 'o')]" });
 });
 
-test("an ECS service returns the capacity provider strategy it was created with", async () => {
+test("an ECS service returns the capacity provider strategy, AZ rebalancing, managed tags and grace period it was created with", async () => {
   const run = await python(`
 import boto3
 ecs = boto3.client("ecs")
 ecs.create_cluster(clusterName="spot", capacityProviders=["FARGATE", "FARGATE_SPOT"])
 ecs.register_task_definition(family="f", containerDefinitions=[{"name": "n", "image": "i", "memory": 128}])
 strategy = [{"capacityProvider": "FARGATE", "base": 1, "weight": 1}, {"capacityProvider": "FARGATE_SPOT", "base": 0, "weight": 3}]
-ecs.create_service(cluster="spot", serviceName="s", taskDefinition="f", desiredCount=1, capacityProviderStrategy=strategy)
-print(ecs.describe_services(cluster="spot", services=["s"])["services"][0]["capacityProviderStrategy"] == strategy)
+ecs.create_service(cluster="spot", serviceName="s", taskDefinition="f", desiredCount=1, capacityProviderStrategy=strategy,
+  availabilityZoneRebalancing="DISABLED", enableECSManagedTags=True, healthCheckGracePeriodSeconds=60)
+service = ecs.describe_services(cluster="spot", services=["s"])["services"][0]
+print(service["capacityProviderStrategy"] == strategy, service["availabilityZoneRebalancing"], service["enableECSManagedTags"],
+  service["healthCheckGracePeriodSeconds"])
 `);
-  expect(run).toEqual({ code: 0, out: "True" });
+  expect(run).toEqual({ code: 0, out: "True DISABLED True 60" });
 });
 
 test("stop() ends the server and removes its folder", async () => {

@@ -385,18 +385,23 @@ def patch_autoscaling_tags() -> None:
     ApplicationAutoScalingResponse.untag_resource = untag_resource
 
 
-def patch_ecs_capacity_provider_strategy() -> None:
-    """moto's CreateService drops the capacityProviderStrategy it is given (UpdateService keeps it), so
-    every plan wants to set FARGATE and FARGATE_SPOT again. AWS returns the strategy as created."""
+def patch_ecs_service_settings() -> None:
+    """moto's CreateService drops settings it is given (UpdateService keeps them): the capacity provider
+    strategy (every plan would replace the service), AZ rebalancing, ECS managed tags and the health
+    check grace period (every plan would update it). AWS returns them as created."""
+    from moto.core.utils import camelcase_to_underscores
     from moto.ecs.responses import EC2ContainerServiceResponse
 
+    dropped = ("capacityProviderStrategy", "availabilityZoneRebalancing", "enableECSManagedTags", "healthCheckGracePeriodSeconds")
     original = EC2ContainerServiceResponse.create_service
 
     def create_service(self):  # type: ignore[no-untyped-def]
         result = original(self)
-        strategy = self._get_param("capacityProviderStrategy")
-        if strategy:
-            result.result["service"].capacity_provider_strategy = strategy
+        service = result.result["service"]
+        for name in dropped:
+            value = self._get_param(name)
+            if value is not None:
+                setattr(service, camelcase_to_underscores(name), value)
         return result
 
     EC2ContainerServiceResponse.create_service = create_service
@@ -414,7 +419,7 @@ def apply_patches() -> None:
     patch_unique_dbi_resource_ids()
     patch_default_rds_ca()
     patch_autoscaling_tags()
-    patch_ecs_capacity_provider_strategy()
+    patch_ecs_service_settings()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
