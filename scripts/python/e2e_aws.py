@@ -18,9 +18,9 @@ import boto3
 
 
 def tagged(env: str, region: str) -> list[str]:
-    """ARNs tagged Environment=env that still exist: a terminated instance (AWS lists it for an hour)
-    and a KMS key waiting out its deletion window (AWS's minimum is 7 days) are gone for good and
-    left out."""
+    """ARNs tagged Environment=env that still exist: a terminated instance (AWS lists it for an hour),
+    a deleted NAT gateway, an INACTIVE ECS cluster, service or task definition, and a KMS key waiting
+    out its deletion window (AWS's minimum is 7 days) are gone for good and left out."""
     arns: set[str] = set()
     for r in sorted({region, "us-east-1"}):
         client = boto3.client("resourcegroupstaggingapi", region_name=r)
@@ -42,6 +42,19 @@ def gone(arn: str) -> bool:
         ec2 = boto3.client("ec2", region_name=region)
         gateways = ec2.describe_nat_gateways(NatGatewayIds=[resource.split("/", 1)[1]])["NatGateways"]
         return all(g["State"] in ("deleted", "deleting") for g in gateways)
+    if service == "ecs":
+        # AWS keeps a deleted cluster, service or deregistered task definition describable as INACTIVE
+        # (task definitions indefinitely); moto does the same, and lists them by tag.
+        ecs = boto3.client("ecs", region_name=region)
+        kind, _, name = resource.partition("/")
+        if kind == "cluster":
+            return all(c["status"] == "INACTIVE" for c in ecs.describe_clusters(clusters=[arn])["clusters"])
+        if kind == "service":
+            cluster = name.split("/")[0]
+            found = ecs.describe_services(cluster=cluster, services=[arn])["services"]
+            return all(s["status"] in ("INACTIVE", "DRAINING") for s in found)
+        if kind == "task-definition":
+            return ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]["status"] in ("INACTIVE", "DELETE_IN_PROGRESS")
     if service == "kms" and resource.startswith("key/"):
         kms = boto3.client("kms", region_name=region)
         return kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
