@@ -101,7 +101,7 @@ print([r.get("Description") for r in rules if not r["IsEgress"]])
   expect(run).toEqual({ code: 0, out: "[True, True]\n['PostgreSQL from b']" });
 });
 
-test("ElastiCache parameter groups, user groups, subnet group deletion and a replication group's member clusters with its security groups, which moto lacks, answer as AWS documents them", async () => {
+test("ElastiCache parameter groups, user groups, subnet group deletion and a replication group's member clusters (as many as asked, with its security groups), which moto lacks, answer as AWS documents them", async () => {
   const run = await python(`
 import boto3
 ec = boto3.client("elasticache")
@@ -132,6 +132,10 @@ except ec.exceptions.ClientError as e:
     print(e.response["Error"]["Code"])
 ec.delete_replication_group(ReplicationGroupId="r")
 print(ec.describe_replication_groups()["ReplicationGroups"], ec.describe_cache_clusters()["CacheClusters"])
+pair = ec.create_replication_group(ReplicationGroupId="pair", ReplicationGroupDescription="p", Engine="redis", CacheNodeType="cache.t3.micro",
+  NumCacheClusters=2, AutomaticFailoverEnabled=True, MultiAZEnabled=True)["ReplicationGroup"]
+print(pair["MemberClusters"], sorted(c["CacheClusterId"] for c in ec.describe_cache_clusters()["CacheClusters"]))
+ec.delete_replication_group(ReplicationGroupId="pair")
 ec.delete_cache_subnet_group(CacheSubnetGroupName="s")
 print(ec.describe_cache_subnet_groups()["CacheSubnetGroups"])
 ec.delete_cache_parameter_group(CacheParameterGroupName="p")
@@ -142,7 +146,7 @@ except ec.exceptions.CacheParameterGroupNotFoundFault as e:
 `);
   expect(run).toEqual({
     code: 0,
-    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\n['available'] [True] [(True, 'required')]\nCacheSubnetGroupInUse\n[] []\n[]\ngone",
+    out: "[('maxmemory-policy', 'allkeys-lru', 'user')]\nredis7 [{'Key': 'Environment', 'Value': 't'}]\nactive\n['available'] [True] [(True, 'required')]\nCacheSubnetGroupInUse\n[] []\n['pair-001', 'pair-002'] ['pair-001', 'pair-002']\n[]\ngone",
   });
 });
 

@@ -189,12 +189,18 @@ def delete_user_group(self: ElastiCacheResponse) -> ActionResult:
 
 def _replication_group_members() -> None:
     """moto names a replication group's member clusters (`<group>-001`) without creating them, so the
-    provider's read of the group fails; and DeleteReplicationGroup leaves the group "deleting"
-    forever. AWS creates the members with the group and removes both when deleted."""
+    provider's read of the group fails; it makes one member where NumCacheClusters asks for more; and
+    DeleteReplicationGroup leaves the group "deleting" forever. AWS creates NumCacheClusters members
+    with the group and removes both when deleted."""
     original_create = ElastiCacheBackend.create_replication_group
     original_delete = ElastiCacheBackend.delete_replication_group
 
     def create_replication_group(self, **kwargs):  # type: ignore[no-untyped-def]
+        # moto sizes a group without cluster mode from ReplicasPerNodeGroup alone and ignores
+        # NumCacheClusters, so a primary with a replica came back as one node.
+        clusters = kwargs.get("num_cache_clusters") or 1
+        if clusters > 1 and not kwargs.get("replicas_per_node_group") and kwargs.get("cluster_mode") != "enabled":
+            kwargs["replicas_per_node_group"] = clusters - 1
         group = original_create(self, **kwargs)
         for member in group.member_clusters:
             if member in self.cache_clusters:
