@@ -490,16 +490,25 @@ async function checkCoexistence(ctx: Context, configs: readonly EnvironmentConfi
 /**
  * Which environment does what, so no one lifecycle carries every slow check: the one that destroys,
  * deploys again and is interrupted (an unprotected one whose deploy starts a stopped bastion) leaves
- * drift to the others; the lock check rides on another's out-of-band change. One environment alone
- * does everything.
+ * drift to the others; the lock check rides on another's out-of-band change, preferably a protected
+ * environment's (no destroy to wait for). One environment alone does everything.
  */
 export function assignRoles(configs: readonly EnvironmentConfig[]): Roles[] {
   const unprotected = configs.filter((c) => !c.protect);
   const withBastionStart = unprotected.find((c) => c.bastion.enabled && !c.bastion.running) ?? unprotected[0];
-  const lockEnv = unprotected.find((c) => c !== withBastionStart) ?? configs.find((c) => c !== withBastionStart) ?? configs[0];
-  return configs.map((c, i) => ({
+  // A protected environment's lifecycle is the shortest (its destroy is refused at once), so it carries the lock check.
+  const lockEnv =
+    configs.find((c) => c.protect && c !== withBastionStart) ??
+    unprotected.find((c) => c !== withBastionStart) ??
+    configs.find((c) => c !== withBastionStart) ??
+    configs[0];
+  // The lock check needs the slow change (an RDS modification holds the lock long enough); the others
+  // get the other kinds first, so every kind is tried.
+  const otherKinds = [...CHANGE_KINDS.filter((k) => k !== "backup-retention"), "backup-retention" as const];
+  let next = 0;
+  return configs.map((c) => ({
     drift: c !== withBastionStart || configs.length === 1,
-    changeKind: c === lockEnv ? "backup-retention" : CHANGE_KINDS[(i + 1) % CHANGE_KINDS.length],
+    changeKind: c === lockEnv ? "backup-retention" : otherKinds[next++ % otherKinds.length],
     lock: c === lockEnv,
     redeploy: c === withBastionStart,
   }));

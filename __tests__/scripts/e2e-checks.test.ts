@@ -144,7 +144,7 @@ test("the slow extra checks go to different environments: Ctrl-C where deploy st
   const roles = assignRoles(configs);
   const by = (pick: (r: (typeof roles)[number]) => boolean) => configs.filter((_, i) => pick(roles[i])).map((c) => c.environment);
   expect(by((r) => r.redeploy)).toEqual(["dev"]);
-  expect(by((r) => r.lock)).toEqual(["safebucket-dev"]);
+  expect(by((r) => r.lock)).toEqual(["prod"]);
   expect(by((r) => r.drift)).toEqual(["prod", "safebucket-dev", "safebucket-prod"]);
   expect(new Set(roles.filter((r) => r.drift).map((r) => r.changeKind)).size).toBe(3);
   // one environment alone still gets every check
