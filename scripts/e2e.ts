@@ -506,12 +506,15 @@ export function assignRoles(configs: readonly EnvironmentConfig[]): Roles[] {
   // get the other kinds first, so every kind is tried.
   const otherKinds = [...CHANGE_KINDS.filter((k) => k !== "backup-retention"), "backup-retention" as const];
   let next = 0;
-  return configs.map((c) => ({
-    drift: c !== withBastionStart || configs.length === 1,
-    changeKind: c === lockEnv ? "backup-retention" : otherKinds[next++ % otherKinds.length],
-    lock: c === lockEnv,
-    redeploy: c === withBastionStart,
-  }));
+  return configs.map((c) => {
+    const drift = c !== withBastionStart || configs.length === 1;
+    return {
+      drift,
+      changeKind: c === lockEnv || !drift ? "backup-retention" : otherKinds[next++ % otherKinds.length],
+      lock: c === lockEnv,
+      redeploy: c === withBastionStart,
+    };
+  });
 }
 
 // ---------------------------------------------------------------- main
