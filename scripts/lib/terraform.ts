@@ -78,10 +78,14 @@ export interface TerraformSetup {
  * inits of stacks side by side only read it (an unpacked mirror is linked into each `.terraform/`, not
  * copied). Without one: normal installation into one shared plugin cache, so each stack does not
  * download again; inits that use it take turns. Either way the user's own TF_CLI_CONFIG_FILE (and a
- * TF_PLUGIN_CACHE_DIR) is not read.
+ * TF_PLUGIN_CACHE_DIR) is not read. `places` replaces the well-known mirror folders and the cache
+ * folder (for tests).
  */
-export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): TerraformSetup {
-  const mirror = findPluginMirror(env);
+export function prepareTerraform(
+  env: NodeJS.ProcessEnv = process.env,
+  places: { readonly mirrors?: readonly string[]; readonly cache?: string } = {},
+): TerraformSetup {
+  const mirror = findPluginMirror(env, places.mirrors);
   const dir = mkdtempSync(join(tmpdir(), "infra-tf-"));
   removeAtExit(dir);
   const cliConfig = join(dir, "terraform.rc");
@@ -92,7 +96,7 @@ export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): Terrafor
     );
     return { cliConfig, mirror, available: mirroredProviders(mirror) };
   }
-  const cache = join(homedir(), ".cache", "infra", "terraform-plugins");
+  const cache = places.cache ?? join(homedir(), ".cache", "infra", "terraform-plugins");
   mkdirSync(cache, { recursive: true });
   writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(cache)}\n`);
   return { cliConfig, pluginCache: cache };
