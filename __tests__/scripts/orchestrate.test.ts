@@ -514,8 +514,10 @@ describe("stacks side by side", () => {
     const lines = text.split("\n");
     const together = lines.indexOf("    side by side: test-access, test-observability");
     expect(together).toBeGreaterThan(0);
-    expect(lines[together + 1]).toBe(" 4. test-access (waits for test-data, test-network, test-state)");
-    expect(text).toContain(" 5. test-observability (waits for test-data, test-network, test-state)");
+    // each names what it waits for directly; data's own wait for network and state goes without saying
+    expect(lines[together + 1]).toBe(" 4. test-access (waits for test-data)");
+    expect(text).toContain(" 5. test-observability (waits for test-data)");
+    expect(text).toContain(" 7. test-tenants (waits for test-access)");
     expect(lines.filter((l) => l.includes("side by side:"))).toHaveLength(1);
     const sequential = formatPlan(deployPlan(config, stacksOf(config)), { cwd: OUT, parallel: 1 });
     expect(sequential).toContain("One stack at a time (--parallel 1)");

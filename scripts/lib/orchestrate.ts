@@ -332,6 +332,12 @@ export interface FormatOptions {
   readonly parallel?: number;
 }
 
+/** What `group` waits for, less what those wait for themselves: data waits for network, not also for state. */
+function directlyAfter(group: StepGroup, groups: readonly StepGroup[]): string[] {
+  const afterOf = new Map(groups.map((g) => [g.id, g.after]));
+  return group.after.filter((a) => !group.after.some((b) => b !== a && afterOf.get(b)?.includes(a)));
+}
+
 /** Quotes an argument for a POSIX shell when it needs it. */
 export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./<>-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -364,7 +370,8 @@ export function formatPlan(plan: Plan, options: FormatOptions = {}): string {
       case "stack": {
         const tf = (args: readonly string[]): string =>
           `     ${commandLine(["terraform", `-chdir=${relative(cwd, step.dir) || "."}`, ...args])}`;
-        const waits = group && group.after.length > 0 ? ` (waits for ${group.after.join(", ")})` : "";
+        const direct = group ? directlyAfter(group, plan.groups) : [];
+        const waits = direct.length > 0 ? ` (waits for ${direct.join(", ")})` : "";
         out.push(`${n} ${step.stack}${waits}${step.note ? ` (${step.note})` : ""}`);
         out.push(tf(step.init), tf(step.plan), `${tf(step.apply)}   # only when the plan has changes; asks first unless --yes`);
         break;
