@@ -549,6 +549,7 @@ describe("stacks side by side", () => {
               releases.set(call, resolve);
               stop?.addEventListener("abort", () => resolve(1));
             });
+            if (code === 2) return { code, stdout: "Plan: 1 to add, 0 to change, 0 to destroy.", stderr: "" };
             if (code !== 0) return { code, stdout: "", stderr: stop?.aborted ? "Interrupt received." : "Error: boom" };
             return { code: 0, stdout: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", stderr: "" };
           }
@@ -637,6 +638,21 @@ describe("stacks side by side", () => {
     expect(calls).not.toContain("test-tenants apply");
     expect(calls.slice(-2)).toEqual(["close", "aws ec2 stop-instances"]);
     expect(logged.at(-1)).toMatch(/^deploy test: interrupted during test-(tenants: plan|observability: apply);/);
+  });
+
+  test("a no at one question starts nothing more but lets an apply already approved beside it finish", async () => {
+    const { runner, release, stops, calls, logged } = heldRunner(["test-access plan", "test-observability apply"]);
+    runner.confirm = async (question) => !question.startsWith("Apply test-access?");
+    const done = runPlan(deployPlan(config, stacksOf(config), { only: ["access", "observability", "tenants"] }), runner, { parallel: 2 });
+    for (let i = 0; i < 30; i++) await settle();
+    expect(stops.has("test-observability apply")).toBe(true);
+    await release("test-access plan", 2);
+    expect(logged.join("\n")).toContain("test-access: not applied (answer was not yes");
+    expect(stops.get("test-observability apply")?.aborted).toBe(false);
+    await release("test-observability apply");
+    expect(await done).toBe(false);
+    expect(logged).toContain("<== test-observability: done [2/3]");
+    expect(calls.filter((c) => c.startsWith("test-tenants"))).toEqual([]);
   });
 
   test("questions come one at a time, each after its own plan, and other stacks' lines wait for the answer", async () => {

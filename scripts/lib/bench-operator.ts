@@ -12,9 +12,10 @@
  * The critical path is the longest chain of the one-after-another deploy's stack times through the
  * dependency graph, plus that run's time outside stacks (start-up, synthesis); the slowest stack is
  * the slowest `npm run plan -- <env> <stack>` (start-up and synthesis included, as in the whole plan).
+ * Each command's output, with times, is kept in .emulator/bench-last/.
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,13 +30,41 @@ import { criticalPath, defaultParallelism, type Job } from "./schedule";
 import { synthesize } from "./synth";
 
 const ROOT = join(__dirname, "..", "..");
+/** Every command's output, with the seconds since it started on each line, kept for reading afterwards (gitignored). */
+const LOG_DIR = join(ROOT, ".emulator", "bench-last");
+let logCounter = 0;
 /** No command of the bench may run longer than this (an emulator deploy of one environment takes about 8 minutes). */
 const COMMAND_TIMEOUT_MS = 20 * 60_000;
 
 export interface CommandRun {
   readonly code: number | null;
   readonly seconds: number;
+  /** CPU seconds (user + system) of the command and every process it waited for (terraform, providers). */
+  readonly cpu?: number;
+  /** CPU seconds the emulator (moto) spent meanwhile. */
+  readonly emulatorCpu?: number;
   readonly lines: readonly TimedLine[];
+}
+
+/** GNU time measures the CPU of a command and everything it waits for; absent, CPU is not reported. */
+const TIME = "/usr/bin/time";
+
+/** CPU seconds so far of the processes whose command line contains every one of `parts` (Linux /proc). */
+function cpuOf(parts: readonly string[]): number {
+  if (!existsSync("/proc")) return 0;
+  let ticks = 0;
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (!parts.every((p) => cmdline.includes(p))) continue;
+      // fields after the command name: utime is the 14th, stime the 15th (counted from 1)
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 export function median(values: readonly number[]): number {
@@ -61,10 +90,16 @@ export const ratioLine = (what: string, env: string, wall: number, label: string
   `${what} ${env}: ${wall.toFixed(1)} s, ${label} ${base.toFixed(1)} s, ratio ${(wall / base).toFixed(2)}`;
 
 /** One of the project's commands (`tsx scripts/<name>.ts`), output captured line by line with arrival times. */
-function command(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
+function command(name: string, args: readonly string[], cloud: Cloud): Promise<CommandRun> {
   const started = Date.now();
+  const log = join(LOG_DIR, `${String(++logCounter).padStart(2, "0")}-${name}-${args.join("_").replace(/[^\w.-]+/g, "_")}.log`);
+  const cpuFile = `${log}.cpu`;
+  const tsx = [join(ROOT, "node_modules", ".bin", "tsx"), join(ROOT, "scripts", `${name}.ts`), ...args];
+  const argv = existsSync(TIME) ? [TIME, "-f", "%U %S", "-o", cpuFile, ...tsx] : tsx;
+  const motoBefore = cpuOf(["moto", cloud.emulator.dir]);
+  const env = cloud.env;
   return new Promise((resolve) => {
-    const child = spawn(join(ROOT, "node_modules", ".bin", "tsx"), [join(ROOT, "scripts", `${name}.ts`), ...args], {
+    const child = spawn(argv[0], argv.slice(1), {
       cwd: ROOT,
       env,
       detached: true,
@@ -91,7 +126,12 @@ function command(name: string, args: readonly string[], env: NodeJS.ProcessEnv):
     child.on("close", (code) => {
       clearTimeout(timer);
       if (pending) lines.push({ at: Date.now(), text: pending });
-      resolve({ code, seconds: (Date.now() - started) / 1000, lines });
+      const body = lines.map((l) => `${((l.at - started) / 1000).toFixed(1).padStart(7)}  ${l.text}`).join("\n");
+      writeFileSync(log, `$ ${name} ${args.join(" ")}\n${body}\n(exit ${code})\n`);
+      const measured = existsSync(cpuFile) ? readFileSync(cpuFile, "utf8").trim().split("\n").at(-1)!.split(" ").map(Number) : [];
+      const cpu = measured.length === 2 && measured.every(Number.isFinite) ? measured[0] + measured[1] : undefined;
+      const emulatorCpu = cpuOf(["moto", cloud.emulator.dir]) - motoBefore;
+      resolve({ code, seconds: (Date.now() - started) / 1000, cpu, emulatorCpu, lines });
     });
   });
 }
@@ -159,12 +199,20 @@ export async function operatorBench(argv: readonly string[], write: (line: strin
   const jobs: Job[] = deployPlan(config, stacks, { only: layers }).groups.map((g) => ({ id: g.id, after: g.after }));
   rmSync(scratch, { recursive: true, force: true });
 
+  rmSync(LOG_DIR, { recursive: true, force: true });
+  mkdirSync(LOG_DIR, { recursive: true });
   write(`operator commands on the emulator, ${env} (${layers.join(", ")}), ${defaultParallelism()} cores; medians of ${runs} runs`);
   write(`(deploy: ${deployRuns} run${deployRuns === 1 ? "" : "s"} each way, each from empty on a fresh emulator)`);
 
   const deploys = { sequential: [] as CommandRun[], parallel: [] as CommandRun[] };
-  const plans = { sequential: [] as number[], parallel: [] as number[], stacks: new Map<string, number[]>() };
-  const drifts = { sequential: [] as number[], parallel: [] as number[] };
+  const plans = { sequential: [] as CommandRun[], parallel: [] as CommandRun[], stacks: new Map<string, CommandRun[]>() };
+  const drifts = { sequential: [] as CommandRun[], parallel: [] as CommandRun[] };
+  const wall = (runs: readonly CommandRun[]): number => median(runs.map((r) => r.seconds));
+  /** `, CPU 40 s (+ emulator 12 s)`: what the machine had to do, whatever the schedule. */
+  const cpu = (runs: readonly CommandRun[]): string =>
+    runs.every((r) => r.cpu !== undefined)
+      ? `, CPU ${median(runs.map((r) => r.cpu!)).toFixed(0)} s (+ emulator ${median(runs.map((r) => r.emulatorCpu ?? 0)).toFixed(0)} s)`
+      : "";
   const deployArgs = [env, ...layers, "--yes"];
 
   for (let i = 0; i < deployRuns; i++) {
@@ -172,10 +220,10 @@ export async function operatorBench(argv: readonly string[], write: (line: strin
       const cloud = await freshCloud(file);
       try {
         const args = way === "sequential" ? [...deployArgs, "--parallel", "1"] : deployArgs;
-        const run = expectCode(`deploy ${env} (${way})`, await command("deploy", args, cloud.env), [0]);
+        const run = expectCode(`deploy ${env} (${way})`, await command("deploy", args, cloud), [0]);
         deploys[way].push(run);
         write(
-          `  deploy ${way}: ${run.seconds.toFixed(1)} s (${stackTimings(run.lines)
+          `  deploy ${way}: ${run.seconds.toFixed(1)} s${cpu([run])} (${stackTimings(run.lines)
             .map((t) => `${t.stack.slice(env.length + 1)} ${t.seconds.toFixed(0)}`)
             .join(", ")})`,
         );
@@ -193,28 +241,34 @@ export async function operatorBench(argv: readonly string[], write: (line: strin
         ["plan", plans],
         ["drift", drifts],
       ] as const) {
-        const seq = expectCode(`${mode} ${env} --parallel 1`, await command(mode, [env, "--parallel", "1"], cloud.env), [0, 2]);
-        const par = expectCode(`${mode} ${env}`, await command(mode, [env], cloud.env), [0, 2]);
-        into.sequential.push(seq.seconds);
-        into.parallel.push(par.seconds);
-        write(`  ${mode} run ${r + 1}: one after another ${seq.seconds.toFixed(1)} s, side by side ${par.seconds.toFixed(1)} s`);
+        const seq = expectCode(`${mode} ${env} --parallel 1`, await command(mode, [env, "--parallel", "1"], cloud), [0, 2]);
+        const par = expectCode(`${mode} ${env}`, await command(mode, [env], cloud), [0, 2]);
+        into.sequential.push(seq);
+        into.parallel.push(par);
+        write(
+          `  ${mode} run ${r + 1}: one after another ${seq.seconds.toFixed(1)} s${cpu([seq])}; side by side ${par.seconds.toFixed(1)} s${cpu([par])}`,
+        );
       }
       for (const layer of layers) {
         const stack = `${env}-${layer}`;
-        const alone = expectCode(`plan ${stack}`, await command("plan", [env, stack], cloud.env), [0, 2]);
-        plans.stacks.set(stack, [...(plans.stacks.get(stack) ?? []), alone.seconds]);
+        const alone = expectCode(`plan ${stack}`, await command("plan", [env, stack], cloud), [0, 2]);
+        plans.stacks.set(stack, [...(plans.stacks.get(stack) ?? []), alone]);
       }
       write(
-        `  plan of each stack alone, run ${r + 1}: ${[...plans.stacks].map(([s, t]) => `${s.slice(env.length + 1)} ${t.at(-1)!.toFixed(1)}`).join(", ")}`,
+        `  plan of each stack alone, run ${r + 1}: ${[...plans.stacks]
+          .map(([s, t]) => `${s.slice(env.length + 1)} ${t.at(-1)!.seconds.toFixed(1)} s${cpu([t.at(-1)!])}`)
+          .join("; ")}`,
       );
     }
   }
 
   write("");
-  const slowest = Math.max(...[...plans.stacks.values()].map(median));
-  write(ratioLine("plan", env, median(plans.parallel), "slowest stack", slowest) + "   (target <= 1.3)");
-  write(`  plan ${env} one after another: ${median(plans.sequential).toFixed(1)} s`);
-  write(ratioLine("drift", env, median(drifts.parallel), "one after another", median(drifts.sequential)));
+  const slowest = Math.max(...[...plans.stacks.values()].map(wall));
+  write(ratioLine("plan", env, wall(plans.parallel), "slowest stack", slowest) + "   (target <= 1.3)");
+  write(
+    `  plan ${env} one after another: ${wall(plans.sequential).toFixed(1)} s${cpu(plans.sequential)}; side by side${cpu(plans.parallel)}`,
+  );
+  write(ratioLine("drift", env, wall(drifts.parallel), "one after another", wall(drifts.sequential)));
   const sequentialDeploy = median(deploys.sequential.map((r) => r.seconds));
   const critical = median(deploys.sequential.map((r) => deployCriticalPath(jobs, { seconds: r.seconds, stacks: stackTimings(r.lines) })));
   write(ratioLine("deploy", env, median(deploys.parallel.map((r) => r.seconds)), "critical path", critical) + "   (target <= 1.2)");

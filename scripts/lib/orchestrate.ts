@@ -759,6 +759,8 @@ async function runStack(
         // A Ctrl-C at the question (or while waiting to ask) is an interrupt, not a "no".
         if (halted("apply")) return finish("stopped");
         out.log(`${counter} ${step.stack}: not applied (answer was not yes; --yes applies without asking)`);
+        // Nothing starts any more, but an apply already approved beside it is left to finish: a "no" is no error.
+        state.failed = true;
         return finish("failed");
       }
     } else {
