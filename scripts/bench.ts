@@ -1,5 +1,7 @@
 /**
  * npm run bench [-- --skip-tests]: how fast and how big synthesis is, and how it grows.
+ * npm run bench -- --operator [--env dev] [--runs 3] [--deploy-runs 1]: deploy, plan and drift on the
+ * emulator, one stack after another against side by side (scripts/lib/bench-operator.ts).
  *
  * Prints, for each case, the median wall time and peak memory of the app (`node --import tsx main.ts`,
  * what `cdktf synth` runs) over 5 runs: the shipped config/, then generated configs with 1, 4 and 16
@@ -10,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { operatorBench } from "./lib/bench-operator";
 
 const ROOT = join(__dirname, "..");
 const RUNS = 5;
@@ -105,4 +108,13 @@ function main(): void {
   console.log(`npm test: ${((Date.now() - started) / 1000).toFixed(1)} s (exit ${test.status})`);
 }
 
-main();
+if (process.argv.includes("--operator")) {
+  operatorBench(process.argv.slice(2))
+    .then((code) => process.exit(code))
+    .catch((err: Error) => {
+      console.error(err.message);
+      process.exit(1);
+    });
+} else {
+  main();
+}

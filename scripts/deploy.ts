@@ -1,14 +1,17 @@
 /**
- * npm run deploy -- <env> [layer...] [--dry-run] [--yes]
+ * npm run deploy -- <env> [layer...] [--dry-run] [--yes] [--parallel N]
  *
  * Synthesizes the environment into cdktf.out/, then runs the step plan of scripts/lib/orchestrate.ts:
- * state, network, data, access, observability, the SSM tunnel, tenants, closing the tunnel, and the
- * next steps. --dry-run prints the exact commands instead. Exit 0 done, 1 refused or failed, 130
+ * state, network, data, then access and observability side by side, the SSM tunnel, tenants, closing
+ * the tunnel, and the next steps. Stacks run side by side wherever the synthesized dependencies allow,
+ * at most N at once (default: the core count; --parallel 1 runs one after another). --dry-run prints
+ * the exact commands and which run together instead. Exit 0 done, 1 refused or failed, 130
  * interrupted (Ctrl-C). `operate` is shared with scripts/destroy.ts.
  *
- * Before each step it prints `==> <step>` (scripts/lib/orchestrate.ts, STEP_MARK, lists them), e.g.
- * `==> prod-network: plan [2/6]` or `==> open-tunnel`; a SIGINT sent once that line is out stops the run
- * before the next step (cleanup steps still run) and exits 130.
+ * Before each step it prints `==> <step>` and after each stack `<== <stack>: done [i/n]`
+ * (scripts/lib/orchestrate.ts, STEP_MARK and END_MARK, list them), e.g. `==> prod-network: plan [2/6]`
+ * or `==> open-tunnel`; a SIGINT sent once that line is out stops the run before the next step of
+ * every stack (cleanup steps still run) and exits 130.
  */
 import type { EventEmitter } from "node:events";
 import { join } from "node:path";
@@ -55,8 +58,8 @@ export interface OperateDeps {
 }
 
 const USAGE: Record<Action, string> = {
-  deploy: "usage: npm run deploy -- <env> [layer...] [--dry-run] [--yes]",
-  destroy: "usage: npm run destroy -- <env> [layer...] [--dry-run] [--yes]",
+  deploy: "usage: npm run deploy -- <env> [layer...] [--dry-run] [--yes] [--parallel N]",
+  destroy: "usage: npm run destroy -- <env> [layer...] [--dry-run] [--yes] [--parallel N]",
 };
 
 export async function operate(action: Action, argv: readonly string[], deps: OperateDeps): Promise<number> {
@@ -118,7 +121,7 @@ async function run(
   };
   const plan = action === "deploy" ? deployPlan(config, stacks, options) : destroyPlan(config, stacks, options);
   if (args.dryRun || plan.refusal) {
-    write(formatPlan(plan, { cwd: deps.cwd, tunnelCommand: deps.tunnelCommand }));
+    write(formatPlan(plan, { cwd: deps.cwd, tunnelCommand: deps.tunnelCommand, parallel: args.parallel }));
     return plan.refusal ? 1 : 0;
   }
   const ask = deps.ask ?? askOnTerminal;
@@ -139,7 +142,7 @@ async function run(
   const setup = prepareTerraform();
   const byName = new Map(stacks.map((s) => [s.name, s]));
   const runner: Runner = {
-    terraform: (tfArgs, dir) => terraform(tfArgs, dir, setup),
+    terraform: (tfArgs, dir, stop) => terraform(tfArgs, dir, setup, {}, stop),
     command: runCommand,
     outputs: (name) => {
       const stack = byName.get(name);
@@ -160,7 +163,7 @@ async function run(
     confirm: async (question) => /^y(es)?$/i.test((await ask(`${question} [y/N] `)).trim()),
     log: write,
   };
-  return runPlan(plan, runner, { yes: args.yes, signal: interrupt.signal });
+  return runPlan(plan, runner, { yes: args.yes, signal: interrupt.signal, parallel: args.parallel });
 }
 
 /** Reads one answer from the terminal; with no terminal (CI) or on Ctrl-C the answer is empty, i.e. no. */

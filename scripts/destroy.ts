@@ -1,8 +1,9 @@
 /**
- * npm run destroy -- <env> [layer...] [--dry-run] [--yes]
+ * npm run destroy -- <env> [layer...] [--dry-run] [--yes] [--parallel N]
  *
- * The deploy's reverse: tenants first (through the SSM tunnel), then observability, access, data,
- * network and, while it is on a local backend, the state stack. A protected environment is refused
+ * The deploy's reverse: tenants (through the SSM tunnel) and observability side by side, then access,
+ * data, network and, while it is on a local backend, the state stack; a stack goes once every stack
+ * that depends on it is gone, at most N at once (default: the core count). A protected environment is refused
  * with the way to unprotect it deliberately (scripts/lib/protection.ts). Without --yes it asks for
  * the environment's name first and for each stack's destroy plan. Ctrl-C works as in deploy: no
  * further step starts, the tunnel is closed and a started bastion stopped, exit 130.

@@ -29,6 +29,21 @@ test("--dry-run prints every stack of prod in deploy order, tenants inside the t
   expect(text.indexOf("close the tunnel")).toBeGreaterThan(text.indexOf("stacks/prod-tenants apply"));
 });
 
+test("--dry-run shows access and observability side by side, from the synthesized stacks' dependencies", async () => {
+  const { code, text } = await run(["prod", "--dry-run", "--parallel", "3"]);
+  expect(code).toBe(0);
+  expect(text).toContain("at most 3 at once (--parallel)");
+  expect(text.split("\n").filter((l) => l.includes("side by side:"))).toEqual(["    side by side: prod-access, prod-observability"]);
+  expect(text).toContain("prod-tenants (waits for prod-access)");
+});
+
+test("--parallel needs a whole number of at least 1", async () => {
+  const { code, text } = await run(["prod", "--dry-run", "--parallel", "0"]);
+  expect(code).toBe(1);
+  expect(text).toContain("--parallel: must be a whole number of at least 1 (got 0)");
+  expect(text).toContain("[--parallel N]");
+});
+
 test("--dry-run names the Stripe and SMTP variables to export, from the synthesized tenants stack", async () => {
   const { text } = await run(["prod", "--dry-run"]);
   expect(text).toContain("export TF_VAR_stripe_secret_key=...");
@@ -106,6 +121,14 @@ describe("Ctrl-C during a real run (fake terraform and AWS CLI)", () => {
     expect(code).toBe(130);
     expect(calls.at(-1)).toBe("dev-network apply");
     expect(calls.some((c) => c.startsWith("dev-data"))).toBe(false);
+  });
+
+  test("SIGINT while access and observability run side by side: exit 130, tenants never starts", async () => {
+    const { code, calls, text } = await interruptAt("==> dev-observability: apply", ["dev", "--yes", "--parallel", "2"]);
+    expect(code).toBe(130);
+    expect(calls.filter((c) => c.startsWith("dev-tenants") || c === "open tunnel")).toEqual([]);
+    expect(text).toContain("==> dev-access: init [4/6]");
+    expect(text).toMatch(/deploy dev: interrupted (before|during) dev-(access|observability): \w+; no later step ran except cleanup/);
   });
 
   test("without SIGINT the same run completes with exit 0", async () => {

@@ -116,6 +116,24 @@ test("per-stack times run from a stack's first step line to the next stack's", (
   ]);
 });
 
+test("per-stack times of stacks side by side run from each one's first step line to its own end line", () => {
+  const at = (s: number, text: string) => ({ at: s * 1000, text });
+  const timings = stackTimings([
+    at(0, "==> dev-data: init [3/5]"),
+    at(200, "<== dev-data: done [3/5]"),
+    at(201, "==> dev-access: init [4/5]"),
+    at(202, "==> dev-observability: init [5/5]"),
+    at(230, "<== dev-observability: done [5/5]"),
+    at(250, "<== dev-access: failed [4/5]"),
+    at(260, "deploy dev: stopped after a failure (see above); nothing after it ran except cleanup."),
+  ]);
+  expect(timings).toEqual([
+    { stack: "dev-data", seconds: 200 },
+    { stack: "dev-access", seconds: 49 },
+    { stack: "dev-observability", seconds: 28 },
+  ]);
+});
+
 test("status is read per stack: deployed or not, and its fact lines", () => {
   const status = parseStatus(`dev (startupwebapp, us-east-1): 1/2 stacks deployed
 

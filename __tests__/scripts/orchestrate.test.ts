@@ -25,11 +25,24 @@ import { configProblems, MINIMAL_DOCUMENT, testConfig } from "../helpers";
 
 const OUT = "/work/out";
 
+/**
+ * The dependencies StartupWebApp's stacks get from their cross-stack references when synthesized
+ * (deploy.test.ts checks the real synthesized graph gives the same schedule).
+ */
+const DEPENDS_ON: Record<string, readonly string[]> = {
+  state: [],
+  network: ["state"],
+  data: ["network"],
+  access: ["data", "network"],
+  observability: ["data"],
+  tenants: ["access", "data"],
+};
+
 function stacksOf(config: EnvironmentConfig): SynthesizedStack[] {
   return LAYERS.map((layer) => ({
     name: `${config.environment}-${layer}`,
     dir: join(OUT, "stacks", `${config.environment}-${layer}`),
-    dependencies: [],
+    dependencies: (DEPENDS_ON[layer] ?? ["state"]).map((d) => `${config.environment}-${d}`),
   }));
 }
 
@@ -433,8 +446,17 @@ describe("helpers", () => {
       dryRun: true,
       yes: false,
     });
-    expect(() => parseOperatorArgs(["prod", "--force"])).toThrow(new UsageError("unknown option --force (allowed: --dry-run, --yes)"));
+    expect(() => parseOperatorArgs(["prod", "--force"])).toThrow(
+      new UsageError("unknown option --force (allowed: --dry-run, --yes, --parallel N)"),
+    );
     expect(() => parseOperatorArgs(["prod", "cache"])).toThrow(/unknown stack layer "cache" \(allowed: state, network/);
+    // --parallel takes a value, which is no layer; a command that does not offer it refuses it
+    expect(parseOperatorArgs(["prod", "--parallel", "3", "data"])).toMatchObject({ only: ["data"], parallel: 3 });
+    expect(parseOperatorArgs(["prod", "--parallel=1"], ["--parallel"]).parallel).toBe(1);
+    expect(() => parseOperatorArgs(["prod", "--parallel", "x"])).toThrow(
+      new UsageError("--parallel: must be a whole number of at least 1 (got x)"),
+    );
+    expect(() => parseOperatorArgs(["prod", "--parallel", "2"], ["--free-tier"])).toThrow(/unknown option --parallel/);
     expect(() => parseOperatorArgs([])).toThrow(/name the environment/);
   });
 
@@ -451,5 +473,222 @@ describe("helpers", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------- side by side
+
+describe("stacks side by side", () => {
+  const config = testConfig();
+  const settle = () => new Promise((r) => setImmediate(r));
+
+  test("deploy waits for the synthesized dependencies: access and observability together after data", () => {
+    const plan = deployPlan(config, stacksOf(config));
+    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
+      ["test-state", []],
+      ["test-network", ["test-state"]],
+      ["test-data", ["test-network", "test-state"]],
+      ["test-access", ["test-data", "test-network", "test-state"]],
+      ["test-observability", ["test-data", "test-network", "test-state"]],
+      ["test-tenants", ["test-access", "test-data", "test-network", "test-state"]],
+    ]);
+    // the tunnel belongs to the tenants group only
+    expect(plan.groups.at(-1)!.steps.map((s) => s.kind)).toEqual(["open-tunnel", "stack", "close-tunnel"]);
+  });
+
+  test("named layers still wait for each other through the layers left out", () => {
+    const plan = deployPlan(config, stacksOf(config), { only: ["tenants", "network"] });
+    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
+      ["test-network", []],
+      ["test-tenants", ["test-network"]],
+    ]);
+  });
+
+  test("destroy waits for the stacks that depend on a stack: tenants and observability go first, together", () => {
+    const plan = destroyPlan(config, stacksOf(config));
+    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
+      ["test-tenants", []],
+      ["test-observability", []],
+      ["test-access", ["test-tenants"]],
+      ["test-data", ["test-tenants", "test-observability", "test-access"]],
+      ["test-network", ["test-tenants", "test-observability", "test-access", "test-data"]],
+    ]);
+  });
+
+  test("--dry-run says which stacks run together and what each waits for", () => {
+    const text = formatPlan(deployPlan(config, stacksOf(config)), { cwd: OUT, parallel: 4 });
+    expect(text).toContain("at most 4 at once (--parallel)");
+    const lines = text.split("\n");
+    const together = lines.indexOf("    side by side: test-access, test-observability");
+    expect(together).toBeGreaterThan(0);
+    // each names what it waits for directly; data's own wait for network and state goes without saying
+    expect(lines[together + 1]).toBe(" 4. test-access (waits for test-data)");
+    expect(text).toContain(" 5. test-observability (waits for test-data)");
+    expect(text).toContain(" 7. test-tenants (waits for test-access)");
+    expect(lines.filter((l) => l.includes("side by side:"))).toHaveLength(1);
+    const sequential = formatPlan(deployPlan(config, stacksOf(config)), { cwd: OUT, parallel: 1 });
+    expect(sequential).toContain("One stack at a time (--parallel 1)");
+    expect(sequential).not.toContain("side by side:");
+  });
+
+  /**
+   * A runner whose terraform calls named in `held` wait until the test releases them (or until the
+   * run's stop signal, answered as terraform answers SIGINT: exit 1).
+   */
+  function heldRunner(held: string[]) {
+    const base = fakeRunner();
+    const logged: string[] = [];
+    const running = new Set<string>();
+    let most = 0;
+    const releases = new Map<string, (code: number) => void>();
+    const stops = new Map<string, AbortSignal | undefined>();
+    const runner: Recorder = {
+      ...base,
+      terraform: async (args, dir, stop) => {
+        const call = `${dir.split("/").pop()} ${args[0]}`;
+        running.add(call);
+        most = Math.max(most, running.size);
+        stops.set(call, stop);
+        try {
+          if (held.includes(call)) {
+            base.calls.push(call);
+            const code = await new Promise<number>((resolve) => {
+              releases.set(call, resolve);
+              stop?.addEventListener("abort", () => resolve(1));
+            });
+            if (code === 2) return { code, stdout: "Plan: 1 to add, 0 to change, 0 to destroy.", stderr: "" };
+            if (code !== 0) return { code, stdout: "", stderr: stop?.aborted ? "Interrupt received." : "Error: boom" };
+            return { code: 0, stdout: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", stderr: "" };
+          }
+          return await base.terraform(args, dir);
+        } finally {
+          running.delete(call);
+        }
+      },
+      log: (line) => void logged.push(line),
+    };
+    const release = async (call: string, code = 0) => {
+      const r = releases.get(call);
+      if (!r) throw new Error(`${call} is not held (calls: ${base.calls.join(", ")})`);
+      r(code);
+      for (let i = 0; i < 5; i++) await settle();
+    };
+    return { runner, logged, release, stops, running, most: () => most, calls: base.calls };
+  }
+
+  test("access and observability apply at the same time; tenants starts once access is done", async () => {
+    const { runner, release, running, calls, logged } = heldRunner(["test-access apply", "test-observability apply"]);
+    const done = runPlan(deployPlan(config, stacksOf(config)), runner, { yes: true, parallel: 4 });
+    for (let i = 0; i < 20; i++) await settle();
+    expect([...running].sort()).toEqual(["test-access apply", "test-observability apply"]);
+    await release("test-access apply");
+    expect(calls).toContain("test-tenants apply");
+    expect(running.has("test-observability apply")).toBe(true);
+    await release("test-observability apply");
+    expect(await done).toBe(true);
+    // each stack's end is marked, so per-stack times survive the interleaving
+    expect(logged).toContain("<== test-access: done [4/6]");
+    expect(logged).toContain("<== test-observability: done [5/6]");
+    expect(logged.indexOf("<== test-access: done [4/6]")).toBeLessThan(logged.indexOf("==> test-tenants: init [6/6]"));
+    expect(logged).toContain("deploy test: done.");
+  });
+
+  test("--parallel 1 runs one stack at a time", async () => {
+    const { runner, most } = heldRunner([]);
+    expect(await runPlan(deployPlan(config, stacksOf(config)), runner, { yes: true, parallel: 1 })).toBe(true);
+    expect(most()).toBe(1);
+  });
+
+  test("the first failure stops the stack running beside it and starts nothing more; the exit stays a failure", async () => {
+    const { runner, release, stops, calls, logged } = heldRunner(["test-access apply", "test-observability apply"]);
+    const done = runPlan(deployPlan(config, stacksOf(config)), runner, { yes: true, parallel: 4 });
+    for (let i = 0; i < 20; i++) await settle();
+    await release("test-access apply", 1);
+    expect(await done).toBe(false);
+    expect(stops.get("test-observability apply")?.aborted).toBe(true);
+    expect(calls.filter((c) => c.startsWith("test-tenants"))).toEqual([]);
+    expect(calls).not.toContain(expect.stringMatching(/^open /));
+    expect(logged).toContain("<== test-access: failed [4/6]");
+    expect(logged).toContain("<== test-observability: stopped [5/6]");
+    expect(logged.join("\n")).toContain("[5/6] test-observability: terraform apply stopped (another stack failed)");
+    expect(logged.at(-1)).toBe("deploy test: stopped after a failure (see above); nothing after it ran except cleanup.");
+  });
+
+  test("Ctrl-C while two stacks apply: both end, nothing later starts, and the run sends terraform no second SIGINT", async () => {
+    const { runner, release, stops, calls, logged } = heldRunner(["test-access apply", "test-observability apply"]);
+    const interrupt = new AbortController();
+    const stopped = testConfig({ bastion: { running: false } });
+    const done = runPlan(deployPlan(stopped, stacksOf(stopped)), runner, { yes: true, parallel: 4, signal: interrupt.signal });
+    for (let i = 0; i < 20; i++) await settle();
+    interrupt.abort();
+    // the terminal's SIGINT reached both terraform runs, which stop: exit 1
+    await release("test-observability apply", 1);
+    await release("test-access apply", 1);
+    expect(await done).toBe(false);
+    expect(stops.get("test-access apply")?.aborted).toBe(false);
+    expect(stops.get("test-observability apply")?.aborted).toBe(false);
+    expect(calls.filter((c) => c.startsWith("test-tenants") || c.startsWith("aws ec2"))).toEqual([]);
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted during test-(access|observability): apply; no later step ran except cleanup/);
+  });
+
+  test("Ctrl-C while tenants runs beside observability: the tunnel is closed and the started bastion stopped", async () => {
+    const { runner, release, calls, logged } = heldRunner(["test-tenants plan", "test-observability apply"]);
+    const interrupt = new AbortController();
+    const stopped = testConfig({ bastion: { running: false } });
+    const done = runPlan(deployPlan(stopped, stacksOf(stopped)), runner, { yes: true, parallel: 4, signal: interrupt.signal });
+    for (let i = 0; i < 30; i++) await settle();
+    expect(calls).toContain("test-tenants plan");
+    interrupt.abort();
+    await release("test-tenants plan", 1);
+    await release("test-observability apply", 1);
+    expect(await done).toBe(false);
+    expect(calls).not.toContain("test-tenants apply");
+    expect(calls.slice(-2)).toEqual(["close", "aws ec2 stop-instances"]);
+    expect(logged.at(-1)).toMatch(/^deploy test: interrupted during test-(tenants: plan|observability: apply);/);
+  });
+
+  test("a no at one question starts nothing more but lets an apply already approved beside it finish", async () => {
+    const { runner, release, stops, calls, logged } = heldRunner(["test-access plan", "test-observability apply"]);
+    runner.confirm = async (question) => !question.startsWith("Apply test-access?");
+    const done = runPlan(deployPlan(config, stacksOf(config), { only: ["access", "observability", "tenants"] }), runner, { parallel: 2 });
+    for (let i = 0; i < 30; i++) await settle();
+    expect(stops.has("test-observability apply")).toBe(true);
+    await release("test-access plan", 2);
+    expect(logged.join("\n")).toContain("test-access: not applied (answer was not yes");
+    expect(stops.get("test-observability apply")?.aborted).toBe(false);
+    await release("test-observability apply");
+    expect(await done).toBe(false);
+    expect(logged).toContain("<== test-observability: done [2/3]");
+    expect(calls.filter((c) => c.startsWith("test-tenants"))).toEqual([]);
+  });
+
+  test("questions come one at a time, each after its own plan, and other stacks' lines wait for the answer", async () => {
+    const asked: string[] = [];
+    const logged: string[] = [];
+    const base = fakeRunner();
+    let answer: (yes: boolean) => void = () => undefined;
+    const runner: Recorder = {
+      ...base,
+      terraform: async (args, dir) => {
+        const result = await base.terraform(args, dir);
+        const stack = dir.split("/").pop();
+        return args[0] === "plan" ? { ...result, stdout: `plan of ${stack}\nPlan: 1 to add, 0 to change, 0 to destroy.` } : result;
+      },
+      confirm: (question) => {
+        asked.push(question);
+        return new Promise((resolve) => (answer = resolve));
+      },
+      log: (line) => void logged.push(line),
+    };
+    const done = runPlan(deployPlan(config, stacksOf(config), { only: ["access", "observability"] }), runner, { parallel: 2 });
+    for (let i = 0; i < 20; i++) await settle();
+    expect(asked).toEqual(["Apply test-access? Plan: 1 to add, 0 to change, 0 to destroy."]);
+    expect(logged.at(-1)).toMatch(/^plan of test-access/);
+    answer(true);
+    for (let i = 0; i < 20; i++) await settle();
+    expect(asked).toHaveLength(2);
+    expect(logged.at(-1)).toMatch(/^plan of test-observability/);
+    answer(true);
+    expect(await done).toBe(true);
   });
 });

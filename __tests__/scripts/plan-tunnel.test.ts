@@ -20,6 +20,12 @@ describe("sqlLayerPlanned", () => {
       requested: ["tenants"],
       includeTenants: false,
     });
+    // --parallel's value is no stack name: --include-tenants still opens the tunnel
+    expect(planArguments(["dev", "--parallel", "3", "--include-tenants"])).toEqual({
+      environment: "dev",
+      requested: [],
+      includeTenants: true,
+    });
   });
 
   test("naming the tenants stack (short or full name) plans it", () => {

@@ -5,7 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { explainFailure, selectStacks, UsageError } from "../../scripts/lib/run-plan";
+import { skippedStack } from "../../scripts/lib/plan-review";
+import { explainFailure, planStacks, selectStacks, UsageError, type PlannedStack } from "../../scripts/lib/run-plan";
 import type { SynthesizedStack } from "../../scripts/lib/synth";
 
 let root: string;
@@ -96,4 +97,38 @@ test("any other failure keeps Terraform's first lines", () => {
   expect(message.split("\n")[1]).toBe("Error: Error acquiring the state lock");
   expect(message.split("\n")).toHaveLength(17);
   expect(message.endsWith("...")).toBe(true);
+});
+
+test("stacks are planned side by side, at most --parallel at once, and reported in deploy order", async () => {
+  const stacks = environment();
+  const finish = new Map<string, () => void>();
+  const started: string[] = [];
+  let running = 0;
+  let most = 0;
+  const plan = (stack: SynthesizedStack): Promise<PlannedStack> => {
+    running++;
+    most = Math.max(most, running);
+    return new Promise((resolve) =>
+      finish.set(stack.name, () => {
+        running--;
+        resolve({ review: skippedStack(stack.name, "planned") });
+      }),
+    );
+  };
+  const settle = () => new Promise((r) => setImmediate(r));
+  const done = planStacks(stacks, 2, plan, (stack) => started.push(stack.name));
+  await settle();
+  expect(started).toEqual(["prod-state", "prod-network"]);
+  // the later stack finishes first; the report order does not change
+  finish.get("prod-network")!();
+  await settle();
+  expect(started).toEqual(["prod-state", "prod-network", "prod-data"]);
+  for (const name of ["prod-data", "prod-state"]) {
+    finish.get(name)!();
+    await settle();
+  }
+  finish.get("prod-tenants")!();
+  const results = await done;
+  expect(results.map((r) => r.review.stack)).toEqual(["prod-state", "prod-network", "prod-data", "prod-tenants"]);
+  expect(most).toBe(2);
 });

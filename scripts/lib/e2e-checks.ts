@@ -72,19 +72,26 @@ export interface TimedLine {
 /** A deploy or destroy step line (scripts/lib/orchestrate.ts STEP_MARK): `==> dev-network: plan [2/5]`, `==> start-bastion`. */
 export const STEP_LINE = /^==> (?:([\w-]+): (init|plan|apply) \[\d+\/\d+\]|([\w-]+)$)/;
 
+/** The line that ends a stack or step (scripts/lib/orchestrate.ts END_MARK): `<== dev-network: done [2/5]`, `<== open-tunnel: done`. */
+export const END_LINE = /^<== ([\w-]+): (?:done|failed|stopped)\b/;
+
 /**
  * Seconds per stack of a deploy or destroy run, from its step lines (`==> dev-network: init [2/5]` ...):
- * a stack's time runs from its first step line to the next step that is not its own (or the last line).
+ * a stack's time runs from its first step line to its end line (`<== dev-network: done [2/5]`); stacks
+ * run side by side, so the next stack's first line is only the fallback, for output without end lines.
  */
 export function stackTimings(lines: readonly TimedLine[]): { stack: string; seconds: number }[] {
   const starts: { stack: string; at: number }[] = [];
+  const ends = new Map<string, number>();
   for (const line of lines) {
     const step = line.text.match(STEP_LINE);
-    const match = step ? [step[0], step[1] ?? step[3]] : null;
-    if (match && !starts.some((s) => s.stack === match[1])) starts.push({ stack: match[1], at: line.at });
+    const name = step ? (step[1] ?? step[3]) : undefined;
+    if (name && !starts.some((s) => s.stack === name)) starts.push({ stack: name, at: line.at });
+    const end = line.text.match(END_LINE);
+    if (end) ends.set(end[1], line.at);
   }
-  const end = lines.length > 0 ? lines[lines.length - 1].at : 0;
-  return starts.map((s, i) => ({ stack: s.stack, seconds: ((starts[i + 1]?.at ?? end) - s.at) / 1000 }));
+  const last = lines.length > 0 ? lines[lines.length - 1].at : 0;
+  return starts.map((s, i) => ({ stack: s.stack, seconds: ((ends.get(s.stack) ?? starts[i + 1]?.at ?? last) - s.at) / 1000 }));
 }
 
 /** One change line of the plan or drift report. */

@@ -22,7 +22,8 @@ export function planArguments(argv: readonly string[]): { environment?: string; 
     args: [...argv],
     allowPositionals: true,
     strict: false,
-    options: { "include-tenants": { type: "boolean" }, markdown: { type: "string" } },
+    // Every option that takes a value is named here, or its value would be read as a stack name.
+    options: { "include-tenants": { type: "boolean" }, markdown: { type: "string" }, parallel: { type: "string" } },
   });
   return { environment: positionals[0], requested: positionals.slice(1), includeTenants: values["include-tenants"] === true };
 }

@@ -1,7 +1,9 @@
 /**
  * Running real plans against each stack's real backend, for `npm run plan` and `npm run drift`:
- * `terraform init`, `terraform plan -detailed-exitcode -out`, `terraform show -json`, one stack at a
- * time in dependency order, each turned into a StackReview (scripts/lib/plan-review.ts).
+ * `terraform init`, `terraform plan -detailed-exitcode -out`, `terraform show -json`, each turned into
+ * a StackReview (scripts/lib/plan-review.ts). A plan only reads the other stacks' state, so the
+ * stacks of an environment are planned side by side (`--parallel N`, default the core count); the
+ * review is printed once all are done, in deploy order.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,7 +26,8 @@ import {
 } from "./plan-review";
 import { synthesize, type SynthesizedStack } from "./synth";
 import { declaresRules, unmanagedRuleDrift, withDrift } from "./unmanaged-rules";
-import { prepareTerraform, terraform, type TerraformSetup } from "./terraform";
+import { defaultParallelism, parseParallel } from "./schedule";
+import { inParallel, prepareTerraform, terraform, type TerraformSetup } from "./terraform";
 import { OVERRIDE_FILE } from "./emulator";
 
 const PLAN_FILE = "review.tfplan";
@@ -171,14 +174,30 @@ export function checkUnmanagedRules(
 export class UsageError extends Error {}
 
 const USAGE: Record<ReviewMode, string> = {
-  plan: "usage: npm run plan -- <env> [stack...] [--fail-on-danger] [--include-tenants] [--markdown <file>]",
-  drift: "usage: npm run drift -- <env> [stack...] [--include-tenants] [--markdown <file>]",
+  plan: "usage: npm run plan -- <env> [stack...] [--fail-on-danger] [--include-tenants] [--markdown <file>] [--parallel N]",
+  drift: "usage: npm run drift -- <env> [stack...] [--include-tenants] [--markdown <file>] [--parallel N]",
 };
 
 /**
- * The whole command: parse arguments, synthesize the environment, plan its stacks in deploy order,
- * print the plain-text review (progress goes to stderr), write the Markdown review when asked, and
- * return the exit code.
+ * Plans `stacks` at most `parallel` at once, starting them in the given (deploy) order; the result
+ * keeps that order whatever finishes first. `progress` hears each stack as it starts.
+ */
+export function planStacks(
+  stacks: readonly SynthesizedStack[],
+  parallel: number,
+  plan: (stack: SynthesizedStack) => Promise<PlannedStack>,
+  progress: (stack: SynthesizedStack) => void = () => undefined,
+): Promise<PlannedStack[]> {
+  return inParallel(stacks, parallel, (stack) => {
+    progress(stack);
+    return plan(stack);
+  });
+}
+
+/**
+ * The whole command: parse arguments, synthesize the environment, plan its stacks side by side,
+ * print the plain-text review in deploy order (progress goes to stderr), write the Markdown review
+ * when asked, and return the exit code.
  */
 export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]): Promise<number> {
   let outdir: string | undefined;
@@ -190,6 +209,7 @@ export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]
         "fail-on-danger": { type: "boolean", default: false },
         "include-tenants": { type: "boolean", default: false },
         markdown: { type: "string" },
+        parallel: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -198,6 +218,14 @@ export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]
       return 0;
     }
     if (mode === "drift" && values["fail-on-danger"]) throw new UsageError("--fail-on-danger is a plan option");
+    let parallel = defaultParallelism();
+    if (values.parallel !== undefined) {
+      try {
+        parallel = parseParallel(values.parallel);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+    }
     const [environment, ...requested] = positionals;
     const configs = loadConfigs(configFiles());
     const config = configs.find((c) => c.environment === environment);
@@ -210,12 +238,16 @@ export async function runReviewCommand(mode: ReviewMode, argv: readonly string[]
     const setup = prepareTerraform();
     const byName = new Map<string, StackReview>(skipped.map((r) => [r.stack, r]));
     const plans: { stack: string; plan: ShowJsonPlan }[] = [];
-    for (const stack of planned) {
-      process.stderr.write(`${mode === "plan" ? "planning" : "checking drift of"} ${stack.name} ...\n`);
-      const result = await planStack(stack, setup);
-      byName.set(stack.name, result.review);
-      if (result.plan) plans.push({ stack: stack.name, plan: result.plan });
-    }
+    const results = await planStacks(
+      planned,
+      parallel,
+      (stack) => planStack(stack, setup),
+      (stack) => process.stderr.write(`${mode === "plan" ? "planning" : "checking drift of"} ${stack.name} ...\n`),
+    );
+    planned.forEach((stack, i) => {
+      byName.set(stack.name, results[i].review);
+      if (results[i].plan) plans.push({ stack: stack.name, plan: results[i].plan });
+    });
     const notes = checkUnmanagedRules(stacks, plans, byName);
     const reviews = stacks.map((s) => byName.get(s.name)).filter((r): r is StackReview => r !== undefined);
 

@@ -3,7 +3,7 @@
  * function that runs a terraform command. Every terraform call of the project goes through here.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { emulatorTerraformEnv } from "./emulator";
@@ -65,16 +65,27 @@ export interface TerraformSetup {
   readonly mirror?: string;
   /** Providers available without a network: the mirror's, or undefined for "whatever the registry has". */
   readonly available?: ReadonlySet<string>;
+  /**
+   * The shared plugin cache, when there is no mirror. Terraform documents the cache as unsafe for
+   * concurrent use, so `terraform()` runs the inits that use it one at a time (initLock).
+   */
+  readonly pluginCache?: string;
 }
 
 /**
  * Writes a CLI config to a fresh temp dir. With a mirror: providers come only from it
- * (filesystem_mirror, no direct installation), so nothing reaches the network. Without one:
- * normal installation into one shared plugin cache, so each stack does not download again.
- * Either way the user's own TF_CLI_CONFIG_FILE is not read.
+ * (filesystem_mirror, no direct installation, no plugin cache), so nothing reaches the network and
+ * inits of stacks side by side only read it (an unpacked mirror is linked into each `.terraform/`, not
+ * copied). Without one: normal installation into one shared plugin cache, so each stack does not
+ * download again; inits that use it take turns. Either way the user's own TF_CLI_CONFIG_FILE (and a
+ * TF_PLUGIN_CACHE_DIR) is not read. `places` replaces the well-known mirror folders and the cache
+ * folder (for tests).
  */
-export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): TerraformSetup {
-  const mirror = findPluginMirror(env);
+export function prepareTerraform(
+  env: NodeJS.ProcessEnv = process.env,
+  places: { readonly mirrors?: readonly string[]; readonly cache?: string } = {},
+): TerraformSetup {
+  const mirror = findPluginMirror(env, places.mirrors);
   const dir = mkdtempSync(join(tmpdir(), "infra-tf-"));
   removeAtExit(dir);
   const cliConfig = join(dir, "terraform.rc");
@@ -85,10 +96,79 @@ export function prepareTerraform(env: NodeJS.ProcessEnv = process.env): Terrafor
     );
     return { cliConfig, mirror, available: mirroredProviders(mirror) };
   }
-  const cache = join(homedir(), ".cache", "infra", "terraform-plugins");
+  const cache = places.cache ?? join(homedir(), ".cache", "infra", "terraform-plugins");
   mkdirSync(cache, { recursive: true });
   writeFileSync(cliConfig, `plugin_cache_dir = ${JSON.stringify(cache)}\n`);
-  return { cliConfig };
+  return { cliConfig, pluginCache: cache };
+}
+
+/** How long an init waits for another one using the same plugin cache (a provider download is minutes at worst). */
+const INIT_LOCK_TIMEOUT_MS = 10 * 60_000;
+const INIT_LOCK_POLL_MS = 200;
+
+/** Inits of this process waiting for a cache, one chain per cache folder. */
+const initTurns = new Map<string, Promise<void>>();
+
+/**
+ * Runs `task` while holding the plugin cache's init lock: one at a time within this process (a promise
+ * chain) and across processes (a lock file holding the owner's pid, created exclusively; one left by a
+ * process that no longer runs is taken over). Waits at most INIT_LOCK_TIMEOUT_MS.
+ */
+export async function withInitLock<T>(cache: string, task: () => Promise<T>): Promise<T> {
+  const previous = initTurns.get(cache) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const turn = new Promise<void>((r) => (release = r));
+  initTurns.set(cache, turn);
+  await previous;
+  const file = join(cache, ".infra-init.lock");
+  try {
+    const deadline = Date.now() + INIT_LOCK_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const fd = openSync(file, "wx");
+        writeFileSync(fd, String(process.pid));
+        closeSync(fd);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if (!ownerAlive(file)) {
+          rmSync(file, { force: true });
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(
+            `terraform init waited ${INIT_LOCK_TIMEOUT_MS / 60000} minutes for the plugin cache lock ${file}; remove it if no terraform runs`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, INIT_LOCK_POLL_MS));
+      }
+    }
+    try {
+      return await task();
+    } finally {
+      rmSync(file, { force: true });
+    }
+  } finally {
+    if (initTurns.get(cache) === turn) initTurns.delete(cache);
+    release();
+  }
+}
+
+/** Whether the process named in a lock file still runs (an unreadable or empty file counts as alive, briefly being written). */
+function ownerAlive(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(file, "utf8"));
+  } catch {
+    return true;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** CLI config folders of this process, removed when it exits (one hook for all of them). */
@@ -108,15 +188,35 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs `terraform <args>` in `cwd` with our CLI config; never interactive, never phones home. */
+/**
+ * Runs `terraform <args>` in `cwd` with our CLI config; never interactive, never phones home. An init
+ * that uses the shared plugin cache waits for its turn (withInitLock). Aborting `stop` sends the run
+ * one SIGINT, which terraform takes as a request to stop gracefully (state written, lock released).
+ */
 export function terraform(
   args: readonly string[],
   cwd: string,
   setup: TerraformSetup,
   extraEnv: NodeJS.ProcessEnv = {},
+  stop?: AbortSignal,
 ): Promise<RunResult> {
+  if (args[0] === "init" && setup.pluginCache)
+    return withInitLock(setup.pluginCache, () => spawnTerraform(args, cwd, setup, extraEnv, stop));
+  return spawnTerraform(args, cwd, setup, extraEnv, stop);
+}
+
+function spawnTerraform(
+  args: readonly string[],
+  cwd: string,
+  setup: TerraformSetup,
+  extraEnv: NodeJS.ProcessEnv,
+  stop: AbortSignal | undefined,
+): Promise<RunResult> {
+  if (stop?.aborted) return Promise.resolve({ code: 1, stdout: "", stderr: "not started: the run is stopping" });
   const env = {
     ...process.env,
+    // The CLI config decides about a cache; an inherited one would be shared by concurrent inits.
+    TF_PLUGIN_CACHE_DIR: undefined,
     TF_CLI_CONFIG_FILE: setup.cliConfig,
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
@@ -131,8 +231,16 @@ export function terraform(
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", (err) => reject(new Error(`could not run terraform (${err.message}); install Terraform >= 1.11`)));
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+    const onStop = (): void => void child.kill("SIGINT");
+    stop?.addEventListener("abort", onStop, { once: true });
+    child.on("error", (err) => {
+      stop?.removeEventListener("abort", onStop);
+      reject(new Error(`could not run terraform (${err.message}); install Terraform >= 1.11`));
+    });
+    child.on("close", (code) => {
+      stop?.removeEventListener("abort", onStop);
+      resolvePromise({ code: code ?? 1, stdout, stderr });
+    });
   });
 }
 
