@@ -192,7 +192,14 @@ const tenantsSchema = z.strictObject({
     .describe(
       "days a deleted application secret (and each per-database one) can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)",
     ),
-  credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
+  credentialsVersion: positiveInt
+    .default(1)
+    .describe("bump to rotate the generated app password and Django key; the Stripe and SMTP values in the secret stay"),
+  operatorValuesVersion: positiveInt
+    .default(1)
+    .describe(
+      "bump to write the exported `TF_VAR_stripe_*`/`TF_VAR_email_*` values, emailHost and emailPort into the secret; the password and Django key stay, an unset variable keeps the secret's value",
+    ),
   ...postgresAccessShape,
   emailHost: z
     .string()
