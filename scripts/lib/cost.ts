@@ -342,7 +342,9 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
         `${messages.toLocaleString("en-US")} messages/month (assumed) x ${money(prices.ses.perThousandMessages)}/1,000`,
         (messages / 1000) * prices.ses.perThousandMessages,
       );
-      notes.add("SES: attachments ($0.12/GB) and dedicated IPs are not included; SES's free tier (3,000 messages a month in an account's first 12 months) is not deducted");
+      notes.add(
+        "SES: attachments ($0.12/GB) and dedicated IPs are not included; SES's free tier (3,000 messages a month in an account's first 12 months) is not deducted",
+      );
     }
     if (resources("aws_s3_bucket").length > 0)
       notes.add("S3 buckets (state, objects) are billed by the GB stored: cents for state files, not included");
