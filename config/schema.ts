@@ -17,6 +17,7 @@ import {
   SPOT_NEEDS_X86,
 } from "../constructs/aws-limits";
 import { imagePinProblem } from "../constructs/fargate-service";
+import { SES_DEFAULTS } from "../constructs/ses";
 import { Naming } from "../constructs/naming";
 import { contains, overlaps, parseCidr } from "./cidr";
 
@@ -191,7 +192,14 @@ const tenantsSchema = z.strictObject({
     .describe(
       "days a deleted application secret (and each per-database one) can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)",
     ),
-  credentialsVersion: positiveInt.default(1).describe("bump to rotate the generated app password and Django key"),
+  credentialsVersion: positiveInt
+    .default(1)
+    .describe("bump to rotate the generated app password and Django key; the Stripe and SMTP values in the secret stay"),
+  operatorValuesVersion: positiveInt
+    .default(1)
+    .describe(
+      "bump to write the exported `TF_VAR_stripe_*`/`TF_VAR_email_*` values, emailHost and emailPort into the secret; the password and Django key stay, an unset variable keeps the secret's value",
+    ),
   ...postgresAccessShape,
   emailHost: z
     .string()
@@ -199,6 +207,45 @@ const tenantsSchema = z.strictObject({
     .optional()
     .describe("SMTP host written into the application secret (default: `email-smtp.<region>.amazonaws.com`, SES)"),
   emailPort: port.default(587).describe("SMTP port written into the application secret (1-65535)"),
+});
+
+/** A lowercase DNS name with at least two labels, such as `example.com` or `mail.example.org`. */
+const domainName = z
+  .string()
+  .max(253)
+  .regex(
+    /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+    "must be a lowercase domain name such as example.com (labels of a-z, 0-9, '-')",
+  );
+
+const emailSchema = z.strictObject({
+  domain: domainName.describe("domain the application sends from; SES verifies it with Easy DKIM (required to enable the section)"),
+  mailFromSubdomain: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be one DNS label such as mail (a-z, 0-9, '-')")
+    .default(SES_DEFAULTS.mailFromSubdomain)
+    .describe("custom MAIL FROM domain `<mailFromSubdomain>.<domain>`: its MX and SPF records align SPF with the sender"),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+    .optional()
+    .describe(
+      "Route 53 zone the DKIM, MAIL FROM and DMARC records are created in (default: none, the records are outputs to create by hand)",
+    ),
+  hostedZoneName: domainName
+    .optional()
+    .describe("the same zone found by its name instead of its id (the domain or a parent of it); not with hostedZoneId"),
+  dmarcPolicy: z
+    .enum(["none", "quarantine", "reject"])
+    .default(SES_DEFAULTS.dmarcPolicy)
+    .describe("DMARC `p=`: `none` reports only; move to `quarantine`, then `reject`, once the reports show only your own mail"),
+  dmarcReportEmail: email.optional().describe("address DMARC aggregate reports go to (`rua=mailto:`); unset: no reports"),
+  bounceRateAlarmPercent: alarmPercent
+    .default(SES_DEFAULTS.bounceRateAlarmPercent)
+    .describe("alarm when the account's bounce rate exceeds this percent (AWS reviews the account at 5, pauses sending at 10)"),
+  complaintRateAlarmPercent: alarmPercent
+    .default(SES_DEFAULTS.complaintRateAlarmPercent)
+    .describe("alarm when the account's complaint rate exceeds this percent (AWS reviews the account at 0.1, pauses sending at 0.5)"),
 });
 
 const bastionSchema = z.strictObject({
@@ -491,6 +538,7 @@ const startupWebAppFields = z.strictObject({
   application: z.literal("startupwebapp"),
   ...coreShape,
   tenants: tenantsSchema.prefault({}),
+  email: emailSchema.optional().describe("SES sending for the application: leave out to keep mail where tenants.emailHost points"),
 });
 
 const safeBucketFields = z.strictObject({
@@ -508,7 +556,8 @@ const safeBucketFields = z.strictObject({
 const startupWebAppShape = startupWebAppFields
   .superRefine((env, ctx) => checkCore(env, ctx), always)
   .superRefine((env, ctx) => checkAccess(env, ctx, ["tenants"]), always)
-  .superRefine((env, ctx) => checkTenants(env, ctx), always);
+  .superRefine((env, ctx) => checkTenants(env, ctx), always)
+  .superRefine((env, ctx) => checkEmail(env, ctx), always);
 
 const safeBucketShape = safeBucketFields
   .superRefine((env, ctx) => checkCore(env, ctx), always)
@@ -660,6 +709,23 @@ function checkTenants(env: ParsedStartupWebApp, ctx: Ctx): void {
     seen.add(name);
   });
   checkRole(ctx, ["tenants", "appUser"], t.appUser);
+}
+
+function checkEmail(env: ParsedStartupWebApp, ctx: Ctx): void {
+  const e = env.email;
+  if (typeof e !== "object" || e === null) return;
+  if (e.hostedZoneId !== undefined && e.hostedZoneName !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["email", "hostedZoneName"], message: "give hostedZoneId or hostedZoneName, not both" });
+  }
+  if (typeof e.hostedZoneName === "string" && typeof e.domain === "string") {
+    if (e.domain !== e.hostedZoneName && !e.domain.endsWith(`.${e.hostedZoneName}`)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["email", "hostedZoneName"],
+        message: `must be email.domain (${e.domain}) or a parent of it, or the records fall outside the zone (got ${e.hostedZoneName})`,
+      });
+    }
+  }
 }
 
 function checkAppDatabase(env: ParsedSafeBucket, ctx: Ctx): void {

@@ -1,7 +1,8 @@
+import { DataAwsSecretsmanagerSecretVersions } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-versions";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
-import { Fn, Token } from "cdktf";
+import { Fn, Op, ref, Token } from "cdktf";
 import { Construct } from "constructs";
-import { EphemeralRandomPassword, EphemeralSecretValue } from "./ephemeral";
+import { EphemeralRandomPassword, EphemeralResource, EphemeralSecretValue } from "./ephemeral";
 
 export interface SecretDocumentProps {
   /** ARN of the secret container to write into; a token of this stack. */
@@ -27,6 +28,13 @@ export interface SecretDocumentProps {
    * @default 1
    */
   readonly version?: number;
+  /**
+   * Keys of `values` another writer owns (an operator's SecretPatch, `npm run ses:credentials`): a
+   * write keeps each as the secret holds it, and uses `values` only for the first write or a key the
+   * secret lacks, so rotating the generated values never resets them.
+   * @default - none: every write sets every key from `values`
+   */
+  readonly keep?: readonly string[];
 }
 
 /**
@@ -43,6 +51,8 @@ export class SecretDocument extends Construct {
   readonly passwordVersion: string;
   /** The secret version's id. */
   readonly versionId: string;
+  /** The write itself: what a later write of the same secret in the same apply waits for. */
+  readonly resource: SecretsmanagerSecretVersion;
   private readonly written: EphemeralSecretValue;
 
   constructor(scope: Construct, id: string, props: SecretDocumentProps) {
@@ -66,11 +76,18 @@ export class SecretDocument extends Construct {
       }
     }
 
+    const keep = props.keep ?? [];
+    const unknownKept = keep.filter((k) => !(k in props.values));
+    if (unknownKept.length > 0) {
+      throw new Error(`${kind} ${this.node.path}: keep names keys without a value in values (${unknownKept.join(", ")})`);
+    }
+    const current = keep.length > 0 ? currentDocument(this, props.secretId) : undefined;
+
     const document: Record<string, unknown> = {};
     for (const key of props.keys) {
       const generated = props.generated[key];
       if (generated === undefined) {
-        document[key] = props.values[key];
+        document[key] = current && keep.includes(key) ? Fn.lookup(current, key, props.values[key]) : props.values[key];
         continue;
       }
       if (!Number.isInteger(generated.length) || generated.length < generated.minLength) {
@@ -81,14 +98,16 @@ export class SecretDocument extends Construct {
       document[key] = new EphemeralRandomPassword(this, key.replace(/_/g, "-"), { length: generated.length }).value;
     }
 
-    const written = new SecretsmanagerSecretVersion(this, "value", {
+    const written = (this.resource = new SecretsmanagerSecretVersion(this, "value", {
       secretId: props.secretId,
       secretStringWo: Fn.jsonencode(document),
       secretStringWoVersion: version,
-      // A new wo version replaces the resource: write the new version first, so AWSCURRENT moves
-      // straight to it and the old one stays readable as AWSPREVIOUS.
-      lifecycle: { createBeforeDestroy: true },
-    });
+      // A new wo version replaces the resource, the old one retired first: retiring never takes
+      // AWSCURRENT away (the provider leaves that label), so the secret stays readable throughout.
+      // Not create-before-destroy: another write in the same apply (the operator patch, or a tool
+      // between plan and apply) moves AWSPREVIOUS, and removing a label the old version no longer
+      // holds fails the apply.
+    }));
     this.versionId = written.versionId;
     this.passwordVersion = written.versionId;
     // Reading exactly the version written above: while that write is pending its id is unknown, so
@@ -99,5 +118,81 @@ export class SecretDocument extends Construct {
   /** A key of the document as stored: an ephemeral reference, for a write-only argument. */
   field(key: string): string {
     return this.written.field(key);
+  }
+}
+
+/**
+ * The secret's current value as a decoded JSON object, for this run only; `{}` while the secret has no
+ * value yet (the first write of a new environment), which an unconditional read would fail on.
+ */
+function currentDocument(scope: Construct, secretId: string): unknown {
+  const existing = new DataAwsSecretsmanagerSecretVersions(scope, "existing-versions", { secretId });
+  const block = new EphemeralResource(scope, "current", {
+    type: "aws_secretsmanager_secret_version",
+    // 1 once the secret has any version, else 0 (the provider gives null for none): the read would
+    // fail on a secret without a value.
+    config: { count: Fn.min([Fn.try([Fn.lengthOf(existing.interpolationForAttribute("versions")), 0]), 1]), secret_id: secretId },
+  });
+  const secretString = ref(`ephemeral.${block.type}.${block.friendlyUniqueId}[0].secret_string`, block.cdktfStack);
+  return Fn.try([Fn.jsondecode(Token.asString(secretString)), {}]);
+}
+
+export interface SecretPatchProps {
+  /** ARN of the secret (the document's); a token of this stack. */
+  readonly secretId: string;
+  /** The keys this patch sets and their values; every other key stays as the secret holds it. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /**
+   * Keys whose value, while it equals the given placeholder, keeps what the secret holds: an operator
+   * publishing only Stripe keys leaves SMTP values written by a tool alone.
+   * @default - none
+   */
+  readonly placeholders?: Readonly<Record<string, string>>;
+  /**
+   * The patch is written when this changes (and at creation).
+   * @default 1
+   */
+  readonly version?: number;
+  /** The document written earlier in the same apply: the patch reads the secret after it. */
+  readonly after: SecretDocument;
+}
+
+/**
+ * A write of a few keys into a JSON secret: it reads the current value (ephemerally), changes only
+ * `values` and writes the result back through `secret_string_wo`, when `version` changes. Its own
+ * counter, apart from the document's, lets values only an operator knows be published without
+ * regenerating what the document generates, and the document's rotation keeps them (its `keep`).
+ */
+export class SecretPatch extends Construct {
+  /** The version this patch wrote. */
+  readonly versionId: string;
+
+  constructor(scope: Construct, id: string, props: SecretPatchProps) {
+    super(scope, id);
+    const version = props.version ?? 1;
+    if (!Number.isInteger(version) || version < 1) {
+      throw new Error(`SecretPatch ${this.node.path}: version must be a whole number >= 1 (got ${version})`);
+    }
+    const block = new EphemeralResource(this, "current", {
+      type: "aws_secretsmanager_secret_version",
+      // The secret's ARN as the document's write reports it: unknown while that write is pending, so
+      // Terraform opens this read during the apply, after the write, not during the plan. A patch
+      // must start from freshly generated values when both counters change at once, and the first
+      // write of a new environment has nothing to read at plan time (depends_on would not defer it).
+      config: { secret_id: props.after.resource.arn },
+    });
+    const current = Fn.jsondecode(block.getStringAttribute("secret_string"));
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(props.values)) {
+      const placeholder = props.placeholders?.[key];
+      patch[key] = placeholder === undefined ? value : Fn.conditional(Op.eq(value, placeholder), Fn.lookup(current, key, value), value);
+    }
+    const written = new SecretsmanagerSecretVersion(this, "value", {
+      secretId: props.secretId,
+      secretStringWo: Fn.jsonencode(Fn.merge([current, patch])),
+      secretStringWoVersion: version,
+      // Replaced old-first, like the document's write (see there).
+    });
+    this.versionId = written.versionId;
   }
 }

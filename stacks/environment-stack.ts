@@ -11,7 +11,7 @@ export const CORE_LAYERS = ["state", "network", "data", "access", "observability
 
 /** Each application's own layers, deployed after the core, in order. */
 export const APPLICATION_LAYERS = {
-  startupwebapp: ["tenants"],
+  startupwebapp: ["email", "tenants"],
   safebucket: ["database", "services"],
 } as const satisfies Record<Application, readonly string[]>;
 
@@ -19,9 +19,15 @@ export const APPLICATION_LAYERS = {
 export const LAYERS = [...CORE_LAYERS, ...new Set(Object.values(APPLICATION_LAYERS).flat())] as readonly Layer[];
 export type Layer = (typeof CORE_LAYERS)[number] | (typeof APPLICATION_LAYERS)[Application][number];
 
+/** Layers an environment has only when its config asks for them. */
+const OPTIONAL_LAYERS: Partial<Record<Layer, (config: EnvironmentConfig) => boolean>> = {
+  // StartupWebApp's SES domain, sender and reputation alarms: only with an `email` section.
+  email: (config) => config.application === "startupwebapp" && config.email !== undefined,
+};
+
 /** The layers `config`'s environment has, in deploy order. */
 export function layersOf(config: EnvironmentConfig): Layer[] {
-  return [...CORE_LAYERS, ...APPLICATION_LAYERS[config.application]];
+  return [...CORE_LAYERS, ...APPLICATION_LAYERS[config.application]].filter((layer) => OPTIONAL_LAYERS[layer]?.(config) ?? true);
 }
 
 /** Repository root: where a local backend keeps the bootstrap state (gitignored). */

@@ -9,6 +9,7 @@ import { SafeBucket } from "./safebucket";
 import type { SafeBucketDatabaseStack } from "./safebucket/database";
 import type { ServicesStack } from "./safebucket/services";
 import { StartupWebApp } from "./startupwebapp";
+import type { EmailStack } from "./startupwebapp/email";
 import type { TenantsStack } from "./startupwebapp/tenants";
 import { StateStack } from "./state";
 
@@ -34,6 +35,8 @@ export interface EnvironmentStacks {
   readonly observability: ObservabilityStack;
   /** StartupWebApp's. */
   readonly tenants?: TenantsStack;
+  /** StartupWebApp's, with an `email` section. */
+  readonly email?: EmailStack;
   /** SafeBucket's. */
   readonly database?: SafeBucketDatabaseStack;
   readonly services?: ServicesStack;

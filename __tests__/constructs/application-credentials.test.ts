@@ -29,12 +29,50 @@ function credentials(overrides: Partial<ApplicationCredentialsProps> = {}): { js
   return { json: synth(stack), construct };
 }
 
-const secretVersion = (json: Json): Json => onlyResource(json, "aws_secretsmanager_secret_version");
-/** The `key = value` pairs of the jsonencode({...}) expression written as the secret. */
-function documentEntries(json: Json): Record<string, string> {
-  const expression = secretVersion(json).secret_string_wo as string;
-  return Object.fromEntries([...expression.matchAll(/"(\w+)" = ([^,}]+)/g)].map((m) => [m[1], m[2].trim()]));
+/** The generated-credentials write (the document), by its typed handle. */
+function secretVersion(json: Json, construct?: ApplicationCredentials): Json {
+  const writes = json.resource.aws_secretsmanager_secret_version as Record<string, Json>;
+  const id = construct?.resource.friendlyUniqueId ?? Object.keys(writes).find((k) => !k.includes("operator-values"))!;
+  return writes[id];
 }
+/** The operator values' write. */
+function operatorWrite(json: Json): Json {
+  const writes = json.resource.aws_secretsmanager_secret_version as Record<string, Json>;
+  return writes[Object.keys(writes).find((k) => k.includes("operator-values"))!];
+}
+
+/** The `"key" = value` pairs of the last `{...}` object literal in a jsonencode(...) expression, split at top-level commas. */
+function objectEntries(expression: string): Record<string, string> {
+  const body = expression.slice(expression.lastIndexOf('{"') + 1, expression.lastIndexOf("}", expression.length - 2));
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '"' && body[i - 1] !== "\\") quoted = !quoted;
+    if (quoted) continue;
+    if (c === "(" || c === "{" || c === "[") depth++;
+    if (c === ")" || c === "}" || c === "]") depth--;
+    if (c === "," && depth === 0) {
+      parts.push(body.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(body.slice(start));
+  return Object.fromEntries(
+    parts.map((p) => {
+      const m = /^\s*"(\w+)" = ([\s\S]*)$/.exec(p)!;
+      return [m[1], m[2].trim()];
+    }),
+  );
+}
+const documentEntries = (json: Json): Record<string, string> => objectEntries(secretVersion(json).secret_string_wo as string);
+/** What the document writes for an operator key: the secret's current value, else `fallback`. */
+const kept = (key: string, fallback: string) =>
+  new RegExp(
+    `^lookup\\(try\\(jsondecode\\(ephemeral\\.aws_secretsmanager_secret_version\\.[\\w-]+\\[0\\]\\.secret_string\\), \\{\\}\\), "${key}", ${fallback.replace(/[.()"]/g, "\\$&")}\\)$`,
+  );
 
 describe("ApplicationCredentials", () => {
   test("the secret holds exactly the keys the Django settings read", () => {
@@ -59,7 +97,8 @@ describe("ApplicationCredentials", () => {
   });
 
   test("stripe_webhook_secret is written (the old scripts forgot it and the app would not start)", () => {
-    expect(documentEntries(credentials().json).stripe_webhook_secret).toBe("var.stripe_webhook_secret");
+    expect(documentEntries(credentials().json).stripe_webhook_secret).toMatch(kept("stripe_webhook_secret", "var.stripe_webhook_secret"));
+    expect(objectEntries(operatorWrite(credentials().json).secret_string_wo)).toHaveProperty("stripe_webhook_secret");
   });
 
   test("the value goes only through the write-only argument, versioned by credentials version", () => {
@@ -79,7 +118,7 @@ describe("ApplicationCredentials", () => {
     for (const g of generators) expect(g.exclude_punctuation).toBe(true);
   });
 
-  test("settings an operator knows come from variables; the rest from the props", () => {
+  test("the document writes settings from the props and keeps the operator's keys as the secret holds them", () => {
     const entries = documentEntries(credentials().json);
     expect(entries).toMatchObject({
       engine: '"postgresql"',
@@ -87,18 +126,63 @@ describe("ApplicationCredentials", () => {
       port: "5432",
       username: '"django_app"',
       dbClusterIdentifier: '"acme-multi-tenant-test"',
-      stripe_secret_key: "var.stripe_secret_key",
-      stripe_publishable_key: "var.stripe_publishable_key",
-      email_host: '"email-smtp.us-east-1.amazonaws.com"',
-      email_port: "587",
-      email_user: "var.email_user",
-      email_password: "var.email_password",
     });
+    expect(entries.stripe_secret_key).toMatch(kept("stripe_secret_key", "var.stripe_secret_key"));
+    expect(entries.stripe_publishable_key).toMatch(kept("stripe_publishable_key", "var.stripe_publishable_key"));
+    expect(entries.email_host).toMatch(kept("email_host", '"email-smtp.us-east-1.amazonaws.com"'));
+    expect(entries.email_port).toMatch(kept("email_port", "587"));
+    expect(entries.email_user).toMatch(kept("email_user", "var.email_user"));
+    expect(entries.email_password).toMatch(kept("email_password", "var.email_password"));
+  });
+
+  test("the document reads the current value only once the secret has one (a new secret has none)", () => {
+    const { json } = credentials();
+    const reads = resourcesOf(json, "aws_secretsmanager_secret_version", "ephemeral");
+    const current = reads.find((r) => r.count !== undefined)!;
+    expect(current.count).toMatch(/^\$\{min\(try\(length\(data\.aws_secretsmanager_secret_versions\.[\w-]+\.versions\), 0\), 1\)\}$/);
+    expect(current.secret_id).toBe(SECRET_ARN);
+    expect(onlyResource(json, "aws_secretsmanager_secret_versions", "data").secret_id).toBe(SECRET_ARN);
+  });
+
+  test("the operator values have their own write, versioned by operatorValuesVersion, with no generated key in it", () => {
+    const { json } = credentials({ version: 2, operatorValuesVersion: 5 });
+    const patch = operatorWrite(json);
+    expect(patch.secret_string_wo_version).toBe(5);
+    expect(secretVersion(json).secret_string_wo_version).toBe(2);
+    expect(patch).not.toHaveProperty("secret_string");
+    expect(patch.lifecycle?.create_before_destroy).toBeUndefined();
+    expect(Object.keys(objectEntries(patch.secret_string_wo)).sort()).toEqual([...ApplicationCredentials.OPERATOR_KEYS].sort());
+    expect(patch.secret_string_wo).not.toMatch(/random_password/);
+  });
+
+  test("the operator write merges into the current value, read after the document's write (its ARN is unknown until then)", () => {
+    const { json, construct } = credentials();
+    const expression = operatorWrite(json).secret_string_wo as string;
+    const read = /^\$\{jsonencode\(merge\(jsondecode\(ephemeral\.aws_secretsmanager_secret_version\.([\w-]+)\.secret_string\), \{/.exec(
+      expression,
+    );
+    expect(read).not.toBeNull();
+    const block = json.ephemeral.aws_secretsmanager_secret_version[read![1]];
+    expect(block.secret_id).toBe(`\${aws_secretsmanager_secret_version.${construct.resource.friendlyUniqueId}.arn}`);
+    expect(block.version_id).toBeUndefined();
+  });
+
+  test("an operator variable left at its placeholder keeps the secret's value; host and port come from the props", () => {
+    const entries = objectEntries(operatorWrite(credentials().json).secret_string_wo);
+    for (const key of ["stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret", "email_user", "email_password"]) {
+      expect(entries[key]).toMatch(
+        new RegExp(
+          `^\\(var\\.${key} == "PLACEHOLDER-set-TF_VAR_${key}"\\) \\? lookup\\(jsondecode\\([^)]*\\), "${key}", var\\.${key}\\) : var\\.${key}$`,
+        ),
+      );
+    }
+    expect(entries.email_host).toBe('"email-smtp.us-east-1.amazonaws.com"');
+    expect(entries.email_port).toBe("587");
   });
 
   test("the role's password is read back from exactly the version written", () => {
     const { json } = credentials();
-    const readBack = onlyResource(json, "aws_secretsmanager_secret_version", "ephemeral");
+    const readBack = resourcesOf(json, "aws_secretsmanager_secret_version", "ephemeral").find((r) => r.version_id !== undefined)!;
     expect(readBack.secret_id).toBe(SECRET_ARN);
     expect(readBack.version_id).toMatch(/^\$\{aws_secretsmanager_secret_version\.[\w-]+\.version_id\}$/);
     expect(json.output.password_probe.value).toMatch(
@@ -110,8 +194,8 @@ describe("ApplicationCredentials", () => {
     expect(credentials().json.output.version_probe.value).toMatch(/^\$\{aws_secretsmanager_secret_version\.[\w-]+\.version_id\}$/);
   });
 
-  test("a new version is written before the old one is retired", () => {
-    expect(secretVersion(credentials().json).lifecycle.create_before_destroy).toBe(true);
+  test("an old version is retired before the new one is written: a label moved by the other write must not fail the apply", () => {
+    expect(secretVersion(credentials().json).lifecycle?.create_before_destroy).toBeUndefined();
   });
 
   test("version 0 is rejected naming the prop", () => {

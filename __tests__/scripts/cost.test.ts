@@ -182,6 +182,14 @@ describe("shipped prod", () => {
     expect(withoutNetworkAndBastion).toBeLessThan(34);
   });
 
+  test("prod's SES domain is priced per message, at the volume prices.json assumes", () => {
+    expect(line(estimate, "SES outbound mail")?.monthly).toBeCloseTo(
+      (prices.assumptions.sesMessagesPerMonth / 1000) * prices.ses.perThousandMessages,
+      2,
+    );
+    expect(estimate.byCategory.email).toBeGreaterThan(0);
+  });
+
   test("the running bastion is billed for its public IPv4 address", () => {
     expect(line(estimate, "public IPv4 address")?.monthly).toBe(3.65);
   });

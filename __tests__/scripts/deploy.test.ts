@@ -22,9 +22,9 @@ test("--dry-run prints every stack of prod in deploy order, tenants inside the t
   const { code, text } = await run(["prod", "--dry-run"]);
   expect(code).toBe(0);
   const order = [...text.matchAll(/-chdir=stacks\/(prod-[a-z]+) init/g)].map((m) => m[1]);
-  expect(order).toEqual(["prod-state", "prod-network", "prod-data", "prod-access", "prod-observability", "prod-tenants"]);
+  expect(order).toEqual(["prod-state", "prod-network", "prod-data", "prod-access", "prod-observability", "prod-email", "prod-tenants"]);
   const tunnel = text.indexOf("aws ssm start-session --region us-east-1 --target <prod-access.bastion_instance_id>");
-  expect(tunnel).toBeGreaterThan(text.indexOf("stacks/prod-observability apply"));
+  expect(tunnel).toBeGreaterThan(text.indexOf("stacks/prod-email apply"));
   expect(tunnel).toBeLessThan(text.indexOf("stacks/prod-tenants init"));
   expect(text.indexOf("close the tunnel")).toBeGreaterThan(text.indexOf("stacks/prod-tenants apply"));
 });

@@ -14,6 +14,15 @@ function tenants(overrides: Overrides = {}): Json {
 
 const postgresProvider = (json: Json): Json => json.provider.postgresql[0];
 const ephemeralReads = (json: Json): Json[] => resourcesOf(json, "aws_secretsmanager_secret_version", "ephemeral");
+/** The secret writes of the stack: the generated credentials' (the document) and the operator values'. */
+function writes(json: Json): { generated: Json[]; operator: Json[] } {
+  const all = Object.entries(json.resource.aws_secretsmanager_secret_version as Record<string, Json>);
+  return {
+    generated: all.filter(([id]) => !id.includes("operator-values")).map(([, w]) => w),
+    operator: all.filter(([id]) => id.includes("operator-values")).map(([, w]) => w),
+  };
+}
+const generatedWrite = (json: Json): Json => writes(json).generated[0];
 
 describe("TenantsStack, shared isolation (default)", () => {
   test("one login role owns every tenant database", () => {
@@ -26,7 +35,8 @@ describe("TenantsStack, shared isolation (default)", () => {
 
   test("the app credentials are written into the data stack's secret, through a local", () => {
     const json = tenants();
-    expect(onlyResource(json, "aws_secretsmanager_secret_version").secret_id).toBe("${local.app_secret_arn}");
+    const { generated, operator } = writes(json);
+    expect([...generated, ...operator].map((w) => w.secret_id)).toEqual(["${local.app_secret_arn}", "${local.app_secret_arn}"]);
     expect(json.locals.app_secret_arn).toMatch(/^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}$/);
     expect(resourcesOf(json, "aws_secretsmanager_secret")).toHaveLength(0);
   });
@@ -38,18 +48,25 @@ describe("TenantsStack, shared isolation (default)", () => {
     expect(role.password_wo).toMatch(/^\$\{jsondecode\(ephemeral\.aws_secretsmanager_secret_version\.[\w-]+\.secret_string\)\.password\}$/);
   });
 
-  test("bumping tenants.credentialsVersion rewrites the secret", () => {
-    expect(
-      onlyResource(tenants({ tenants: { credentialsVersion: 4 } }), "aws_secretsmanager_secret_version").secret_string_wo_version,
-    ).toBe(4);
+  test("bumping tenants.credentialsVersion rewrites the generated credentials and leaves the operator values' write alone", () => {
+    const { generated, operator } = writes(tenants({ tenants: { credentialsVersion: 4 } }));
+    expect(generated.map((w) => w.secret_string_wo_version)).toEqual([4]);
+    expect(operator.map((w) => w.secret_string_wo_version)).toEqual([1]);
+  });
+
+  test("bumping tenants.operatorValuesVersion rewrites only the operator values' write", () => {
+    const { generated, operator } = writes(tenants({ tenants: { operatorValuesVersion: 3 } }));
+    expect(generated.map((w) => w.secret_string_wo_version)).toEqual([1]);
+    expect(operator.map((w) => w.secret_string_wo_version)).toEqual([3]);
   });
 
   test("the secret's host, port and identifier are the data stack's, through locals", () => {
-    const written = onlyResource(tenants(), "aws_secretsmanager_secret_version").secret_string_wo as string;
+    const written = generatedWrite(tenants()).secret_string_wo as string;
     expect(written).toContain('"host" = local.db_instance_address');
     expect(written).toContain('"port" = local.db_instance_port');
     expect(written).toContain('"dbClusterIdentifier" = local.db_instance_identifier');
-    expect(written).toContain('"email_host" = "email-smtp.us-east-1.amazonaws.com"');
+    expect(written).toContain('"email_host", "email-smtp.us-east-1.amazonaws.com")');
+    expect(writes(tenants()).operator[0].secret_string_wo).toContain('"email_host" = "email-smtp.us-east-1.amazonaws.com"');
   });
 });
 
@@ -72,8 +89,9 @@ describe("TenantsStack, per-database isolation", () => {
     expect(secretNames).toEqual(expect.arrayContaining(["acme/test/app/alpha", "acme/test/app/beta"]));
     const json = synth(stacks.tenants!);
     expect(resourcesOf(json, "aws_secretsmanager_secret")).toHaveLength(0);
-    const versions = resourcesOf(json, "aws_secretsmanager_secret_version");
-    expect(versions.map((v) => v.secret_id).sort()).toEqual(["${local.secret_arn_alpha}", "${local.secret_arn_beta}"]);
+    const { generated, operator } = writes(json);
+    expect(generated.map((v) => v.secret_id).sort()).toEqual(["${local.secret_arn_alpha}", "${local.secret_arn_beta}"]);
+    expect(operator.map((v) => v.secret_id).sort()).toEqual(["${local.secret_arn_alpha}", "${local.secret_arn_beta}"]);
     expect(json.locals.secret_arn_alpha).toMatch(/^\$\{data\.terraform_remote_state\.[\w-]+\.outputs\.[\w-]+\}$/);
   });
 
@@ -167,7 +185,7 @@ describe("TenantsStack, no secret in the configuration", () => {
   test("no password or key argument is written in plain: only write-only arguments carry them", () => {
     const json = tenants();
     expect(onlyResource(json, "postgresql_role")).not.toHaveProperty("password");
-    expect(onlyResource(json, "aws_secretsmanager_secret_version")).not.toHaveProperty("secret_string");
+    for (const w of resourcesOf(json, "aws_secretsmanager_secret_version")) expect(w).not.toHaveProperty("secret_string");
     expect(resourcesOf(json, "aws_secretsmanager_secret_version", "data")).toHaveLength(0);
   });
 

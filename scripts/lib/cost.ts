@@ -10,7 +10,8 @@ import defaultPrices from "../prices.json";
 export type Prices = typeof defaultPrices;
 
 /** What a line is for, so totals can be read "without NAT and bastion" like the old systems quoted them. */
-export type CostCategory = "database" | "network" | "bastion" | "monitoring" | "secrets" | "storage" | "cache" | "services" | "free-tier";
+export type CostCategory =
+  "database" | "network" | "bastion" | "monitoring" | "secrets" | "storage" | "cache" | "services" | "email" | "free-tier";
 
 export interface CostLine {
   readonly stack: string;
@@ -330,6 +331,20 @@ export function estimateCost(documents: readonly StackDocument[], options: CostO
           nodes * hours * (hourly ?? 0),
         );
       }
+    }
+    // SES bills per message sent, not per identity: the volume is an assumption, said as such.
+    if (resources("aws_sesv2_email_identity").length > 0) {
+      const messages = prices.assumptions.sesMessagesPerMonth;
+      add(
+        stack,
+        "email",
+        "SES outbound mail",
+        `${messages.toLocaleString("en-US")} messages/month (assumed) x ${money(prices.ses.perThousandMessages)}/1,000`,
+        (messages / 1000) * prices.ses.perThousandMessages,
+      );
+      notes.add(
+        "SES: attachments ($0.12/GB) and dedicated IPs are not included; SES's free tier (3,000 messages a month in an account's first 12 months) is not deducted",
+      );
     }
     if (resources("aws_s3_bucket").length > 0)
       notes.add("S3 buckets (state, objects) are billed by the GB stored: cents for state files, not included");

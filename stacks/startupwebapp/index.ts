@@ -3,6 +3,7 @@ import type { StartupWebAppConfig } from "../../config/schema";
 import { ApplicationSecret } from "../../constructs/application-secret";
 import type { ApplicationData, ApplicationModule, CoreStacks } from "../application";
 import type { DataStack } from "../data";
+import { EmailStack } from "./email";
 import { TenantsStack } from "./tenants";
 
 /**
@@ -49,10 +50,14 @@ export class StartupWebApp implements ApplicationModule {
     return { appSecret, appSecrets: [...new Set([appSecret, ...Object.values(this.tenantSecrets)])] };
   }
 
-  addStacks(scope: Construct, core: CoreStacks): { tenants: TenantsStack } {
+  addStacks(scope: Construct, core: CoreStacks): { email?: EmailStack; tenants: TenantsStack } {
+    // SES before the tenants stack: deploy order is layer order, and npm run ses:credentials reads its outputs.
+    const email =
+      this.config.email === undefined ? undefined : new EmailStack(scope, { config: this.config, observability: core.observability });
+    email?.addDependency(core.observability);
     const tenants = new TenantsStack(scope, { config: this.config, data: core.data, tenantSecrets: this.tenantSecrets });
     // The tunnel to the database runs through the access stack's bastion.
     tenants.addDependency(core.access);
-    return { tenants };
+    return { ...(email ? { email } : {}), tenants };
   }
 }

@@ -63,6 +63,7 @@ export class TenantsStack extends EnvironmentStack {
         emailPort: tenants.emailPort,
         operatorValues,
         version: tenants.credentialsVersion,
+        operatorValuesVersion: tenants.operatorValuesVersion,
       });
       return { name: owner.username, password: credentials.password, passwordVersion: credentials.passwordVersion };
     });
