@@ -64,7 +64,9 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
   {
     check: "CKV2_AWS_62",
     resourceType: "aws_s3_bucket",
-    reason: "nothing consumes object events: a notification with no consumer adds nothing",
+    scope: "with no event notification (all but SafeBucket's object storage, whose events feed its queue)",
+    applies: (bucket, view) => !view.resources("aws_s3_bucket_notification").some((n) => view.refersTo(n.attributes.bucket, bucket)),
+    reason: "nothing consumes these buckets' object events (state, logs): a notification with no consumer adds nothing",
   },
   {
     check: "CKV_AWS_21",
@@ -128,7 +130,7 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
     scope: "not used by a resource of its own stack (the network stack's groups)",
     applies: (group, view) => !usedInStack(group, view),
     reason:
-      "created in the network stack and attached in the data, access and services stacks through cross-stack references; checkov scans one stack at a time",
+      "created in the network stack, attached in the data, access and services stacks through cross-stack references (the backend group by the application's compute, through the backend_security_group_id output); checkov scans one stack at a time",
   },
   {
     check: "CKV2_AWS_11",

@@ -260,8 +260,14 @@ export function formatReport(stacks: readonly StackScan[], workflows: readonly W
       ...failures,
     );
   }
-  const unused = stacks.reduce((n, s) => n + s.unusedSkips.length, 0);
-  if (unused > 0) lines.push("", `note: ${unused} recorded skip(s) matched no failure (the check passed or does not run on that resource)`);
+  const unused = stacks.flatMap((s) => s.unusedSkips.map((u) => `  ${s.stack}: ${u.check} ${u.address}`));
+  if (unused.length > 0) {
+    lines.push(
+      "",
+      `note: ${unused.length} recorded skip(s) matched no failure (the check passed there, or does not run on that resource):`,
+      ...unused,
+    );
+  }
   for (const w of workflows) {
     lines.push("", `${w.tool} on ${w.files.length} workflow(s): ${w.findings.length === 0 ? "clean" : `${w.findings.length} finding(s)`}`);
     lines.push(...w.findings.map((f) => `  ${f}`));
