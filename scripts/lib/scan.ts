@@ -283,8 +283,7 @@ export function formatReport(stacks: readonly StackScan[], workflows: readonly W
  * out; moved blocks only rename addresses and hold no configuration to check.
  */
 export function forCheckov(tfJson: Record<string, unknown>): Record<string, unknown> {
-  const { moved: _moved, ...rest } = tfJson;
-  return rest;
+  return Object.fromEntries(Object.entries(tfJson).filter(([key]) => key !== "moved"));
 }
 
 function parseJson(text: string, tool: string): unknown {
