@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { Testing, type TerraformStack } from "cdktf";
 import { SCANNER_SKIPS, scopeOf, suppress } from "../../constructs/guardrails";
-import { testStack, type Json } from "../helpers";
+import { indexStack } from "../../scripts/lib/scan";
+import { synthesize } from "../../scripts/lib/synth";
+import { shippedSafeBucket, testStack, type Json } from "../helpers";
 import { safeBucket, safeDatabase } from "./fixtures";
 
 /** The `//.guardrails.suppressed` list of every resource of `type`, by logical id (full synth keeps `//`). */
@@ -64,6 +67,33 @@ describe("scanner skips", () => {
     const byId = suppressedOf(stack, "aws_s3_bucket");
     const withVersioningSkip = Object.keys(byId).filter((id) => checksOn(byId[id]).includes("CKV_AWS_21"));
     expect(withVersioningSkip).toEqual([logs.friendlyUniqueId]);
+  });
+});
+
+describe("a config never seen: eu-west-1, three AZs, NAT, private tasks and a certificate", () => {
+  const outdir = mkdtempSync(join(tmpdir(), "scanner-skips-"));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+  const azs = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
+  const config = shippedSafeBucket("safebucket-prod", {
+    region: "eu-west-1",
+    network: {
+      availabilityZones: azs,
+      publicSubnetCidrs: ["10.21.1.0/24", "10.21.2.0/24", "10.21.3.0/24"],
+      privateSubnetCidrs: ["10.21.10.0/24", "10.21.11.0/24", "10.21.12.0/24"],
+      natGateway: true,
+    },
+    mail: { smtpHost: "email-smtp.eu-west-1.amazonaws.com" },
+    services: { certificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789" },
+  });
+  const skipped = () =>
+    synthesize(outdir, [config]).flatMap((stack) =>
+      indexStack(JSON.parse(readFileSync(join(stack.dir, "cdk.tf.json"), "utf8"))).skips.map((s) => s.check),
+    );
+
+  test("records no plain-HTTP or public-IP skip: with HTTPS and NAT those checks must pass on their own", () => {
+    const checks = skipped();
+    expect(checks).toContain("CKV_AWS_144");
+    for (const check of ["CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20", "CKV_AWS_333"]) expect(checks).not.toContain(check);
   });
 });
 
