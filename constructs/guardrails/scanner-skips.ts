@@ -86,7 +86,7 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
     check: "CKV2_AWS_57",
     resourceType: "aws_secretsmanager_secret",
     reason:
-      "values are generated at deploy (write-only, never in state) and renewed by a deploy with a new credentials.version; a rotation Lambda would have to change the database role and the running tasks at once",
+      "values are generated at deploy (write-only, never in state) and rotated by bumping tenants.credentialsVersion or credentials.version (README, rotation): the role follows in the same apply; a rotation Lambda would have to change the database role and the running tasks at once",
   },
   // CloudWatch Logs
   {
