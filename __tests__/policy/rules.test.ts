@@ -6,6 +6,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
+import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SecurityGroupRule } from "@cdktf/provider-aws/lib/security-group-rule";
@@ -233,7 +234,28 @@ const BREACHES: Record<string, Breach[]> = {
     { name: "an instance without metadata options", build: (s) => safeInstance(s, { metadataOptions: undefined }) },
     { name: "an instance that makes tokens optional", build: (s) => safeInstance(s, { metadataOptions: { httpTokens: "optional" } }) },
   ],
+  "lb-http-redirect": [
+    {
+      name: "an HTTP listener that forwards next to HTTPS",
+      build: (s) => loadBalancer(s, { type: "forward", targetGroupArn: TARGET_GROUP }),
+    },
+  ],
 };
+
+const TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef";
+
+/** A load balancer with an HTTPS listener and an HTTP listener whose default action is `http` (or none). */
+function loadBalancer(stack: TerraformStack, http?: { type: string; targetGroupArn?: string }): void {
+  const lb = new Lb(stack, "lb", { name: "app", loadBalancerType: "application", internal: true, dropInvalidHeaderFields: true });
+  new LbListener(stack, "https", {
+    loadBalancerArn: lb.arn,
+    port: 443,
+    protocol: "HTTPS",
+    certificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+    defaultAction: [{ type: "forward", targetGroupArn: TARGET_GROUP }],
+  });
+  if (http) new LbListener(stack, "http", { loadBalancerArn: lb.arn, port: 80, protocol: "HTTP", defaultAction: [http] });
+}
 
 describe("guardrail rules", () => {
   test("every rule has at least one stack that breaks it", () => {
@@ -258,6 +280,24 @@ describe("guardrail rules", () => {
     };
     expect(summaries(violationsOf(build))).toEqual([]);
     expect(summaries(violationsOf(build, production()))).toEqual([]);
+  });
+
+  test("an HTTP listener that redirects to HTTPS passes lb-http-redirect", () => {
+    const redirect = { type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } };
+    expect(summaries(violationsOf((s) => loadBalancer(s, redirect)))).toEqual([]);
+  });
+
+  test("a load balancer without HTTPS may forward HTTP (no certificate: warned at synth, not a violation)", () => {
+    const build = (s: TerraformStack) => {
+      const lb = new Lb(s, "lb", { name: "app", loadBalancerType: "application", internal: true });
+      new LbListener(s, "http", {
+        loadBalancerArn: lb.arn,
+        port: 80,
+        protocol: "HTTP",
+        defaultAction: [{ type: "forward", targetGroupArn: TARGET_GROUP }],
+      });
+    };
+    expect(summaries(violationsOf(build))).toEqual([]);
   });
 
   test("HTTPS and HTTP from the world are allowed to a load balancer's group", () => {

@@ -14,6 +14,11 @@ function metadataOf(stack: TerraformStack, type: string): Json {
   return resource["//"];
 }
 
+/** Our rules' suppressions in a resource's metadata (the scanner skips recorded next to them have `scanner`). */
+function ruleSuppressions(metadata: Json): Json[] {
+  return (metadata.guardrails.suppressed as Json[]).filter((entry) => entry.scanner === undefined);
+}
+
 describe("suppress", () => {
   test("a suppressed violation passes synth", () => {
     const build = (s: TerraformStack) =>
@@ -24,9 +29,9 @@ describe("suppress", () => {
   test("the reason appears in the resource's synthesized metadata", () => {
     const stack = testStack();
     suppress(safeDatabase(stack, { publiclyAccessible: true }), "rds-private", "read replica for a vendor's BI tool, IP-allowlisted");
-    expect(metadataOf(stack, "aws_db_instance").guardrails).toEqual({
-      suppressed: [{ rule: "rds-private", reason: "read replica for a vendor's BI tool, IP-allowlisted" }],
-    });
+    expect(ruleSuppressions(metadataOf(stack, "aws_db_instance"))).toEqual([
+      { rule: "rds-private", reason: "read replica for a vendor's BI tool, IP-allowlisted" },
+    ]);
   });
 
   test("cdktf's own metadata stays next to the suppression", () => {
@@ -40,7 +45,7 @@ describe("suppress", () => {
     const parent = new Construct(stack, "reporting");
     safeDatabase(parent, { publiclyAccessible: true });
     suppress(parent, "rds-private", "vendor BI tool reaches it over an allowlist");
-    expect(metadataOf(stack, "aws_db_instance").guardrails.suppressed).toEqual([
+    expect(ruleSuppressions(metadataOf(stack, "aws_db_instance"))).toEqual([
       { rule: "rds-private", reason: "vendor BI tool reaches it over an allowlist", declaredOn: "test-data/reporting" },
     ]);
   });

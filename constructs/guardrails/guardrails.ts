@@ -1,7 +1,8 @@
 import { TerraformStack, type IAspect, type TerraformElement } from "cdktf";
 import type { IConstruct } from "constructs";
 import { RULES, type Finding, type Rule } from "./rules";
-import { StackView } from "./stack-view";
+import { SCANNER, SCANNER_SKIPS, scannerSkipsFor, type ScannerSkip } from "./scanner-skips";
+import { StackView, type Block } from "./stack-view";
 import { suppressionsOf } from "./suppress";
 
 export interface GuardrailsProps {
@@ -20,6 +21,11 @@ export interface GuardrailsProps {
    * @default RULES - every rule of constructs/guardrails/rules.ts
    */
   readonly rules?: readonly Rule[];
+  /**
+   * Scanner checks that do not apply, recorded in the metadata of the resources they match.
+   * @default SCANNER_SKIPS - the reviewed list of constructs/guardrails/scanner-skips.ts
+   */
+  readonly scannerSkips?: readonly ScannerSkip[];
 }
 
 export interface Violation extends Finding {
@@ -52,11 +58,13 @@ export class Guardrails implements IAspect {
   private readonly production: boolean;
   private readonly protect: boolean;
   private readonly rules: readonly Rule[];
+  private readonly scannerSkips: readonly ScannerSkip[];
 
   constructor(props: GuardrailsProps = {}) {
     this.production = props.production ?? false;
     this.protect = props.protect ?? this.production;
     this.rules = props.rules ?? RULES;
+    this.scannerSkips = props.scannerSkips ?? SCANNER_SKIPS;
   }
 
   visit(node: IConstruct): void {
@@ -76,23 +84,27 @@ export class Guardrails implements IAspect {
         if (!exempt) violations.push({ ...finding, rule });
       }
     }
-    for (const element of new Set(view.blocks.map((b) => b.element))) recordSuppressions(element);
+    const skips = (block: Block) => scannerSkipsFor(block, view, this.scannerSkips);
+    for (const element of new Set(view.blocks.map((b) => b.element))) {
+      recordSuppressions(element, view.blocks.filter((b) => b.element === element).flatMap(skips));
+    }
     return violations;
   }
 }
 
-function recordSuppressions(element: TerraformElement): void {
+/** Our rules' suppressions, then the scanner checks skipped on this resource (`scanner` tells them apart). */
+function recordSuppressions(element: TerraformElement, scannerSkips: readonly ScannerSkip[]): void {
   const suppressions = suppressionsOf(element);
-  if (suppressions.length === 0) return;
+  if (suppressions.length === 0 && scannerSkips.length === 0) return;
   // Terraform ignores "//" keys; cdktf keeps its own metadata there and merges ours in.
-  element.addOverride(
-    "//.guardrails.suppressed",
-    suppressions.map((s) => ({
+  element.addOverride("//.guardrails.suppressed", [
+    ...suppressions.map((s) => ({
       rule: s.ruleId,
       reason: s.reason,
       ...(s.declaredOn === element.node.path ? {} : { declaredOn: s.declaredOn }),
     })),
-  );
+    ...scannerSkips.map((s) => ({ rule: s.check, scanner: SCANNER, reason: s.reason })),
+  ]);
 }
 
 function describe(stack: string, violations: readonly Violation[]): string {

@@ -333,6 +333,23 @@ export const RULES: readonly Rule[] = [
         .filter((i) => blocksIn(i.attributes.metadata_options)[0]?.http_tokens !== "required")
         .map((block) => ({ block, detail: 'metadata_options.http_tokens is not "required"' })),
   },
+  {
+    // From checkov CKV_AWS_2 / CKV2_AWS_20: they flag any HTTP listener; ours holds where HTTPS exists,
+    // so a load balancer without a certificate (warned at synth) still passes.
+    id: "lb-http-redirect",
+    what: "a load balancer that serves HTTPS answers plain HTTP only with a redirect, never by forwarding",
+    why: "one forwarding HTTP listener next to HTTPS sends logins and session cookies in clear text to whoever types http://",
+    fix: 'make the HTTP listener\'s default_action { type = "redirect", redirect { protocol = "HTTPS" } }',
+    check: ({ view }) => {
+      const listeners = view.resources("aws_lb_listener").concat(view.resources("aws_alb_listener"));
+      const servesHttps = (lbArn: unknown) =>
+        listeners.some((l) => l.attributes.protocol === "HTTPS" && sameValue(l.attributes.load_balancer_arn, lbArn));
+      return listeners
+        .filter((l) => l.attributes.protocol === "HTTP" && servesHttps(l.attributes.load_balancer_arn))
+        .filter((l) => blocksIn(l.attributes.default_action).some((a) => a.type !== "redirect"))
+        .map((block) => ({ block, detail: "HTTP listener forwards next to an HTTPS listener instead of redirecting" }));
+    },
+  },
 ];
 
 /** Attributes that hold an IAM policy document. `assume_role_policy` (trust) is not one of them. */
@@ -424,6 +441,10 @@ function hasCompanion(view: StackView, type: string, bucket: Block, ok: (a: Attr
 function blocksIn(value: unknown): Attributes[] {
   if (Array.isArray(value)) return value.filter(isObject) as Attributes[];
   return isObject(value) ? [value as Attributes] : [];
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function list(value: unknown): unknown[] {

@@ -1,5 +1,5 @@
 /**
- * The project's Python test tools (moto server for `npm run e2e`, checkov and zizmor for
+ * The project's Python test tools (moto server for `npm run e2e`, checkov, zizmor and actionlint for
  * `npm run scan`) live in one gitignored virtual environment, `.venv/` at the repository root,
  * installed exactly as scripts/python/requirements.txt pins them: every package and dependency at
  * one version, hash-checked, with no dependency resolution at install time.
@@ -22,7 +22,7 @@ const PYTHON_MINOR = "3.11";
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
 export interface PythonTools {
-  /** Absolute path of a console script installed in the venv (`moto_server`, `checkov`, `zizmor`). */
+  /** Absolute path of a console script installed in the venv (`moto_server`, `checkov`, `zizmor`, `actionlint`). */
   bin(name: string): string;
   readonly python: string;
 }
