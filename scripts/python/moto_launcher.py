@@ -420,6 +420,10 @@ def apply_patches() -> None:
     patch_default_rds_ca()
     patch_autoscaling_tags()
     patch_ecs_service_settings()
+    patch_sesv2_sending_options()
+    patch_sesv2_easy_dkim_tokens()
+    patch_ses_delete_event_destination()
+    patch_iam_service_specific_credentials()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
@@ -451,6 +455,76 @@ def log_actions(app):  # type: ignore[no-untyped-def]
         return app(environ, start_response)
 
     return wrapped
+
+
+def patch_sesv2_sending_options() -> None:
+    """moto nests SendingOptions of a v2 configuration set ({"SendingEnabled": {"SendingEnabled": true}},
+    or {"SendingEnabled": {}} when none were given), which the SDK cannot decode. AWS returns the
+    options as set, SendingEnabled true by default."""
+    from moto.ses.models import ConfigurationSet
+
+    original = ConfigurationSet.to_dict_v2
+
+    def to_dict_v2(self):  # type: ignore[no-untyped-def]
+        out = original(self)
+        given = self.enabled if isinstance(self.enabled, dict) else {}
+        out["SendingOptions"] = {"SendingEnabled": given.get("SendingEnabled", True)}
+        return out
+
+    ConfigurationSet.to_dict_v2 = to_dict_v2
+
+
+def patch_sesv2_easy_dkim_tokens() -> None:
+    """moto gives a domain identity created without BYODKIM no DKIM tokens; AWS (Easy DKIM) gives three,
+    which become the identity's three CNAME records, with signing enabled and verification pending."""
+    import secrets
+    import string
+
+    from moto.ses.models import EmailIdentity
+
+    original = EmailIdentity.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        if self.identity_type == "DOMAIN" and not isinstance(self.dkim_signing_attributes, dict):
+            alphabet = string.ascii_lowercase + string.digits
+            self.dkim_attributes.update(
+                SigningEnabled=True,
+                Status="PENDING",
+                Tokens=["".join(secrets.choice(alphabet) for _ in range(32)) for _ in range(3)],
+            )
+
+    EmailIdentity.__init__ = init
+
+
+def patch_ses_delete_event_destination() -> None:
+    """moto has no DeleteConfigurationSetEventDestination, which destroying an aws_ses_event_destination calls
+    (and retries on moto's 500 until it times out). AWS removes the destination."""
+    from moto.core.responses import EmptyResult
+    from moto.ses.responses import EmailResponse
+
+    def delete_configuration_set_event_destination(self):  # type: ignore[no-untyped-def]
+        set_name = self._get_param("ConfigurationSetName")
+        name = self._get_param("EventDestinationName")
+        destination = self.backend.config_set_event_destination.get(set_name)
+        if destination and destination.get("Name") == name:
+            del self.backend.config_set_event_destination[set_name]
+        self.backend.event_destinations.pop(name, None)
+        return EmptyResult()
+
+    EmailResponse.delete_configuration_set_event_destination = delete_configuration_set_event_destination
+
+
+def patch_iam_service_specific_credentials() -> None:
+    """moto has no ListServiceSpecificCredentials, which destroying an IAM user with force_destroy calls
+    (retried on moto's 500 until it times out). A user here never has any: AWS answers an empty list."""
+    from moto.core.responses import ActionResult
+    from moto.iam.responses import IamResponse
+
+    def list_service_specific_credentials(self):  # type: ignore[no-untyped-def]
+        return ActionResult({"ServiceSpecificCredentials": []})
+
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials
 
 
 def main() -> None:
