@@ -422,6 +422,7 @@ def apply_patches() -> None:
     patch_ecs_service_settings()
     patch_sesv2_sending_options()
     patch_sesv2_easy_dkim_tokens()
+    patch_sesv2_identity_tags()
     patch_ses_delete_event_destination()
     patch_iam_service_specific_credentials()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
@@ -459,8 +460,9 @@ def log_actions(app):  # type: ignore[no-untyped-def]
 
 def patch_sesv2_sending_options() -> None:
     """moto nests SendingOptions of a v2 configuration set ({"SendingEnabled": {"SendingEnabled": true}},
-    or {"SendingEnabled": {}} when none were given), which the SDK cannot decode. AWS returns the
-    options as set, SendingEnabled true by default."""
+    or {"SendingEnabled": {}} when none were given), which the SDK cannot decode, and returns option
+    groups never set as empty objects. AWS returns the options as set, SendingEnabled true by
+    default, and omits the groups never set."""
     from moto.ses.models import ConfigurationSet
 
     original = ConfigurationSet.to_dict_v2
@@ -469,9 +471,29 @@ def patch_sesv2_sending_options() -> None:
         out = original(self)
         given = self.enabled if isinstance(self.enabled, dict) else {}
         out["SendingOptions"] = {"SendingEnabled": given.get("SendingEnabled", True)}
-        return out
+        # AWS leaves out the option groups that were never set; moto returns them empty, which the
+        # provider reads as blocks the configuration does not have (an update on every plan).
+        return {k: v for k, v in out.items() if v != {}}
 
     ConfigurationSet.to_dict_v2 = to_dict_v2
+
+
+def patch_sesv2_identity_tags() -> None:
+    """moto keeps the tags a v2 email identity is created with on the identity but ListTagsForResource
+    does not find them (an update on every plan); AWS lists them."""
+    from moto.sesv2.models import SESV2Backend
+
+    original = SESV2Backend.list_tags_for_resource
+
+    def list_tags_for_resource(self, resource_arn):  # type: ignore[no-untyped-def]
+        tags = original(self, resource_arn)
+        _, _, name = resource_arn.partition(":identity/")
+        identity = self.core_backend.email_identities.get(name) if name else None
+        if not tags and identity is not None:
+            tags = list(getattr(identity, "tags", None) or [])
+        return tags
+
+    SESV2Backend.list_tags_for_resource = list_tags_for_resource
 
 
 def patch_sesv2_easy_dkim_tokens() -> None:
