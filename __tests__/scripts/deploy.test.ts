@@ -33,7 +33,10 @@ test("--dry-run shows access and observability side by side, from the synthesize
   const { code, text } = await run(["prod", "--dry-run", "--parallel", "3"]);
   expect(code).toBe(0);
   expect(text).toContain("at most 3 at once (--parallel)");
-  expect(text.split("\n").filter((l) => l.includes("side by side:"))).toEqual(["    side by side: prod-access, prod-observability"]);
+  expect(text.split("\n").filter((l) => l.includes("side by side:"))).toEqual([
+    "    side by side: prod-access, prod-observability",
+    "    side by side: prod-email, prod-tenants",
+  ]);
   expect(text).toContain("prod-tenants (waits for prod-access)");
 });
 

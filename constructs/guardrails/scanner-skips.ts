@@ -250,6 +250,13 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
     reason:
       "without a NAT gateway tasks pull images and reach AWS APIs through a public IP; their security group admits only the load balancer; network.natGateway with services.subnets private removes it",
   },
+  // SES
+  {
+    check: "CKV_AWS_273",
+    resourceType: "aws_iam_user",
+    reason:
+      "the SES SMTP sender: SMTP authenticates with an IAM user's access key (its password is derived from the key), which SSO cannot issue; the user's only permission is ses:SendRawEmail on the identity, and no key is in Terraform",
+  },
 ];
 
 /** The skips of `SCANNER_SKIPS` that apply to `block`. */
