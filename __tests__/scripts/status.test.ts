@@ -106,6 +106,18 @@ describe("the report", () => {
     expect(text).toContain("next: npm run tunnel -- test");
   });
 
+  test("the email layer shows its SES identity, SMTP user and the credentials command", () => {
+    const text = formatStatus(config, [
+      deployed("email" as Layer, {
+        email_identity_arn: "arn:aws:ses:us-east-1:123456789012:identity/example.org",
+        smtp_user_name: "acme-test-smtp",
+      }),
+    ]);
+    expect(text).toContain("SES identity: arn:aws:ses:us-east-1:123456789012:identity/example.org");
+    expect(text).toContain("SMTP user: acme-test-smtp");
+    expect(text).toContain("npm run ses:credentials -- test");
+  });
+
   test("with nothing deployed the next command is the first deploy", () => {
     const text = formatStatus(config, layersOf(config).map(missing));
     expect(text).toContain("0/6 stacks deployed");

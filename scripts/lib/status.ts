@@ -92,6 +92,11 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
           : "none configured",
       );
       break;
+    case "email":
+      add("SES identity", o.email_identity_arn);
+      add("SMTP user", o.smtp_user_name);
+      add("SMTP credentials", "npm run ses:credentials -- " + config.environment + " (writes them into the application secret)");
+      break;
     case "tenants":
       if (config.application !== "startupwebapp") break;
       add("databases", config.tenants.databases.join(", "));
