@@ -96,14 +96,14 @@ test("both counters, both directions, on a real apply", async () => {
 
   // 3. A tool writes the SMTP values outside Terraform; rotating the generated credentials
   //    (credentialsVersion 2, no variable exported) keeps them and the Stripe key.
-  await writeSmtpLikeTheTool("AKIAEXAMPLENOTREAL", "not-a-real-smtp-password");
+  await writeSmtpLikeTheTool("test-key-not-real", "not-a-real-smtp-password");
   counters.credentials = 2;
   await stack.apply();
   const rotated = await secretDigests();
   expect(rotated.password).not.toBe(first.password);
   expect(rotated.django_secret_key).not.toBe(first.django_secret_key);
   expect(rotated.stripe_secret_key).toBe(published.stripe_secret_key);
-  expect(rotated.email_user).toBe(await digest("AKIAEXAMPLENOTREAL"));
+  expect(rotated.email_user).toBe(await digest("test-key-not-real"));
   expect(rotated.email_password).toBe(await digest("not-a-real-smtp-password"));
 
   // 4. Publishing only the webhook secret: unset variables keep the tool's SMTP values and the Stripe key.

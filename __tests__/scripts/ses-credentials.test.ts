@@ -77,7 +77,7 @@ function fakeAws(secretNames: readonly string[]): FakeAws {
         case "iam create-access-key": {
           if (fake.keys.length >= 2)
             return { code: 254, stdout: "", stderr: "LimitExceeded: Cannot exceed quota for AccessKeysPerUser: 2" };
-          const id = `AKIAFAKE${String(++counter).padStart(12, "0")}`;
+          const id = `test-key-${++counter}`;
           fake.keys.push(id);
           fake.secretOf.set(id, `fake-secret-access-key-${counter}`);
           return ok({ AccessKey: { AccessKeyId: id, SecretAccessKey: fake.secretOf.get(id) } });
@@ -144,10 +144,10 @@ describe("rotateSmtpCredentials", () => {
     const fake = fakeAws(["acme/test/app"]);
     const run = () => rotateSmtpCredentials({ config: withEmail(), userName: USER, aws: fake.aws, log: () => {} });
     await run();
-    fake.keys.push("AKIAFAKELEFTOVER0000");
+    fake.keys.push("test-key-left-over");
     await run();
     expect(fake.keys).toHaveLength(1);
-    expect(fake.keys).not.toContain("AKIAFAKELEFTOVER0000");
+    expect(fake.keys).not.toContain("test-key-left-over");
   });
 
   test("with per-database isolation every tenant's secret gets the credentials", async () => {
