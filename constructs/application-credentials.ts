@@ -88,13 +88,7 @@ export class ApplicationCredentials extends SecretDocument {
     "password",
     "dbClusterIdentifier",
     "django_secret_key",
-    "stripe_secret_key",
-    "stripe_publishable_key",
-    "stripe_webhook_secret",
-    "email_host",
-    "email_port",
-    "email_user",
-    "email_password",
+    ...ApplicationCredentials.OPERATOR_KEYS,
   ] as const;
 
   constructor(scope: Construct, id: string, props: ApplicationCredentialsProps) {
