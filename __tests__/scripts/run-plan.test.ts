@@ -5,8 +5,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { skippedStack } from "../../scripts/lib/plan-review";
-import { explainFailure, planStacks, selectStacks, UsageError, type PlannedStack } from "../../scripts/lib/run-plan";
+import { reviewPlan, skippedStack, unchangedStack } from "../../scripts/lib/plan-review";
+import { explainFailure, needsPlanDocument, planStacks, selectStacks, UsageError, type PlannedStack } from "../../scripts/lib/run-plan";
 import type { SynthesizedStack } from "../../scripts/lib/synth";
 
 let root: string;
@@ -131,4 +131,28 @@ test("stacks are planned side by side, at most --parallel at once, and reported 
   const results = await done;
   expect(results.map((r) => r.review.stack)).toEqual(["prod-state", "prod-network", "prod-data", "prod-tenants"]);
   expect(most).toBe(2);
+});
+
+describe("reading a plan back with show -json", () => {
+  const plain = { resource: { aws_s3_bucket: {}, aws_kms_key: {} } };
+  test("is skipped only for a plan that changes nothing in a stack without security groups or rules", () => {
+    expect(needsPlanDocument(0, plain)).toBe(false);
+    expect(needsPlanDocument(0, {})).toBe(false);
+  });
+  test("is needed when the plan has changes or drift to show", () => {
+    expect(needsPlanDocument(2, plain)).toBe(true);
+  });
+  test.each(["aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"])(
+    "is needed for a stack holding %s, whose refreshed state the check for hand-added rules reads",
+    (type) => expect(needsPlanDocument(0, { resource: { [type]: {} } })).toBe(true),
+  );
+  test("an unchanged stack reads exactly as the review of a plan whose changes are all no-ops", () => {
+    const noOps = {
+      resource_changes: [
+        { address: "aws_s3_bucket.b", type: "aws_s3_bucket", mode: "managed", change: { actions: ["no-op"], before: {}, after: {} } },
+      ],
+      output_changes: { bucket: { actions: ["no-op"] } },
+    };
+    expect(unchangedStack("dev-state")).toEqual(reviewPlan("dev-state", noOps as never));
+  });
 });

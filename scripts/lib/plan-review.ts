@@ -168,6 +168,11 @@ export function reviewPlan(stack: string, plan: ShowJsonPlan): StackReview {
   return { stack, status: "planned", counts, changes, drift, outputChanges };
 }
 
+/** A stack whose plan changes nothing: what reviewPlan makes of a plan with only no-op changes. */
+export function unchangedStack(stack: string): StackReview {
+  return { stack, status: "planned", counts: NO_COUNTS, changes: [], drift: [], outputChanges: [] };
+}
+
 export function skippedStack(stack: string, note: string): StackReview {
   return { stack, status: "skipped", note, counts: NO_COUNTS, changes: [], drift: [], outputChanges: [] };
 }
