@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { ConfigError, configFiles, loadConfigs } from "../config/load";
 import type { StartupWebAppConfig } from "../config/schema";
 import { EMAIL_OUTPUTS } from "../stacks/startupwebapp/email";
+import { enterEmulatorMode } from "./lib/emulator";
 import { readOutputs } from "./lib/outputs";
 import { awsCli, AwsCliError, rotateSmtpCredentials, rotationProblem, sendingStatus } from "./lib/ses-credentials";
 import { synthesize } from "./lib/synth";
@@ -40,6 +41,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  // --status calls the AWS CLI without synthesizing: the mode must reach it all the same.
+  const banner = enterEmulatorMode();
+  if (banner) log(banner);
   const problem = rotationProblem(config);
   if (problem) {
     log(problem);

@@ -2,6 +2,7 @@
  * Emulator mode (INFRA_AWS_ENDPOINT): the synthesized JSON is what AWS gets, byte for byte; the
  * override files beside it point every stack's provider, backend and remote states at the endpoint.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import {
   emulatorMode,
   emulatorOverride,
   emulatorTerraformEnv,
+  enterEmulatorMode,
   OVERRIDE_FILE,
   serviceOf,
   servicesOf,
@@ -185,3 +187,35 @@ test("terraform validate accepts stacks with their override merged in (offline, 
     expect({ name, valid: result.valid, diagnostics: result.diagnostics }).toEqual({ name, valid: true, diagnostics: [] });
   }
 }, 300_000);
+
+test("a command that calls AWS without synthesizing enters the mode through enterEmulatorMode, and only in the mode", () => {
+  const env: NodeJS.ProcessEnv = { INFRA_AWS_ENDPOINT: ENDPOINT, INFRA_EMULATOR_STATE_DIR: stateDir, AWS_PROFILE: "prod-admin" };
+  expect(enterEmulatorMode(env)).toBe(`EMULATOR: every AWS call goes to ${ENDPOINT} (not AWS)`);
+  expect(env).toMatchObject({ AWS_ENDPOINT_URL: ENDPOINT, AWS_ACCESS_KEY_ID: "test" });
+  expect("AWS_PROFILE" in env).toBe(false);
+  const outside: NodeJS.ProcessEnv = { AWS_PROFILE: "prod-admin" };
+  expect(enterEmulatorMode(outside)).toBeUndefined();
+  expect(outside).toEqual({ AWS_PROFILE: "prod-admin" });
+});
+
+test("ses:credentials --status in the mode sends its AWS CLI calls to the emulator, not to AWS", () => {
+  const bin = mkdtempSync(join(root, "bin-"));
+  const calls = join(bin, "calls.log");
+  // A stand-in `aws` that records where each call would go and answers with an empty document.
+  writeFileSync(join(bin, "aws"), `#!/bin/sh\necho "$AWS_ENDPOINT_URL $1 $2" >> "${calls}"\necho '{}'\n`, { mode: 0o755 });
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, INFRA_AWS_ENDPOINT: ENDPOINT, INFRA_EMULATOR_STATE_DIR: stateDir };
+  delete env.AWS_ENDPOINT_URL;
+  const run = spawnSync(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "..", "..", "scripts", "ses-credentials.ts"), "prod", "--status"],
+    {
+      env,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  expect(run.stderr).toContain(`EMULATOR: every AWS call goes to ${ENDPOINT} (not AWS)`);
+  const lines = readFileSync(calls, "utf8").trim().split("\n");
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) expect(line.startsWith(`${ENDPOINT} `)).toBe(true);
+});

@@ -244,6 +244,17 @@ export function applyEmulatorMode(stackDirs: readonly string[], env: NodeJS.Proc
   return emulatorBanner(mode);
 }
 
+/**
+ * For a command that calls AWS without synthesizing first (so applyEmulatorMode never runs): in the
+ * mode, exports emulatorEnv into `env` and returns the banner; outside it, undefined.
+ */
+export function enterEmulatorMode(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const mode = emulatorMode(env);
+  if (!mode) return undefined;
+  exportEmulatorEnv(mode, env);
+  return emulatorBanner(mode);
+}
+
 /** Puts emulatorEnv into `env` (process.env): the AWS CLI steps of a deploy then reach the endpoint too. */
 export function exportEmulatorEnv(mode: EmulatorMode, env: NodeJS.ProcessEnv = process.env): void {
   for (const [key, value] of Object.entries(emulatorEnv(mode))) {
