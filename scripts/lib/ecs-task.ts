@@ -115,6 +115,14 @@ export function webTarget(stack: string, region: string, outputs: StackOutputs):
   return { region, clusterName, services, subnetIds, securityGroupIds, assignPublicIp: assign === true };
 }
 
+/** Something an operator can act on (a service with no task, a stack not deployed): printed without a stack trace. */
+export class EcsTaskError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EcsTaskError";
+  }
+}
+
 // ---------------------------------------------------------------- the AWS CLI
 
 /**
@@ -226,7 +234,7 @@ export async function serviceTaskDefinition(aws: AwsCli, target: WebTarget, serv
   const found = described.services?.find((s) => s.status !== "INACTIVE");
   if (!found?.taskDefinition) {
     const why = described.failures?.[0]?.reason ?? "not found";
-    throw new Error(`service ${service.serviceName} in cluster ${target.clusterName}: ${why}; deploy the web stack first`);
+    throw new EcsTaskError(`service ${service.serviceName} in cluster ${target.clusterName}: ${why}; deploy the web stack first`);
   }
   return found.taskDefinition;
 }
@@ -342,7 +350,8 @@ async function describeTask(aws: AwsCli, target: WebTarget, taskArn: string): Pr
     taskArn,
   ]);
   const task = described.tasks?.[0];
-  if (!task) throw new Error(`task ${taskId(taskArn)}: ${described.failures?.[0]?.reason ?? "not found"} in cluster ${target.clusterName}`);
+  if (!task)
+    throw new EcsTaskError(`task ${taskId(taskArn)}: ${described.failures?.[0]?.reason ?? "not found"} in cluster ${target.clusterName}`);
   return task;
 }
 
@@ -471,7 +480,7 @@ export async function runningTask(aws: AwsCli, target: WebTarget, service: Tenan
   ]);
   const arn = listed.taskArns?.[0];
   if (!arn) {
-    throw new Error(
+    throw new EcsTaskError(
       `service ${service.serviceName} has no running task to open a session in; check its desired count (npm run status) or run the command as a one-off task without --interactive`,
     );
   }
@@ -488,7 +497,7 @@ export const PLAIN_WORD = /^[\w@%+=:,./-]+$/;
 export function execCommandArgs(target: WebTarget, service: TenantService, taskArn: string, command: readonly string[]): string[] {
   const odd = command.find((w) => !PLAIN_WORD.test(w));
   if (odd !== undefined) {
-    throw new Error(
+    throw new EcsTaskError(
       `an interactive command takes plain words only (letters, digits, @%+=:,./-_), for ECS Exec to pass them unchanged (word ${command.indexOf(odd) + 1} is not; it is not shown, it could hold a secret)`,
     );
   }
@@ -671,7 +680,8 @@ export async function readWebOutputs(config: StartupWebAppConfig, stackName: str
   const outdir = mkdtempSync(join(tmpdir(), "infra-ecs-task-"));
   try {
     const stack = synthesize(outdir, [config]).find((s) => s.name === stackName);
-    if (!stack) throw new Error(`${stackName} was not synthesized: ${config.environment} has no web layer (the web section of its config)`);
+    if (!stack)
+      throw new EcsTaskError(`${stackName} was not synthesized: ${config.environment} has no web layer (the web section of its config)`);
     return await readOutputs(stack, prepareTerraform());
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -685,6 +695,7 @@ export function isOperatorError(err: unknown): err is Error {
     err instanceof ConfigError ||
     err instanceof OutputsUnavailable ||
     err instanceof WebOutputsError ||
+    err instanceof EcsTaskError ||
     err instanceof AwsCliError
   );
 }
