@@ -93,7 +93,7 @@ export async function migrate(argv: readonly string[], deps: TaskCommandDeps): P
     const ok = results.filter(([, o]) => o.kind === "exited" && o.exitCode === 0).map(([d]) => d);
     if (failed.length > 0) {
       write(
-        `migrate ${env}: FAILED for ${failed.map(([d, o]) => `${d} (${describeOutcome(o, args.timeoutMinutes)})`).join(", ")}` +
+        `migrate ${env}: FAILED for ${failed.map(([d, o]) => `${d} (${describeOutcome(o, args.timeoutMinutes).replace(/^FAILED: /, "")})`).join(", ")}` +
           (ok.length > 0 ? `; migrated: ${ok.join(", ")}` : ""),
       );
       return 1;

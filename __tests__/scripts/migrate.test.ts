@@ -66,7 +66,7 @@ describe("npm run migrate", () => {
     expect(await migrate(["prod"], t.d)).toBe(1);
     expect(runTasks(t.fake.calls)).toHaveLength(3);
     expect(t.lines.at(-1)).toBe(
-      "migrate prod: FAILED for healthtech_experiment (FAILED (exit code 1)); migrated: startupwebapp_prod, fintech_experiment",
+      "migrate prod: FAILED for healthtech_experiment (exit code 1); migrated: startupwebapp_prod, fintech_experiment",
     );
   });
 
@@ -74,7 +74,7 @@ describe("npm run migrate", () => {
     const t = deps({ pollsUntilStopped: Infinity, exitCode: 0 });
     expect(await migrate(["prod", "startupwebapp_prod", "--timeout", "1"], t.d)).toBe(1);
     expect(t.lines.at(-1)).toBe(
-      "migrate prod: FAILED for startupwebapp_prod (TIMED OUT after 1 min (task 0123456789abcdef0123456789abcdef left running))",
+      "migrate prod: FAILED for startupwebapp_prod (timed out after 1 min, task 0123456789abcdef0123456789abcdef left running)",
     );
   });
 
@@ -116,6 +116,26 @@ describe("npm run manage", () => {
     expect(t.text()).toContain("python manage.py clearsessions (arguments not shown)");
     expect(t.text()).not.toContain("s3cr3t");
     expect(JSON.stringify(t.fake.calls.map((c) => c.args))).not.toContain("s3cr3t");
+  });
+
+  test("a poll that fails ends the wait with where the task is and how to stop it, exit 1", async () => {
+    const t = deps({ pollsUntilStopped: 3, exitCode: 0 });
+    const aws = t.d.aws!;
+    const failing = deps(
+      { pollsUntilStopped: 3, exitCode: 0 },
+      {
+        aws: async (args, input) =>
+          args[1] === "describe-tasks"
+            ? { code: 255, stdout: "", stderr: "An error occurred (ThrottlingException): Rate exceeded" }
+            : aws(args, input),
+      },
+    );
+    expect(await manage(["prod", "startupwebapp_prod", "check"], failing.d)).toBe(1);
+    expect(failing.text()).toContain(
+      "startupwebapp_prod: lost track of task 0123456789abcdef0123456789abcdef, which may still be running:",
+    );
+    expect(failing.text()).toContain(`  stop it:   aws ecs stop-task --region us-east-1 --cluster startupwebapp-prod --task ${TASK_ARN}`);
+    expect(failing.text()).toContain("aws ecs describe-tasks failed (exit 255): An error occurred (ThrottlingException): Rate exceeded");
   });
 
   test("a failing command exits 1; Ctrl-C stops its task and exits 130", async () => {

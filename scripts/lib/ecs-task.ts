@@ -283,9 +283,6 @@ export const commandOverride = (service: TenantService, command: readonly string
  */
 export async function runOneOffTask(opts: OneOffTaskOptions): Promise<TaskOutcome> {
   const { target, service, aws, log, signal } = opts;
-  const now = opts.now ?? Date.now;
-  const delay = opts.delay ?? abortableDelay;
-  const pollIntervalMs = opts.pollIntervalMs ?? 6000;
   if (signal?.aborted) return { kind: "interrupted" };
 
   const taskDefinition = await serviceTaskDefinition(aws, target, service);
@@ -306,6 +303,29 @@ export async function runOneOffTask(opts: OneOffTaskOptions): Promise<TaskOutcom
   const logs = logReader(aws, target.region, service.logGroupName, logStreamName(service, taskArn));
   log(`${opts.database}: task ${taskId(taskArn)} started; logs: ${service.logGroupName} ${logStreamName(service, taskArn)}`);
 
+  try {
+    return await waitForTask(opts, taskArn, logs);
+  } catch (err) {
+    // A failed poll (throttling, expired credentials) ends our wait, not the task: say where it is.
+    log(`${opts.database}: lost track of task ${taskId(taskArn)}, which may still be running:`);
+    followAndStopHints(opts, taskArn).forEach((line) => log(line));
+    throw err;
+  }
+}
+
+function followAndStopHints(opts: OneOffTaskOptions, taskArn: string): string[] {
+  const { service, target } = opts;
+  return [
+    `  follow it: aws logs tail ${service.logGroupName} --region ${target.region} --follow --log-stream-names ${logStreamName(service, taskArn)}`,
+    `  stop it:   ${stopTaskArgs(target, taskArn, opts.startedBy).join(" ")}`,
+  ];
+}
+
+async function waitForTask(opts: OneOffTaskOptions, taskArn: string, logs: ReturnType<typeof logReader>): Promise<TaskOutcome> {
+  const { target, service, aws, log, signal } = opts;
+  const now = opts.now ?? Date.now;
+  const delay = opts.delay ?? abortableDelay;
+  const pollIntervalMs = opts.pollIntervalMs ?? 6000;
   const deadline = now() + opts.timeoutMs;
   for (;;) {
     if (signal?.aborted) return interrupt(opts, taskArn);
@@ -328,10 +348,7 @@ export async function runOneOffTask(opts: OneOffTaskOptions): Promise<TaskOutcom
         `${opts.database}: task ${taskId(taskArn)} still ${task.lastStatus ?? "running"} after ${Math.round(opts.timeoutMs / 60_000)} min; ` +
           "it is left running (stopping a migration half-way is worse than waiting).",
       );
-      log(
-        `  follow it: aws logs tail ${service.logGroupName} --region ${target.region} --follow --log-stream-names ${logStreamName(service, taskArn)}`,
-      );
-      log(`  stop it:   ${stopTaskArgs(target, taskArn, opts.startedBy).join(" ")}`);
+      followAndStopHints(opts, taskArn).forEach((line) => log(line));
       return { kind: "timeout", taskArn };
     }
     await delay(pollIntervalMs, signal);
@@ -749,12 +766,12 @@ export function spawnInteractive(argv: readonly string[]): Promise<number> {
 export function describeOutcome(outcome: TaskOutcome, timeoutMinutes: number): string {
   switch (outcome.kind) {
     case "exited":
-      return outcome.exitCode === 0 ? "done (exit code 0)" : `FAILED (exit code ${outcome.exitCode})`;
+      return outcome.exitCode === 0 ? "done (exit code 0)" : `FAILED: exit code ${outcome.exitCode}`;
     case "failed":
-      return `FAILED (${outcome.reason})`;
+      return `FAILED: ${outcome.reason}`;
     case "timeout":
-      return `TIMED OUT after ${timeoutMinutes} min (task ${taskId(outcome.taskArn)} left running)`;
+      return `FAILED: timed out after ${timeoutMinutes} min, task ${taskId(outcome.taskArn)} left running`;
     case "interrupted":
-      return outcome.taskArn ? `interrupted (task ${taskId(outcome.taskArn)} stopped)` : "interrupted before a task started";
+      return outcome.taskArn ? `interrupted, task ${taskId(outcome.taskArn)} stopped` : "interrupted before a task started";
   }
 }
