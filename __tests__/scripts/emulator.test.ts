@@ -203,7 +203,12 @@ test("ses:credentials --status in the mode sends its AWS CLI calls to the emulat
   const calls = join(bin, "calls.log");
   // A stand-in `aws` that records where each call would go and answers with an empty document.
   writeFileSync(join(bin, "aws"), `#!/bin/sh\necho "$AWS_ENDPOINT_URL $1 $2" >> "${calls}"\necho '{}'\n`, { mode: 0o755 });
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, INFRA_AWS_ENDPOINT: ENDPOINT, INFRA_EMULATOR_STATE_DIR: stateDir };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+    INFRA_AWS_ENDPOINT: ENDPOINT,
+    INFRA_EMULATOR_STATE_DIR: stateDir,
+  };
   delete env.AWS_ENDPOINT_URL;
   const run = spawnSync(
     process.execPath,
