@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../config/load";
 import { estimateCost, formatCostTable, readStackDocuments } from "./lib/cost";
-import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/orchestrate";
+import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/operator/cli";
 import { synthesize } from "./lib/synth";
 
 function main(argv: readonly string[]): number {

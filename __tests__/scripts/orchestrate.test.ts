@@ -7,18 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../../config/schema";
-import {
-  deployPlan,
-  destroyPlan,
-  formatPlan,
-  operatorVariables,
-  parseOperatorArgs,
-  resolveRefs,
-  runPlan,
-  UsageError,
-  type Plan,
-  type Runner,
-} from "../../scripts/lib/orchestrate";
+import { parseOperatorArgs, UsageError } from "../../scripts/lib/operator/cli";
+import { formatPlan } from "../../scripts/lib/operator/format";
+import { deployPlan, destroyPlan, operatorVariables, type Plan } from "../../scripts/lib/operator/plan";
+import { resolveRefs, runPlan, type Runner } from "../../scripts/lib/operator/run";
 import type { SynthesizedStack } from "../../scripts/lib/synth";
 import { LAYERS } from "../../stacks/environment-stack";
 import { configProblems, MINIMAL_DOCUMENT, testConfig } from "../helpers";
