@@ -13,7 +13,7 @@ import { deployPlan, destroyPlan, operatorVariables, type Plan } from "../../scr
 import { resolveRefs, runPlan, type Runner } from "../../scripts/lib/operator/run";
 import type { SynthesizedStack } from "../../scripts/lib/synth";
 import { LAYERS } from "../../stacks/environment-stack";
-import { configProblems, MINIMAL_DOCUMENT, testConfig } from "../helpers";
+import { configProblems, MINIMAL_DOCUMENT, safeBucketTestConfig, testConfig } from "../helpers";
 
 const OUT = "/work/out";
 
@@ -124,7 +124,27 @@ describe("deploy plan", () => {
     expect(next).toContain("<test-observability.sns_topic_arn>");
     expect(next).toContain("export TF_VAR_stripe_secret_key=...");
     expect(next).toContain("export TF_VAR_email_password=...");
-    expect(next).toContain("tenants.credentialsVersion");
+    expect(next).toContain("raise tenants.operatorValuesVersion in the config");
+    expect(next).not.toContain("raise tenants.credentialsVersion");
+    expect(next).not.toContain("regenerated");
+  });
+
+  test("next steps name npm run ses:credentials when the config has an email section, and only then", () => {
+    const withSes = testConfig({ email: { domain: "example.com" } });
+    const next = (config: EnvironmentConfig): string =>
+      deployPlan(config, stacksOf(config), { operatorVariables: ["stripe_secret_key"] }).nextSteps.join("\n");
+    expect(next(withSes)).toContain("npm run ses:credentials -- test");
+    expect(next(config)).not.toContain("ses:credentials");
+  });
+
+  test("SafeBucket's next steps raise credentials.version, which writes its SMTP login with the generated credentials", () => {
+    const safeBucket = safeBucketTestConfig({ mail: { smtpHost: "smtp.example.com" } });
+    const stacks = stacksOf(safeBucket).map((s) => (s.name === "test-tenants" ? { ...s, name: "test-database" } : s));
+    const next = deployPlan(safeBucket, stacks, { operatorVariables: ["smtp_password", "smtp_username"] }).nextSteps.join("\n");
+    expect(next).toContain("raise credentials.version in the config, then deploy the database stack");
+    expect(next).toContain("export TF_VAR_smtp_password=...");
+    expect(next).not.toContain("operatorValuesVersion");
+    expect(next).not.toContain("ses:credentials");
   });
 });
 

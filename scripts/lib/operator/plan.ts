@@ -317,15 +317,11 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
   } else {
     lines.push(`No alarm e-mail is configured (monitoring.alarmEmails is empty): alarms reach nobody.`);
   }
-  if (operatorVariables.length > 0) {
-    // The SQL layer writes the whole secret document, write-only, only when its version changes.
-    const { layer, credentialsVersionKey } = config.postgresAccess;
+  if (operatorVariables.length > 0) lines.push(...operatorValueSteps(config, operatorVariables));
+  if (config.application === "startupwebapp" && config.email) {
     lines.push(
-      `Set the values only you know (${config.application === "safebucket" ? "SMTP" : "Stripe, SMTP"}): export ALL of these in your shell (never in a file of this repository), ` +
-        `raise ${credentialsVersionKey} in the config, then deploy the ${layer} stack. Any variable not exported is written as its ` +
-        `PLACEHOLDER; the generated credentials are regenerated in the same step.`,
-      ...operatorVariables.map((v) => `  export TF_VAR_${v}=...`),
-      `  npm run deploy -- ${env} ${layer}`,
+      `SES SMTP credentials (email section): npm run ses:credentials -- ${env} creates them and writes them into the application secret; ` +
+        `no TF_VAR_ is needed for them.`,
     );
   }
   lines.push(`Application secret: ${config.postgresAccess.appSecretName} (${ref(`${env}-data`, "app_secret_arn")}).`);
@@ -336,6 +332,32 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
   }
   lines.push(`See what is deployed and what it costs: npm run status -- ${env}; npm run cost -- ${env}`);
   return lines;
+}
+
+/**
+ * How to publish the values only an operator knows. StartupWebApp writes them with their own counter
+ * (tenants.operatorValuesVersion): the generated password and Django key stay, and a variable not
+ * exported keeps what the secret holds. SafeBucket writes its SMTP login with the generated
+ * credentials, under one counter (credentials.version).
+ */
+function operatorValueSteps(config: EnvironmentConfig, operatorVariables: readonly string[]): string[] {
+  const { layer, credentialsVersionKey } = config.postgresAccess;
+  const exports = [...operatorVariables.map((v) => `  export TF_VAR_${v}=...`), `  npm run deploy -- ${config.environment} ${layer}`];
+  if (config.application === "startupwebapp") {
+    return [
+      `Set the values only you know (Stripe, SMTP): export the ones you are setting in your shell (never in a file of this repository), ` +
+        `raise tenants.operatorValuesVersion in the config, then deploy the ${layer} stack. A variable not exported keeps the value ` +
+        `the secret holds; the generated password and Django key stay (${credentialsVersionKey} rotates those).`,
+      ...exports,
+    ];
+  }
+  // The SQL layer writes the whole secret document, write-only, only when its version changes.
+  return [
+    `Set the values only you know (SMTP): export ALL of these in your shell (never in a file of this repository), ` +
+      `raise ${credentialsVersionKey} in the config, then deploy the ${layer} stack. Any variable not exported is written as its ` +
+      `PLACEHOLDER; the generated credentials are regenerated in the same step.`,
+    ...exports,
+  ];
 }
 
 /** Terraform variables of a synthesized stack that only an operator can supply (sensitive or ephemeral). */
