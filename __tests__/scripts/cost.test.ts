@@ -3,7 +3,9 @@
  * on the shipped prod environment against the old systems' quoted figures. No AWS.
  */
 import prices from "../../scripts/prices.json";
-import { estimateCost, formatCostTable, type CostEstimate, type StackDocument } from "../../scripts/lib/cost";
+import { estimateCost } from "../../scripts/lib/cost/estimate";
+import type { CostEstimate, StackDocument } from "../../scripts/lib/cost/model";
+import { formatCostTable } from "../../scripts/lib/cost/table";
 import { layersOf } from "../../stacks/environment-stack";
 import { shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
 
