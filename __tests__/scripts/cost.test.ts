@@ -8,7 +8,10 @@ import type { CostEstimate, StackDocument } from "../../scripts/lib/cost/model";
 import { keptImages } from "../../scripts/lib/cost/pricers/storage";
 import { formatCostTable } from "../../scripts/lib/cost/table";
 import { layersOf } from "../../stacks/environment-stack";
-import { shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { Fn, TerraformStack, Testing } from "cdktf";
+import { resourcesOf, shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
 
 const doc = (resource: Json, region = "us-east-1"): StackDocument => ({
   stack: "t-data",
@@ -261,6 +264,24 @@ describe("web layer (CloudFront, ECR, ACM, tasks with public IPs)", () => {
     const ecr = line(estimate, "ECR images (acme-test-backend)")!;
     expect(ecr.monthly).toBe(round(prices.assumptions.ecrStoredGbWithoutLifecyclePolicy * prices.ecr.storagePerGbMonth));
     expect(ecr.basis).toContain("no image count in a lifecycle policy");
+  });
+
+  test("a lifecycle policy written with Fn.jsonencode, as cdktf synthesizes it, is read too", () => {
+    const stack = new TerraformStack(Testing.app(), "t-web");
+    const repository = new EcrRepository(stack, "repository", { name: "acme-test-backend" });
+    const rules = [
+      { rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 } },
+      {
+        rulePriority: 2,
+        description: "keep = the last 12",
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 },
+      },
+    ].map((rule) => ({ ...rule, action: { type: "expire" } }));
+    new EcrLifecyclePolicy(stack, "lifecycle", { repository: repository.name, policy: Fn.jsonencode({ rules }) });
+    const json = synth(stack);
+    expect(resourcesOf(json, "aws_ecr_lifecycle_policy")[0].policy).toMatch(/^\$\{jsonencode\(/);
+    const estimate = estimateCost([{ stack: "t-web", json }]);
+    expect(line(estimate, "ECR images (acme-test-backend)")?.basis).toContain("12 images kept (lifecycle policy)");
   });
 
   test("the kept images are the sum of the count rules; age rules and unreadable policies give none", () => {

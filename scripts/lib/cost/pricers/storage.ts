@@ -9,14 +9,19 @@ export const s3Buckets: Pricer<"aws_s3_bucket"> = (_resources, ctx) => {
 
 /**
  * How many images an ECR lifecycle policy keeps: the sum of its `imageCountMoreThan` rules' counts
- * (`sinceImagePushed` rules expire images by age, which bounds nothing here). Undefined when the
- * policy is not literal JSON (built by a Terraform function) or counts no images.
+ * (`sinceImagePushed` rules expire images by age, which bounds nothing here). The policy is read as
+ * literal JSON or as cdktf writes `Fn.jsonencode` of a literal object (`${jsonencode({"rules" = ...})}`);
+ * undefined when it is neither (it refers to other values) or counts no images.
  */
 export function keptImages(policy: string | undefined): number | undefined {
-  if (typeof policy !== "string" || isToken(policy)) return undefined;
+  if (typeof policy !== "string") return undefined;
+  const encoded = /^\$\{jsonencode\((.*)\)\}$/s.exec(policy)?.[1];
+  // HCL's object syntax differs from JSON only in `"key" = value`; anything else (a reference) fails to parse.
+  const text = encoded === undefined ? policy : encoded.replace(/("(?:[^"\\]|\\.)*")\s*=\s*/g, "$1: ");
+  if (isToken(text)) return undefined;
   let document: { rules?: { selection?: { countType?: string; countNumber?: unknown } }[] };
   try {
-    document = JSON.parse(policy) as typeof document;
+    document = JSON.parse(text) as typeof document;
   } catch {
     return undefined;
   }
