@@ -155,7 +155,7 @@ describe("destroy plan", () => {
 
 describe("operator variables", () => {
   test("operator variables are the sensitive or ephemeral variables of the synthesized stack", () => {
-    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
+    const dir = mkdtempSync(join(tmpdir(), "operator-"));
     try {
       const variable = {
         stripe_secret_key: { ephemeral: true, sensitive: true },

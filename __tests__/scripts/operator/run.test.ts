@@ -73,7 +73,7 @@ describe("running a plan", () => {
   });
 
   test("the saved plan file is removed after the apply", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
+    const dir = mkdtempSync(join(tmpdir(), "operator-"));
     try {
       const runner = fakeRunner();
       const stacks = stacksOf(config).map((s) => ({ ...s, dir: join(dir, s.name) }));
