@@ -2,14 +2,17 @@
  * npm run cost -- <env> [--free-tier]
  *
  * A monthly estimate of what the environment's synthesized stacks ask for, priced from
- * scripts/prices.json (us-east-1 on-demand; other regions are marked approximate). No AWS call.
+ * scripts/prices.json (us-east-1 on-demand; other regions are marked approximate) by one pricer per
+ * resource type (scripts/lib/cost/registry.ts). No AWS call.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../config/load";
-import { estimateCost, formatCostTable, readStackDocuments } from "./lib/cost";
-import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/orchestrate";
+import { estimateCost } from "./lib/cost/estimate";
+import { readStackDocuments } from "./lib/cost/model";
+import { formatCostTable } from "./lib/cost/table";
+import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/operator/cli";
 import { synthesize } from "./lib/synth";
 
 function main(argv: readonly string[]): number {

@@ -8,7 +8,7 @@
  * the environment's name first and for each stack's destroy plan. Ctrl-C works as in deploy: no
  * further step starts, the tunnel is closed and a started bastion stopped, exit 130.
  */
-import { operate, TUNNEL } from "./deploy";
+import { operate, TUNNEL } from "./lib/operator/operate";
 import { destroyRefusal } from "./lib/protection";
 
 operate("destroy", process.argv.slice(2), { write: (t) => process.stdout.write(`${t}\n`), destroyRefusal, ...TUNNEL })

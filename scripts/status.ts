@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../config/load";
 import type { Layer } from "../stacks/environment-stack";
-import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/orchestrate";
+import { loadEnvironment, parseOperatorArgs, UsageError } from "./lib/operator/cli";
 import { formatStatus, readStackState } from "./lib/status";
 import { synthesize } from "./lib/synth";
 import { inParallel, prepareTerraform, terraform } from "./lib/terraform";

@@ -3,9 +3,15 @@
  * on the shipped prod environment against the old systems' quoted figures. No AWS.
  */
 import prices from "../../scripts/prices.json";
-import { estimateCost, formatCostTable, type CostEstimate, type StackDocument } from "../../scripts/lib/cost";
+import { estimateCost } from "../../scripts/lib/cost/estimate";
+import type { CostEstimate, StackDocument } from "../../scripts/lib/cost/model";
+import { keptImages } from "../../scripts/lib/cost/pricers/storage";
+import { formatCostTable } from "../../scripts/lib/cost/table";
 import { layersOf } from "../../stacks/environment-stack";
-import { shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { Fn, TerraformStack, Testing } from "cdktf";
+import { resourcesOf, shippedConfig, shippedStartupWebApp, synth, testEnvironment, type Json } from "../helpers";
 
 const doc = (resource: Json, region = "us-east-1"): StackDocument => ({
   stack: "t-data",
@@ -198,3 +204,122 @@ describe("shipped prod", () => {
     expect(formatCostTable(estimate, "prod")).toMatch(new RegExp(`total\\s+${estimate.total.toFixed(2)}`));
   });
 });
+
+describe("web layer (CloudFront, ECR, ACM, tasks with public IPs)", () => {
+  const REPO = "${aws_ecr_repository.backend_repository_1A2B3C4D.name}";
+  const keepLast = (count: number): string =>
+    JSON.stringify({
+      rules: [
+        { rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 } },
+        {
+          rulePriority: 2,
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: count },
+          action: { type: "expire" },
+        },
+      ],
+    });
+  const web = (extra: Json = {}): CostEstimate =>
+    estimateCost([
+      {
+        stack: "t-web",
+        json: {
+          provider: { aws: [{ region: "us-east-1" }] },
+          resource: {
+            aws_cloudfront_distribution: { cdn: { enabled: true, aliases: ["www.example.com"] } },
+            aws_ecr_repository: { backend_repository_1A2B3C4D: { name: "acme-test-backend" } },
+            aws_ecr_lifecycle_policy: { keep: { repository: REPO, policy: keepLast(30) } },
+            aws_acm_certificate: { cert: { domain_name: "www.example.com", validation_method: "DNS" } },
+            ...extra,
+          },
+        },
+      },
+    ]);
+
+  test("CloudFront is priced at the assumed monthly transfer and requests, and the line says they are assumed", () => {
+    const transfer = line(web(), "CloudFront data transfer out (www.example.com)")!;
+    expect(transfer.monthly).toBe(round(prices.assumptions.cloudFrontGbOutPerMonth * prices.cloudFront.dataTransferOutPerGb));
+    expect(transfer.basis).toContain("(assumed)");
+    const requests = line(web(), "CloudFront HTTPS requests")!;
+    expect(requests.monthly).toBe(
+      round((prices.assumptions.cloudFrontRequestsPerMonth / 10000) * prices.cloudFront.httpsRequestsPerTenThousand),
+    );
+    expect(requests.basis).toContain("1,000,000 requests/month (assumed)");
+    expect(web().notes.some((n) => n.startsWith("CloudFront:"))).toBe(true);
+  });
+
+  test("a disabled distribution serves, and costs, nothing", () => {
+    const estimate = web({ aws_cloudfront_distribution: { cdn: { enabled: false, aliases: ["www.example.com"] } } });
+    expect(line(estimate, "CloudFront (www.example.com), disabled")?.monthly).toBe(0);
+    expect(line(estimate, "CloudFront data transfer out")).toBeUndefined();
+  });
+
+  test("ECR stores the images its lifecycle policy keeps, at the assumed image size", () => {
+    const ecr = line(web(), "ECR images (acme-test-backend)")!;
+    expect(ecr.monthly).toBe(round(30 * prices.assumptions.ecrImageGb * prices.ecr.storagePerGbMonth));
+    expect(ecr.basis).toContain("30 images kept (lifecycle policy)");
+  });
+
+  test("ECR without a readable image count is priced at the assumed stored GB, and says why", () => {
+    const estimate = web({ aws_ecr_lifecycle_policy: { keep: { repository: REPO, policy: "${jsonencode(local.rules)}" } } });
+    const ecr = line(estimate, "ECR images (acme-test-backend)")!;
+    expect(ecr.monthly).toBe(round(prices.assumptions.ecrStoredGbWithoutLifecyclePolicy * prices.ecr.storagePerGbMonth));
+    expect(ecr.basis).toContain("no image count in a lifecycle policy");
+  });
+
+  test("a lifecycle policy written with Fn.jsonencode, as cdktf synthesizes it, is read too", () => {
+    const stack = new TerraformStack(Testing.app(), "t-web");
+    const repository = new EcrRepository(stack, "repository", { name: "acme-test-backend" });
+    const rules = [
+      { rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 } },
+      {
+        rulePriority: 2,
+        description: "keep = the last 12",
+        selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 },
+      },
+    ].map((rule) => ({ ...rule, action: { type: "expire" } }));
+    new EcrLifecyclePolicy(stack, "lifecycle", { repository: repository.name, policy: Fn.jsonencode({ rules }) });
+    const json = synth(stack);
+    expect(resourcesOf(json, "aws_ecr_lifecycle_policy")[0].policy).toMatch(/^\$\{jsonencode\(/);
+    const estimate = estimateCost([{ stack: "t-web", json }]);
+    expect(line(estimate, "ECR images (acme-test-backend)")?.basis).toContain("12 images kept (lifecycle policy)");
+  });
+
+  test("the kept images are the sum of the count rules; age rules and unreadable policies give none", () => {
+    expect(keptImages(keepLast(10))).toBe(10);
+    expect(
+      keptImages(JSON.stringify({ rules: [{ selection: { tagStatus: "untagged", countType: "sinceImagePushed", countNumber: 1 } }] })),
+    ).toBeUndefined();
+    expect(keptImages("${jsonencode(local.rules)}")).toBeUndefined();
+    expect(keptImages("not json")).toBeUndefined();
+    expect(keptImages(undefined)).toBeUndefined();
+  });
+
+  test("a public ACM certificate is a line at $0 that says it is free; a private one points to Private CA", () => {
+    const pub = line(web(), "ACM public certificate (www.example.com)")!;
+    expect(pub.monthly).toBe(0);
+    expect(pub.basis).toBe("public certificates are free");
+    const priv = web({
+      aws_acm_certificate: { cert: { domain_name: "internal.example.com", certificate_authority_arn: "arn:aws:acm-pca:x" } },
+    });
+    expect(line(priv, "ACM private certificate (internal.example.com)")?.basis).toContain("AWS Private CA");
+    expect(priv.notes.some((n) => n.startsWith("ACM private certificates"))).toBe(true);
+  });
+
+  test("each Fargate task with a public IP is billed once, whether the block is written as an object or a list", () => {
+    const TASK = "${aws_ecs_task_definition.web_task.arn}";
+    const estimate = web({
+      aws_ecs_task_definition: { web_task: { cpu: "256", memory: "512" } },
+      aws_ecs_service: {
+        a: { name: "acme-test-a", task_definition: TASK, desired_count: 2, network_configuration: { assign_public_ip: true } },
+        b: { name: "acme-test-b", task_definition: TASK, desired_count: 1, network_configuration: [{ assign_public_ip: true }] },
+      },
+    });
+    const ipLines = estimate.lines.filter((l) => l.item.startsWith("public IPv4"));
+    expect(ipLines.map((l) => [l.item, l.monthly])).toEqual([
+      ["public IPv4 per task (acme-test-a)", 7.3],
+      ["public IPv4 per task (acme-test-b)", 3.65],
+    ]);
+  });
+});
+
+const round = (n: number): number => Math.round(n * 100) / 100;

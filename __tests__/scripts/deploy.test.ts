@@ -6,7 +6,7 @@ import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { missingTools, operate, TUNNEL } from "../../scripts/deploy";
+import { missingTools, operate, TUNNEL } from "../../scripts/lib/operator/operate";
 
 let outdir: string;
 beforeAll(() => (outdir = mkdtempSync(join(tmpdir(), "deploy-test-"))));

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { operate, TUNNEL } from "../../scripts/deploy";
+import { operate, TUNNEL } from "../../scripts/lib/operator/operate";
 import { destroyRefusal } from "../../scripts/lib/protection";
 
 let outdir: string;

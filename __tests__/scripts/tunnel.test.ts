@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bastionPowerCommands } from "../../scripts/lib/orchestrate";
+import { bastionPowerCommands } from "../../scripts/lib/operator/plan";
 import {
   bastionStateCommand,
   checkTunnelPrerequisites,

@@ -25,7 +25,7 @@ import { layersOf, type Layer } from "../../stacks/environment-stack";
 import { stackTimings, type TimedLine } from "./e2e-checks";
 import { emulatorEnv } from "./emulator";
 import { startMoto, type Emulator } from "./moto";
-import { deployPlan } from "./orchestrate";
+import { deployPlan } from "./operator/plan";
 import { criticalPath, defaultParallelism, type Job } from "./schedule";
 import { synthesize } from "./synth";
 

@@ -13,7 +13,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { EnvironmentConfig } from "../../config/schema";
-import { bastionPowerCommands } from "./orchestrate";
+import { bastionPowerCommands } from "./operator/plan";
 import { readOutputs, type StackOutputs } from "./outputs";
 import { synthesize } from "./synth";
 import { prepareTerraform, type RunResult } from "./terraform";

@@ -1,239 +1,14 @@
 /**
- * The deploy/destroy step plan: order, exact terraform arguments, the tunnel around tenants, refusals,
- * and a run that always closes what it opened. No terraform and no AWS: stacks are folder names and
- * the runner is a recording fake.
+ * Running a plan (scripts/lib/operator/run.ts) with a recording fake runner: order, failures, the
+ * tunnel and bastion always cleaned up, interrupts, and stacks side by side.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { EnvironmentConfig } from "../../config/schema";
-import {
-  deployPlan,
-  destroyPlan,
-  formatPlan,
-  operatorVariables,
-  parseOperatorArgs,
-  resolveRefs,
-  runPlan,
-  UsageError,
-  type Plan,
-  type Runner,
-} from "../../scripts/lib/orchestrate";
-import type { SynthesizedStack } from "../../scripts/lib/synth";
-import { LAYERS } from "../../stacks/environment-stack";
-import { configProblems, MINIMAL_DOCUMENT, testConfig } from "../helpers";
-
-const OUT = "/work/out";
-
-/**
- * The dependencies StartupWebApp's stacks get from their cross-stack references when synthesized
- * (deploy.test.ts checks the real synthesized graph gives the same schedule).
- */
-const DEPENDS_ON: Record<string, readonly string[]> = {
-  state: [],
-  network: ["state"],
-  data: ["network"],
-  access: ["data", "network"],
-  observability: ["data"],
-  tenants: ["access", "data"],
-};
-
-function stacksOf(config: EnvironmentConfig): SynthesizedStack[] {
-  return LAYERS.map((layer) => ({
-    name: `${config.environment}-${layer}`,
-    dir: join(OUT, "stacks", `${config.environment}-${layer}`),
-    dependencies: (DEPENDS_ON[layer] ?? ["state"]).map((d) => `${config.environment}-${d}`),
-  }));
-}
-
-const stackNames = (plan: Plan): string[] => plan.steps.flatMap((s) => (s.kind === "stack" ? [s.stack] : []));
-const kinds = (plan: Plan): string[] => plan.steps.map((s) => (s.kind === "stack" ? s.stack : s.kind));
-
-describe("deploy plan", () => {
-  const config = testConfig();
-  const plan = deployPlan(config, stacksOf(config));
-
-  test("deploys state, network, data, access, observability, then tenants inside the tunnel", () => {
-    expect(kinds(plan)).toEqual([
-      "test-state",
-      "test-network",
-      "test-data",
-      "test-access",
-      "test-observability",
-      "open-tunnel",
-      "test-tenants",
-      "close-tunnel",
-    ]);
-  });
-
-  test("each stack is initialised, planned to a file with a lock timeout, and applied from that file", () => {
-    const data = plan.steps.find((s) => s.kind === "stack" && s.stack === "test-data");
-    expect(data).toMatchObject({
-      dir: join(OUT, "stacks", "test-data"),
-      init: ["init", "-input=false", "-no-color"],
-      plan: ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", "-out=deploy.tfplan"],
-      apply: ["apply", "-input=false", "-no-color", "-lock-timeout=120s", "deploy.tfplan"],
-    });
-  });
-
-  test("the tunnel is opened on the configured port with the deployed bastion and database", () => {
-    expect(plan.steps.find((s) => s.kind === "open-tunnel")).toEqual({
-      kind: "open-tunnel",
-      bastionInstanceId: "<test-access.bastion_instance_id>",
-      host: "<test-data.db_instance_address>",
-      remotePort: "<test-data.db_instance_port>",
-      localPort: 15432,
-      region: "us-east-1",
-    });
-  });
-
-  test("a stopped bastion is started before the tunnel and stopped again after it", () => {
-    const stopped = testConfig({ bastion: { running: false } });
-    expect(kinds(deployPlan(stopped, stacksOf(stopped)))).toEqual([
-      "test-state",
-      "test-network",
-      "test-data",
-      "test-access",
-      "test-observability",
-      "start-bastion",
-      "open-tunnel",
-      "test-tenants",
-      "close-tunnel",
-      "stop-bastion",
-    ]);
-  });
-
-  test("a direct connection needs no tunnel", () => {
-    const direct = testConfig({ tenants: { connection: "direct" } });
-    expect(kinds(deployPlan(direct, stacksOf(direct)))).not.toContain("open-tunnel");
-  });
-
-  test("naming layers deploys only those, still in deploy order", () => {
-    expect(kinds(deployPlan(config, stacksOf(config), { only: ["tenants", "network"] }))).toEqual([
-      "test-network",
-      "open-tunnel",
-      "test-tenants",
-      "close-tunnel",
-    ]);
-  });
-
-  test("tenants over a tunnel with no bastion is refused by the config, with both ways out", () => {
-    expect(configProblems({ ...MINIMAL_DOCUMENT, bastion: { enabled: false } })).toEqual([
-      expect.stringMatching(/^tenants\.connection: "tunnel" needs the bastion \(bastion\.enabled: true\); use "direct"/),
-    ]);
-  });
-
-  test("next steps name the alarm recipients and every operator variable, never a value", () => {
-    const withEmail = testConfig({ monitoring: { alarmEmails: ["ops@example.com"] } });
-    const next = deployPlan(withEmail, stacksOf(withEmail), { operatorVariables: ["stripe_secret_key", "email_password"] }).nextSteps.join(
-      "\n",
-    );
-    expect(next).toContain("ops@example.com");
-    expect(next).toContain("<test-observability.sns_topic_arn>");
-    expect(next).toContain("export TF_VAR_stripe_secret_key=...");
-    expect(next).toContain("export TF_VAR_email_password=...");
-    expect(next).toContain("tenants.credentialsVersion");
-  });
-});
-
-describe("destroy plan", () => {
-  const config = testConfig();
-
-  test("destroys in reverse order, tenants first inside the tunnel, and keeps the state bucket", () => {
-    const plan = destroyPlan(config, stacksOf(config));
-    expect(kinds(plan)).toEqual([
-      "open-tunnel",
-      "test-tenants",
-      "close-tunnel",
-      "test-observability",
-      "test-access",
-      "test-data",
-      "test-network",
-    ]);
-    const tenants = plan.steps.find((s) => s.kind === "stack" && s.stack === "test-tenants");
-    expect(tenants).toMatchObject({ plan: expect.arrayContaining(["-destroy", "-out=destroy.tfplan"]) });
-    expect(plan.nextSteps.join("\n")).toContain("empty the bucket, old versions included, then npm run destroy -- test state");
-  });
-
-  test("the state stack is destroyed when named", () => {
-    expect(kinds(destroyPlan(config, stacksOf(config), { only: ["state"] }))).toEqual(["test-state"]);
-  });
-
-  test("a protected environment is refused with the guardrails' message", () => {
-    const plan = destroyPlan(config, stacksOf(config), { destroyRefusal: () => "test is protected: set protect: false first" });
-    expect(plan.refusal).toBe("test is protected: set protect: false first");
-  });
-
-  test("a state stack kept in its own bucket is left alone, with the way to move it back", () => {
-    const migrated = testConfig({ state: { stateStackBackend: "s3" } });
-    const plan = destroyPlan(migrated, stacksOf(migrated), { only: ["state"] });
-    expect(stackNames(plan)).toEqual([]);
-    expect(plan.nextSteps.join("\n")).toMatch(/stateStackBackend: "local".*-migrate-state/);
-  });
-});
-
-describe("dry-run text", () => {
-  test("prints every command exactly, with folders relative to the working directory", () => {
-    const config = testConfig();
-    const text = formatPlan(deployPlan(config, stacksOf(config)), {
-      cwd: OUT,
-      tunnelCommand: (o) => ({
-        command: "aws",
-        args: ["ssm", "start-session", "--target", o.bastionInstanceId, `localPortNumber=${o.localPort}`],
-      }),
-    });
-    expect(text).toContain("terraform -chdir=stacks/test-network init -input=false -no-color");
-    expect(text).toContain(
-      "terraform -chdir=stacks/test-network plan -input=false -no-color -detailed-exitcode -lock-timeout=120s -out=deploy.tfplan",
-    );
-    expect(text).toContain("aws ssm start-session --target <test-access.bastion_instance_id> localPortNumber=15432");
-    expect(text.indexOf("test-observability")).toBeLessThan(text.indexOf("start-session"));
-    expect(text.indexOf("start-session")).toBeLessThan(text.indexOf("stacks/test-tenants init"));
-  });
-
-  test("a refused plan prints only the refusal", () => {
-    const config = testConfig();
-    const text = formatPlan(destroyPlan(config, stacksOf(config), { destroyRefusal: () => "protected" }));
-    expect(text).toBe("destroy test: refused\nprotected");
-  });
-});
-
-// ---------------------------------------------------------------- running with a fake runner
-
-interface Recorder extends Runner {
-  readonly calls: string[];
-}
-
-function fakeRunner(
-  overrides: { failOn?: string; planCode?: number; confirm?: boolean; outputs?: Record<string, Record<string, unknown>> } = {},
-): Recorder {
-  const calls: string[] = [];
-  const outputs = overrides.outputs ?? {
-    "test-access": { bastion_instance_id: "i-0123456789abcdef0" },
-    "test-data": { db_instance_address: "db.example.internal", db_instance_port: 5432 },
-  };
-  return {
-    calls,
-    terraform: async (args, dir) => {
-      const call = `${dir.split("/").pop()} ${args[0]}`;
-      calls.push(call);
-      if (call === overrides.failOn) return { code: 1, stdout: "", stderr: "Error: boom" };
-      if (args[0] === "plan") return { code: overrides.planCode ?? 2, stdout: "Plan: 1 to add, 0 to change, 0 to destroy.", stderr: "" };
-      return { code: 0, stdout: "Apply complete! Resources: 1 added, 0 changed, 0 destroyed.", stderr: "" };
-    },
-    command: async (argv) => {
-      calls.push(argv.slice(0, 3).join(" "));
-      return { code: 0, stdout: "", stderr: "" };
-    },
-    outputs: async (stack) => outputs[stack] ?? {},
-    openTunnel: async (o) => {
-      calls.push(`open ${o.bastionInstanceId} ${o.host}:${o.remotePort} -> ${o.localPort}`);
-      return { close: async () => void calls.push("close") };
-    },
-    confirm: async () => overrides.confirm ?? true,
-    log: () => undefined,
-  };
-}
+import { deployPlan, destroyPlan } from "../../../scripts/lib/operator/plan";
+import { resolveRefs, runPlan } from "../../../scripts/lib/operator/run";
+import { testConfig } from "../../helpers";
+import { fakeRunner, stacksOf, type Recorder } from "./support";
 
 describe("running a plan", () => {
   const config = testConfig();
@@ -298,7 +73,7 @@ describe("running a plan", () => {
   });
 
   test("the saved plan file is removed after the apply", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
+    const dir = mkdtempSync(join(tmpdir(), "operator-"));
     try {
       const runner = fakeRunner();
       const stacks = stacksOf(config).map((s) => ({ ...s, dir: join(dir, s.name) }));
@@ -433,103 +208,16 @@ describe("an interrupt (first Ctrl-C)", () => {
   });
 });
 
-describe("helpers", () => {
+describe("output references", () => {
   test("output references are replaced by deployed values", async () => {
     const text = await resolveRefs("--target <a-access.bastion_instance_id>", async () => ({ bastion_instance_id: "i-1" }));
     expect(text).toBe("--target i-1");
   });
-
-  test("the command line takes an environment, layers and known flags only", () => {
-    expect(parseOperatorArgs(["prod", "tenants", "--dry-run"])).toMatchObject({
-      environment: "prod",
-      only: ["tenants"],
-      dryRun: true,
-      yes: false,
-    });
-    expect(() => parseOperatorArgs(["prod", "--force"])).toThrow(
-      new UsageError("unknown option --force (allowed: --dry-run, --yes, --parallel N)"),
-    );
-    expect(() => parseOperatorArgs(["prod", "cache"])).toThrow(/unknown stack layer "cache" \(allowed: state, network/);
-    // --parallel takes a value, which is no layer; a command that does not offer it refuses it
-    expect(parseOperatorArgs(["prod", "--parallel", "3", "data"])).toMatchObject({ only: ["data"], parallel: 3 });
-    expect(parseOperatorArgs(["prod", "--parallel=1"], ["--parallel"]).parallel).toBe(1);
-    expect(() => parseOperatorArgs(["prod", "--parallel", "x"])).toThrow(
-      new UsageError("--parallel: must be a whole number of at least 1 (got x)"),
-    );
-    expect(() => parseOperatorArgs(["prod", "--parallel", "2"], ["--free-tier"])).toThrow(/unknown option --parallel/);
-    expect(() => parseOperatorArgs([])).toThrow(/name the environment/);
-  });
-
-  test("operator variables are the sensitive or ephemeral variables of the synthesized stack", () => {
-    const dir = mkdtempSync(join(tmpdir(), "orchestrate-"));
-    try {
-      const variable = {
-        stripe_secret_key: { ephemeral: true, sensitive: true },
-        region: { type: "string" },
-        email_user: { sensitive: true },
-      };
-      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify({ variable }));
-      expect(operatorVariables({ name: "x-tenants", dir, dependencies: [] })).toEqual(["email_user", "stripe_secret_key"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
-
-// ---------------------------------------------------------------- side by side
 
 describe("stacks side by side", () => {
   const config = testConfig();
   const settle = () => new Promise((r) => setImmediate(r));
-
-  test("deploy waits for the synthesized dependencies: access and observability together after data", () => {
-    const plan = deployPlan(config, stacksOf(config));
-    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
-      ["test-state", []],
-      ["test-network", ["test-state"]],
-      ["test-data", ["test-network", "test-state"]],
-      ["test-access", ["test-data", "test-network", "test-state"]],
-      ["test-observability", ["test-data", "test-network", "test-state"]],
-      ["test-tenants", ["test-access", "test-data", "test-network", "test-state"]],
-    ]);
-    // the tunnel belongs to the tenants group only
-    expect(plan.groups.at(-1)!.steps.map((s) => s.kind)).toEqual(["open-tunnel", "stack", "close-tunnel"]);
-  });
-
-  test("named layers still wait for each other through the layers left out", () => {
-    const plan = deployPlan(config, stacksOf(config), { only: ["tenants", "network"] });
-    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
-      ["test-network", []],
-      ["test-tenants", ["test-network"]],
-    ]);
-  });
-
-  test("destroy waits for the stacks that depend on a stack: tenants and observability go first, together", () => {
-    const plan = destroyPlan(config, stacksOf(config));
-    expect(plan.groups.map((g) => [g.id, g.after])).toEqual([
-      ["test-tenants", []],
-      ["test-observability", []],
-      ["test-access", ["test-tenants"]],
-      ["test-data", ["test-tenants", "test-observability", "test-access"]],
-      ["test-network", ["test-tenants", "test-observability", "test-access", "test-data"]],
-    ]);
-  });
-
-  test("--dry-run says which stacks run together and what each waits for", () => {
-    const text = formatPlan(deployPlan(config, stacksOf(config)), { cwd: OUT, parallel: 4 });
-    expect(text).toContain("at most 4 at once (--parallel)");
-    const lines = text.split("\n");
-    const together = lines.indexOf("    side by side: test-access, test-observability");
-    expect(together).toBeGreaterThan(0);
-    // each names what it waits for directly; data's own wait for network and state goes without saying
-    expect(lines[together + 1]).toBe(" 4. test-access (waits for test-data)");
-    expect(text).toContain(" 5. test-observability (waits for test-data)");
-    expect(text).toContain(" 7. test-tenants (waits for test-access)");
-    expect(lines.filter((l) => l.includes("side by side:"))).toHaveLength(1);
-    const sequential = formatPlan(deployPlan(config, stacksOf(config)), { cwd: OUT, parallel: 1 });
-    expect(sequential).toContain("One stack at a time (--parallel 1)");
-    expect(sequential).not.toContain("side by side:");
-  });
 
   /**
    * A runner whose terraform calls named in `held` wait until the test releases them (or until the
