@@ -417,7 +417,7 @@ async function checkInterrupt(ctx: Context, config: EnvironmentConfig): Promise<
     label: `interrupt-${env}`,
     // The shim's status wait stands in for the minutes AWS takes, which is when an operator presses Ctrl-C.
     extraEnv: { INFRA_EMULATOR_BOOT_SECONDS: "20" },
-    // The documented way (orchestrate.ts STEP_MARK): SIGINT to the process group after a `==>` line.
+    // The documented way (scripts/lib/operator/run.ts STEP_MARK): SIGINT to the process group after a `==>` line.
     interruptWhen: (line) => line === "==> start-bastion",
   });
   const state = await awsHelper(ctx, ["bastion-state", "--env", env, "--region", config.region]);

@@ -29,7 +29,7 @@ import {
   type TaskOutcome,
   type WebContext,
 } from "./lib/ecs-task";
-import { UsageError } from "./lib/orchestrate";
+import { UsageError } from "./lib/operator/cli";
 
 const USAGE =
   "usage: npm run manage -- <env> <database> [--interactive] [--timeout MINUTES] <command...>\n" +

@@ -24,7 +24,7 @@ import {
   type TaskCommandDeps,
   type TaskOutcome,
 } from "./lib/ecs-task";
-import { UsageError } from "./lib/orchestrate";
+import { UsageError } from "./lib/operator/cli";
 
 const USAGE = `usage: npm run migrate -- <env> [database...] [--timeout MINUTES]   (default: every tenant, ${DEFAULT_TIMEOUT_MINUTES} min each)`;
 

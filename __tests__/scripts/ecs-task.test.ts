@@ -17,7 +17,7 @@ import {
   type OneOffTaskOptions,
   type WebTarget,
 } from "../../scripts/lib/ecs-task";
-import { UsageError } from "../../scripts/lib/orchestrate";
+import { UsageError } from "../../scripts/lib/operator/cli";
 import { fakeAws, fakeClock, TASK_ARN, webOutputs } from "./fake-ecs";
 
 const target = (): WebTarget => webTarget("prod-web", "us-east-1", webOutputs());

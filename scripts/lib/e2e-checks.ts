@@ -69,10 +69,10 @@ export interface TimedLine {
   readonly text: string;
 }
 
-/** A deploy or destroy step line (scripts/lib/orchestrate.ts STEP_MARK): `==> dev-network: plan [2/5]`, `==> start-bastion`. */
+/** A deploy or destroy step line (scripts/lib/operator/run.ts STEP_MARK): `==> dev-network: plan [2/5]`, `==> start-bastion`. */
 export const STEP_LINE = /^==> (?:([\w-]+): (init|plan|apply) \[\d+\/\d+\]|([\w-]+)$)/;
 
-/** The line that ends a stack or step (scripts/lib/orchestrate.ts END_MARK): `<== dev-network: done [2/5]`, `<== open-tunnel: done`. */
+/** The line that ends a stack or step (scripts/lib/operator/run.ts END_MARK): `<== dev-network: done [2/5]`, `<== open-tunnel: done`. */
 export const END_LINE = /^<== ([\w-]+): (?:done|failed|stopped)\b/;
 
 /**

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { EventEmitter } from "node:events";
 import { ConfigError } from "../../config/load";
 import type { StartupWebAppConfig } from "../../config/schema";
-import { loadEnvironment, UsageError } from "./orchestrate";
+import { loadEnvironment, UsageError } from "./operator/cli";
 import { OutputsUnavailable, readOutputs, type StackOutputs } from "./outputs";
 import { AwsCliError, type AwsCli } from "./ses-credentials";
 import { synthesize } from "./synth";

@@ -1,6 +1,6 @@
 """`aws` inside `npm run e2e`: the few AWS CLI commands a deploy runs, answered with boto3.
 
-Deploy starts a stopped bastion before the tenants step and stops it afterwards (scripts/lib/orchestrate.ts):
+Deploy starts a stopped bastion before the tenants step and stops it afterwards (scripts/lib/operator/plan.ts):
   aws ec2 start-instances --region R --instance-ids I
   aws ec2 wait instance-status-ok --region R --instance-ids I
   aws ec2 stop-instances --region R --instance-ids I
