@@ -1,5 +1,6 @@
 import { overlaps, parseCidr } from "../../config/cidr";
 import type { EnvironmentConfig } from "../../config/schema";
+import type { EnvironmentStacks } from "../../stacks";
 import {
   allStrings,
   configProblems,
@@ -8,6 +9,7 @@ import {
   onlyResource,
   preparedEnvironment,
   resourcesOf,
+  resourceUnder,
   safeBucketTestConfig,
   shippedConfig,
   shippedStartupWebApp,
@@ -29,15 +31,13 @@ function build(config: EnvironmentConfig) {
 }
 
 /** SafeBucket's task role's inline policy, decoded. */
-function taskPolicy(services: Json | undefined): Json[] {
-  const [, policy] = Object.entries(services!.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("safebucket_task-role"))!;
-  return decodePolicy(policy.policy).Statement;
+function taskPolicy({ stacks, services }: ReturnType<typeof build>): Json[] {
+  return decodePolicy(resourceUnder(services!, stacks.services!.safebucket.taskRole, "aws_iam_role_policy").policy).Statement;
 }
 
 /** The backend role's inline policy, decoded. */
-function backendPolicy(access: Json): Json[] {
-  const [, policy] = Object.entries(access.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("backend-role"))!;
-  return decodePolicy(policy.policy).Statement;
+function backendPolicy({ stacks, access }: { stacks: EnvironmentStacks; access: Json }): Json[] {
+  return decodePolicy(resourceUnder(access, stacks.access.backendRole, "aws_iam_role_policy").policy).Statement;
 }
 
 const actionsOf = (statements: Json[]): string[] => statements.flatMap((s) => s.Action as string[]);
@@ -117,7 +117,7 @@ describe("SafeBucket environments", () => {
   });
 
   test("SafeBucket's task role gets exactly the object actions, the queues' actions and cache connect", () => {
-    const statements = taskPolicy(prod.services);
+    const statements = taskPolicy(prod);
     expect(actionsOf(statements).sort()).toEqual(
       [
         "s3:GetObject",
@@ -137,7 +137,7 @@ describe("SafeBucket environments", () => {
   });
 
   test("nothing sends to the events queue but S3", () => {
-    const sends = taskPolicy(prod.services).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
+    const sends = taskPolicy(prod).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
     const resources = allStrings(sends.map((s) => s.Resource));
     expect(resources).toHaveLength(2);
     expect(resources.join(" ")).not.toMatch(/s3-events|s3_events/);
@@ -176,7 +176,7 @@ describe("environments without SafeBucket's components", () => {
     for (const type of ["aws_s3_bucket", "aws_sqs_queue", "aws_elasticache_replication_group"])
       expect(resourcesOf(swa.data, type)).toHaveLength(0);
     expect(swa.observability.output.component_alarm_names).toBeUndefined();
-    expect(actionsOf(backendPolicy(swa.access))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+    expect(actionsOf(backendPolicy(swa))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
   });
 });
 
@@ -279,9 +279,7 @@ describe("SafeBucket is its own module", () => {
     const version = onlyResource(synth(stacks.database!), "aws_secretsmanager_secret_version");
     for (const key of ["jwt_secret", "admin_password", "smtp_username", "smtp_password", "username", "password"])
       expect(version.secret_string_wo).toContain(`"${key}"`);
-    const [, task] = Object.entries(synth(stacks.services!).resource.aws_ecs_task_definition as Json).find(([id]) =>
-      id.startsWith("safebucket_"),
-    )!;
+    const task = resourceUnder(synth(stacks.services!), stacks.services!.safebucket, "aws_ecs_task_definition");
     const secrets = JSON.stringify(task.container_definitions);
     for (const [variable, key] of [
       ["APP__JWT_SECRET", "jwt_secret"],
@@ -323,7 +321,10 @@ describe("SafeBucket is its own module", () => {
   });
 
   test("its grants are written once, on the task role; the backend role only reads the secret", () => {
-    const json = synth(testEnvironment(shippedConfig("safebucket-dev")).access);
-    expect(actionsOf(backendPolicy(json))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+    const stacks = testEnvironment(shippedConfig("safebucket-dev"));
+    expect(actionsOf(backendPolicy({ stacks, access: synth(stacks.access) }))).toEqual([
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:DescribeSecret",
+    ]);
   });
 });

@@ -44,6 +44,8 @@ export class ServicesStack extends EnvironmentStack {
   /** Undefined when mail goes through a relay (`mail.smtpHost`, always in production). */
   readonly mailpit?: FargateService;
   readonly lokiBucket: SecureBucket;
+  /** Each service's own group (SafeBucket's tasks also join the network's backend group); no Mailpit group without Mailpit. */
+  readonly securityGroups: { readonly safebucket: SecurityGroup; readonly loki: SecurityGroup; readonly mailpit?: SecurityGroup };
   /** Where users reach SafeBucket: `https://<alb dns>` (or `http://` without a certificate). */
   readonly appUrl: string;
 
@@ -123,8 +125,9 @@ export class ServicesStack extends EnvironmentStack {
     this.loki.taskRole.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [`${this.lokiBucket.bucketArn}/*`]);
     this.loki.taskRole.allow(["s3:ListBucket"], [this.lokiBucket.bucketArn]);
 
-    if (mail.smtpHost === undefined) {
-      const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
+    const mailpitGroup =
+      mail.smtpHost === undefined ? group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only") : undefined;
+    if (mailpitGroup) {
       appGroup.allowTo(mailpitGroup, SERVICE_PORTS.mailpitSmtp, "SMTP to Mailpit");
       mailpitGroup.allowFrom(appGroup, SERVICE_PORTS.mailpitSmtp, "SMTP from SafeBucket");
       mailpitGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to the image registry");
@@ -161,6 +164,7 @@ export class ServicesStack extends EnvironmentStack {
         SERVICE_FIELDS,
       );
     }
+    this.securityGroups = { safebucket: appGroup, loki: lokiGroup, ...(mailpitGroup ? { mailpit: mailpitGroup } : {}) };
 
     const app = services.safebucket;
     // SafeBucket reads SECTION__KEY variables (its docker-compose files); names the AWS drivers read are in README, Services.
