@@ -179,14 +179,9 @@ describe("NetworkStack", () => {
       "vpc_id",
     ]);
     expect(value("vpc_id")).toMatch(/^\$\{aws_vpc\.[\w-]+\.id\}$/);
-    expect(value("public_subnets")).toEqual([
-      expect.stringMatching(/aws_subnet\.network_public-us-east-1a_/),
-      expect.stringMatching(/public-us-east-1b_/),
-    ]);
-    expect(value("private_subnets")).toEqual([
-      expect.stringMatching(/aws_subnet\.network_private-us-east-1a_/),
-      expect.stringMatching(/private-us-east-1b_/),
-    ]);
+    expect(value("public_subnets")).toEqual(stack.vpc.publicSubnetIds.map((id) => ref(stack, id)));
+    expect(value("private_subnets")).toEqual(stack.vpc.privateSubnetIds.map((id) => ref(stack, id)));
+    expect(stack.vpc.publicSubnetIds.map((id) => blockOf(stack, json, id).availability_zone)).toEqual(["us-east-1a", "us-east-1b"]);
     expect(value("database_subnet_group_name")).toMatch(/^\$\{aws_db_subnet_group\.[\w-]+\.name\}$/);
     for (const group of GROUPS) expect(value(`${group}_security_group_id`)).toBe(groupRef(stack, group));
   });
