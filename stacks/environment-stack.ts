@@ -84,7 +84,7 @@ export class EnvironmentStack extends TerraformStack {
 
   /**
    * The stack's outputs, named by `names` (stacks/outputs.ts and each application's outputs.ts, which
-   * the scripts import): one TerraformOutput per defined entry, in `names`' order.
+   * the scripts import): one TerraformOutput per entry that is not `undefined`.
    */
   declareOutputs<N extends OutputNames>(names: N, definitions: OutputDefinitions<N>): void {
     const undeclared = Object.keys(definitions).filter((key) => !(key in names));
