@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Testing, type TerraformStack } from "cdktf";
+import { DefaultTokenResolver, StringConcat, TerraformResource, Testing, Tokenization, type TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { parseEnvironment } from "../config/load";
 import type { EnvironmentConfig, SafeBucketConfig, StartupWebAppConfig } from "../config/schema";
@@ -144,4 +144,31 @@ function deepMerge(base: Json, overrides: Json): Json {
         : value;
   }
   return out;
+}
+
+/**
+ * The synthesized blocks of type `type` that `construct` created (itself or any construct inside it),
+ * found by their resources' own logical ids: a typed handle, not a guess at a generated name prefix.
+ */
+export function resourcesUnder(json: Json, construct: Construct, type: string, kind: "resource" | "data" = "resource"): Json[] {
+  return construct.node
+    .findAll()
+    .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c) && c.terraformResourceType === type)
+    .map((r) => {
+      const block = json[kind]?.[type]?.[r.friendlyUniqueId];
+      if (block === undefined) throw new Error(`${r.node.path}: no ${kind} ${type}.${r.friendlyUniqueId} in the synthesized stack`);
+      return block;
+    });
+}
+
+/** The one block of type `type` that `construct` created; fails the test when there are none or several. */
+export function resourceUnder(json: Json, construct: Construct, type: string): Json {
+  const found = resourcesUnder(json, construct, type);
+  if (found.length !== 1) throw new Error(`${construct.node.path}: expected exactly one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** A typed field's Terraform reference as the synthesized JSON writes it: `${aws_subnet.<id>.id}`. */
+export function referenceOf(scope: Construct, token: unknown): string {
+  return Tokenization.resolve(token, { scope, resolver: new DefaultTokenResolver(new StringConcat()) }) as string;
 }

@@ -17,7 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { basename, join, resolve } from "node:path";
 import { configFiles, ConfigError, loadConfigs } from "../config/load";
 import type { EnvironmentConfig } from "../config/schema";
-import { layersOf, type Layer } from "../stacks/environment-stack";
+import { layersOf, type Layer } from "../stacks/layers";
 import {
   Ledger,
   loadArtefacts,

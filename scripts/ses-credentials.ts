@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, configFiles, loadConfigs } from "../config/load";
 import type { StartupWebAppConfig } from "../config/schema";
-import { EMAIL_OUTPUTS } from "../stacks/startupwebapp/email";
+import { EMAIL_OUTPUTS } from "../stacks/startupwebapp/outputs";
 import { enterEmulatorMode } from "./lib/emulator";
 import { readOutputs } from "./lib/outputs";
 import { awsCli, AwsCliError, rotateSmtpCredentials, rotationProblem, sendingStatus } from "./lib/ses-credentials";

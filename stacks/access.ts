@@ -1,4 +1,3 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { bastionUserData, portForwardingCommand } from "../constructs/bastion-user-data";
@@ -9,6 +8,7 @@ import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 import type { NetworkStack } from "./network";
 import { fromConfig } from "./config-errors";
+import { ACCESS_OUTPUTS } from "./outputs";
 
 export interface AccessStackProps {
   readonly config: EnvironmentConfig;
@@ -26,8 +26,6 @@ export interface AccessStackProps {
 export class AccessStack extends EnvironmentStack {
   /** Undefined when `bastion.enabled` is false. */
   readonly bastion?: SsmBastion;
-  /** Undefined when `bastion.enabled` is false. */
-  readonly bastionInstanceId?: string;
   /** Trusted by EC2 and ECS tasks, with an instance profile; reads the application secret only. */
   readonly backendRole: Role;
 
@@ -44,18 +42,18 @@ export class AccessStack extends EnvironmentStack {
         () =>
           new SsmBastion(this, "bastion", {
             instanceName: name,
-            subnetId: network.publicSubnetIds[0],
-            securityGroupIds: [network.bastionSecurityGroupId],
+            subnetId: network.vpc.publicSubnetIds[0],
+            securityGroupIds: [network.securityGroups.bastion.securityGroupId],
             instanceType: settings.instanceType,
             running: settings.running,
             userData: bastionUserData({
               name,
               database: {
                 region,
-                address: data.address,
-                port: data.port,
-                masterSecretArn: data.masterSecretArn,
-                appSecretArn: data.appSecretArn,
+                address: data.database.address,
+                port: data.database.port,
+                masterSecretArn: data.database.masterSecretArn,
+                appSecretArn: data.appSecret.secretArn,
                 appDatabases: postgresAccess.databases,
                 engineMajorVersion: database.engineVersion,
               },
@@ -66,19 +64,6 @@ export class AccessStack extends EnvironmentStack {
       data.database.grantMasterSecretRead(bastion.role);
       for (const secret of data.appSecrets) secret.grantRead(bastion.role);
       this.bastion = bastion;
-      this.bastionInstanceId = bastion.instanceId;
-
-      new TerraformOutput(this, "bastion_instance_id", { value: bastion.instanceId, description: "ID of the SSM bastion instance" });
-      new TerraformOutput(this, "ssm_tunnel_command", {
-        value: portForwardingCommand({
-          target: bastion.instanceId,
-          host: data.address,
-          port: data.port,
-          localPort: postgresAccess.tunnelPort,
-          region,
-        }),
-        description: `Forwards localhost:${postgresAccess.tunnelPort} to PostgreSQL through the bastion (needs the session-manager-plugin)`,
-      });
     }
 
     // "backend" is the S3 backend's construct id in every stack.
@@ -91,11 +76,25 @@ export class AccessStack extends EnvironmentStack {
     for (const secret of data.appSecrets) secret.grantRead(this.backendRole);
     app.addAccess?.(this);
 
-    new TerraformOutput(this, "backend_role_arn", { value: this.backendRole.roleArn, description: "ARN of the backend role" });
-    new TerraformOutput(this, "backend_role_name", { value: this.backendRole.roleName, description: "Name of the backend role" });
-    new TerraformOutput(this, "backend_instance_profile_name", {
-      value: this.backendRole.instanceProfileName,
-      description: "Instance profile of the backend role, for EC2",
+    const bastion = this.bastion;
+    this.declareOutputs(ACCESS_OUTPUTS, {
+      bastionInstanceId: bastion && { value: bastion.instanceId, description: "ID of the SSM bastion instance" },
+      ssmTunnelCommand: bastion && {
+        value: portForwardingCommand({
+          target: bastion.instanceId,
+          host: data.database.address,
+          port: data.database.port,
+          localPort: postgresAccess.tunnelPort,
+          region,
+        }),
+        description: `Forwards localhost:${postgresAccess.tunnelPort} to PostgreSQL through the bastion (needs the session-manager-plugin)`,
+      },
+      backendRoleArn: { value: this.backendRole.roleArn, description: "ARN of the backend role" },
+      backendRoleName: { value: this.backendRole.roleName, description: "Name of the backend role" },
+      backendInstanceProfileName: {
+        value: this.backendRole.instanceProfileName,
+        description: "Instance profile of the backend role, for EC2",
+      },
     });
   }
 }

@@ -31,7 +31,7 @@ export interface ApplicationData {
  * application's own layers. An instance holds one environment's handles between the hooks.
  *
  * A new application is a new module folder under stacks/ plus one line in stacks/index.ts (`MODULES`) and its layers in
- * stacks/environment-stack.ts (`APPLICATION_LAYERS`).
+ * stacks/layers.ts (`APPLICATION_LAYERS`).
  */
 export interface ApplicationModule {
   /** The alert topic every alarm of the environment notifies: its construct id and name suffix. */

@@ -1,34 +1,31 @@
 import { join } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Aspects, LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
-import type { Application, EnvironmentConfig } from "../config/schema";
+import type { EnvironmentConfig } from "../config/schema";
 import { Guardrails } from "../constructs/guardrails";
 import { Naming } from "../constructs/naming";
+import type { Layer } from "./layers";
+import type { OutputNames } from "./outputs";
 
-/** The platform core's layers, in deploy order: every environment has them. */
-export const CORE_LAYERS = ["state", "network", "data", "access", "observability"] as const;
+export { APPLICATION_LAYERS, CORE_LAYERS, LAYERS, layersOf, type Layer } from "./layers";
 
-/** Each application's own layers, deployed after the core, in order. */
-export const APPLICATION_LAYERS = {
-  startupwebapp: ["email", "tenants"],
-  safebucket: ["database", "services"],
-} as const satisfies Record<Application, readonly string[]>;
-
-/** Every layer any environment can have, core first. */
-export const LAYERS = [...CORE_LAYERS, ...new Set(Object.values(APPLICATION_LAYERS).flat())] as readonly Layer[];
-export type Layer = (typeof CORE_LAYERS)[number] | (typeof APPLICATION_LAYERS)[Application][number];
-
-/** Layers an environment has only when its config asks for them. */
-const OPTIONAL_LAYERS: Partial<Record<Layer, (config: EnvironmentConfig) => boolean>> = {
-  // StartupWebApp's SES domain, sender and reputation alarms: only with an `email` section.
-  email: (config) => config.application === "startupwebapp" && config.email !== undefined,
-};
-
-/** The layers `config`'s environment has, in deploy order. */
-export function layersOf(config: EnvironmentConfig): Layer[] {
-  return [...CORE_LAYERS, ...APPLICATION_LAYERS[config.application]].filter((layer) => OPTIONAL_LAYERS[layer]?.(config) ?? true);
+/** One output's value and what it is, for `terraform output` readers (every output has a description). */
+export interface OutputDefinition {
+  readonly value: unknown;
+  readonly description: string;
+  /**
+   * Hides the value from `terraform output` and plan lines (it still reaches the state).
+   * @default false
+   */
+  readonly sensitive?: boolean;
 }
+
+/**
+ * A value for every output `N` declares, none other: `undefined` where the stack has no such output
+ * (a disabled bastion, an application without its own alarms).
+ */
+export type OutputDefinitions<N extends OutputNames> = { readonly [K in keyof N]: OutputDefinition | undefined };
 
 /** Repository root: where a local backend keeps the bootstrap state (gitignored). */
 const REPO_ROOT = join(__dirname, "..");
@@ -82,6 +79,25 @@ export class EnvironmentStack extends TerraformStack {
       });
       // S3-native locking (Terraform >= 1.10) needs no DynamoDB table; cdktf 0.21 has no prop for it.
       this.addOverride("terraform.backend.s3.use_lockfile", true);
+    }
+  }
+
+  /**
+   * The stack's outputs, named by `names` (stacks/outputs.ts and each application's outputs.ts, which
+   * the scripts import): one TerraformOutput per entry that is not `undefined`.
+   */
+  declareOutputs<N extends OutputNames>(names: N, definitions: OutputDefinitions<N>): void {
+    const undeclared = Object.keys(definitions).filter((key) => !(key in names));
+    if (undeclared.length > 0) throw new Error(`${this.node.id}: outputs ${undeclared.join(", ")} are not declared in its output names`);
+    for (const [key, name] of Object.entries(names)) {
+      const output = definitions[key as keyof N];
+      if (output === undefined) continue;
+      if (output.description.trim() === "") throw new Error(`${this.node.id}: output ${name} needs a description`);
+      new TerraformOutput(this, name, {
+        value: output.value,
+        description: output.description,
+        ...(output.sensitive ? { sensitive: true } : {}),
+      });
     }
   }
 }

@@ -1,4 +1,3 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import type { ApplicationModule } from "./application";
@@ -6,6 +5,7 @@ import { Network } from "../constructs/network";
 import { Peer, Port, SecurityGroup } from "../constructs/security-group";
 import { EnvironmentStack } from "./environment-stack";
 import { fromConfig } from "./config-errors";
+import { NETWORK_OUTPUTS } from "./outputs";
 
 export interface NetworkStackProps {
   readonly config: EnvironmentConfig;
@@ -18,16 +18,9 @@ export interface NetworkStackProps {
  * accepts any inbound traffic (SSM needs none, a load balancer will add its own rule).
  */
 export class NetworkStack extends EnvironmentStack {
-  readonly vpcId: string;
-  readonly publicSubnetIds: string[];
-  readonly privateSubnetIds: string[];
-  readonly dbSubnetGroupName: string;
-  readonly databaseSecurityGroupId: string;
-  readonly bastionSecurityGroupId: string;
-  readonly backendSecurityGroupId: string;
-  /** Set when the application asks for an ElastiCache subnet group. */
-  readonly cacheSubnetGroupName?: string;
-  /** The groups themselves, so later stacks can add rules (or reference them from their own groups). */
+  /** The VPC, its subnets over the configured AZs and their subnet groups (`vpcId`, `publicSubnetIds`, `dbSubnetGroupName`, ...). */
+  readonly vpc: Network;
+  /** The groups every later stack attaches to (`securityGroupId`), and adds rules to or references from its own groups. */
   readonly securityGroups: {
     readonly database: SecurityGroup;
     readonly bastion: SecurityGroup;
@@ -39,7 +32,7 @@ export class NetworkStack extends EnvironmentStack {
     super(scope, { config, layer: "network" });
     const net = config.network;
 
-    const network = fromConfig(
+    this.vpc = fromConfig(
       config,
       "network",
       () =>
@@ -57,7 +50,7 @@ export class NetworkStack extends EnvironmentStack {
       { cidr: "vpcCidr" },
     );
 
-    const vpcId = network.vpcId;
+    const vpcId = this.vpc.vpcId;
     const database = new SecurityGroup(this, "database-sg", {
       vpcId,
       description: "PostgreSQL: reachable only from the backend and bastion groups",
@@ -74,28 +67,18 @@ export class NetworkStack extends EnvironmentStack {
     backend.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to AWS APIs and third-party services");
     // The app sends mail through an SMTP relay (SES or Gmail) on the submission port written into its secret.
     if (app.network.smtpPort !== undefined) backend.allowTo(Peer.anyIpv4(), app.network.smtpPort, "SMTP submission to the mail relay");
-
-    this.vpcId = vpcId;
-    this.publicSubnetIds = network.publicSubnetIds;
-    this.privateSubnetIds = network.privateSubnetIds;
-    this.dbSubnetGroupName = network.dbSubnetGroupName;
-    this.databaseSecurityGroupId = database.securityGroupId;
-    this.bastionSecurityGroupId = bastion.securityGroupId;
-    this.backendSecurityGroupId = backend.securityGroupId;
     this.securityGroups = { database, bastion, backend };
 
-    this.cacheSubnetGroupName = network.cacheSubnetGroupName;
     app.addNetwork?.(this);
 
-    const outputs: Record<string, [unknown, string]> = {
-      vpc_id: [this.vpcId, "ID of the VPC"],
-      public_subnets: [this.publicSubnetIds, "IDs of the public subnets, in AZ order"],
-      private_subnets: [this.privateSubnetIds, "IDs of the private subnets, in AZ order"],
-      database_subnet_group_name: [this.dbSubnetGroupName, "Name of the RDS subnet group over the private subnets"],
-      database_security_group_id: [this.databaseSecurityGroupId, "ID of the database security group"],
-      bastion_security_group_id: [this.bastionSecurityGroupId, "ID of the bastion security group"],
-      backend_security_group_id: [this.backendSecurityGroupId, "ID of the backend security group"],
-    };
-    for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
+    this.declareOutputs(NETWORK_OUTPUTS, {
+      vpcId: { value: vpcId, description: "ID of the VPC" },
+      publicSubnets: { value: this.vpc.publicSubnetIds, description: "IDs of the public subnets, in AZ order" },
+      privateSubnets: { value: this.vpc.privateSubnetIds, description: "IDs of the private subnets, in AZ order" },
+      databaseSubnetGroupName: { value: this.vpc.dbSubnetGroupName, description: "Name of the RDS subnet group over the private subnets" },
+      databaseSecurityGroupId: { value: database.securityGroupId, description: "ID of the database security group" },
+      bastionSecurityGroupId: { value: bastion.securityGroupId, description: "ID of the bastion security group" },
+      backendSecurityGroupId: { value: backend.securityGroupId, description: "ID of the backend security group" },
+    });
   }
 }

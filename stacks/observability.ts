@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput } from "cdktf";
+import { Annotations } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { AlarmTopic } from "../constructs/alarm-topic";
@@ -8,6 +8,7 @@ import type { ApplicationModule } from "./application";
 import type { DataStack } from "./data";
 import { EnvironmentStack } from "./environment-stack";
 import { fromConfig } from "./config-errors";
+import { OBSERVABILITY_OUTPUTS } from "./outputs";
 
 export interface ObservabilityStackProps {
   readonly config: EnvironmentConfig;
@@ -20,8 +21,8 @@ export interface ObservabilityStackProps {
  * RDS dashboard on the data stack's instance, then the application's own alarms on the same topic.
  */
 export class ObservabilityStack extends EnvironmentStack {
+  /** The topic every alarm of the environment notifies (`topicArn`). */
   readonly alarmTopic: AlarmTopic;
-  readonly alarmTopicArn: string;
   readonly alarms: RdsAlarms;
   readonly dashboard: RdsDashboard;
   /** The application's own alarms (SafeBucket: queues, cache, bucket); empty when it has none. */
@@ -30,7 +31,7 @@ export class ObservabilityStack extends EnvironmentStack {
   constructor(scope: Construct, props: ObservabilityStackProps) {
     super(scope, { config: props.config, layer: "observability" });
     const { monitoring, region } = this.config;
-    const instanceIdentifier = props.data.instanceIdentifier;
+    const instanceIdentifier = props.data.database.instanceIdentifier;
     warnWhenAlarmsReachNobody(this, this.config);
 
     const { app } = props;
@@ -38,7 +39,6 @@ export class ObservabilityStack extends EnvironmentStack {
       topicName: this.naming.name(...app.alertTopic.nameParts),
       emails: monitoring.alarmEmails,
     });
-    this.alarmTopicArn = this.alarmTopic.topicArn;
 
     this.alarms = fromConfig(
       this.config,
@@ -46,7 +46,7 @@ export class ObservabilityStack extends EnvironmentStack {
       () =>
         new RdsAlarms(this, "rds-alarms", {
           instanceIdentifier,
-          topicArn: this.alarmTopicArn,
+          topicArn: this.alarmTopic.topicArn,
           cpuHighPercent: monitoring.cpuHighPercent,
           connectionsHigh: monitoring.connectionsHigh,
           freeStorageLowGb: monitoring.freeStorageLowGb,
@@ -62,18 +62,15 @@ export class ObservabilityStack extends EnvironmentStack {
 
     this.componentAlarmNames = app.addObservability?.(this) ?? [];
 
-    new TerraformOutput(this, "sns_topic_arn", { value: this.alarmTopicArn, description: "ARN of the topic every alarm notifies" });
-    new TerraformOutput(this, "dashboard_name", {
-      value: this.dashboard.dashboardName,
-      description: "CloudWatch dashboard of the RDS instance",
+    this.declareOutputs(OBSERVABILITY_OUTPUTS, {
+      snsTopicArn: { value: this.alarmTopic.topicArn, description: "ARN of the topic every alarm notifies" },
+      dashboardName: { value: this.dashboard.dashboardName, description: "CloudWatch dashboard of the RDS instance" },
+      alarmNames: { value: this.alarms.alarmNames, description: "CloudWatch alarms on the RDS instance" },
+      componentAlarmNames:
+        this.componentAlarmNames.length > 0
+          ? { value: this.componentAlarmNames, description: "CloudWatch alarms of the application (SafeBucket: queues, cache, bucket)" }
+          : undefined,
     });
-    new TerraformOutput(this, "alarm_names", { value: this.alarms.alarmNames, description: "CloudWatch alarms on the RDS instance" });
-    if (this.componentAlarmNames.length > 0) {
-      new TerraformOutput(this, "component_alarm_names", {
-        value: this.componentAlarmNames,
-        description: "CloudWatch alarms of the application (SafeBucket: queues, cache, bucket)",
-      });
-    }
   }
 }
 

@@ -1,9 +1,9 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../config/schema";
 import { GitHubCiRoles } from "../constructs/github-ci-roles";
 import { StateBucket } from "../constructs/state-bucket";
 import { EnvironmentStack } from "./environment-stack";
+import { STATE_OUTPUTS } from "./outputs";
 
 export interface StateStackProps {
   readonly config: EnvironmentConfig;
@@ -33,11 +33,25 @@ export class StateStack extends EnvironmentStack {
         stateBucketArn: this.stateBucket.bucketArn,
         oidcProviderArn: config.ci.oidcProviderArn,
       });
-      // The workflows read these from repository variables (README, plan).
-      new TerraformOutput(this, "github_oidc_provider_arn", { value: this.ciRoles.oidcProviderArn });
-      new TerraformOutput(this, "ci_plan_role_arn", { value: this.ciRoles.planRole.roleArn });
-      new TerraformOutput(this, "ci_drift_role_arn", { value: this.ciRoles.driftRole.roleArn });
-      new TerraformOutput(this, "ci_apply_role_arn", { value: this.ciRoles.applyRole.roleArn });
     }
+    // The workflows read the roles from repository variables (README, plan); a second environment of the
+    // account points its ci.oidcProviderArn at the first one's provider.
+    const ci = this.ciRoles;
+    this.declareOutputs(STATE_OUTPUTS, {
+      githubOidcProviderArn: ci && {
+        value: ci.oidcProviderArn,
+        description:
+          "ARN of the GitHub OIDC identity provider the CI roles trust (ci.oidcProviderArn of another environment in this account)",
+      },
+      ciPlanRoleArn: ci && {
+        value: ci.planRole.roleArn,
+        description: "ARN of the role pull-request plans assume (repository variable PLAN_ROLE_ARNS)",
+      },
+      ciDriftRoleArn: ci && {
+        value: ci.driftRole.roleArn,
+        description: "ARN of the role scheduled drift detection assumes (repository variable DRIFT_ROLE_ARNS)",
+      },
+      ciApplyRoleArn: ci && { value: ci.applyRole.roleArn, description: "ARN of the role workflows on the main branch apply with" },
+    });
   }
 }

@@ -3,8 +3,9 @@
  * and a plain message when credentials or state are missing. Terraform is a fake; no AWS.
  */
 import { bastionState, formatStatus, nextCommand, readStackState, type StackState, type StackTerraform } from "../../scripts/lib/status";
-import type { Layer } from "../../stacks/environment-stack";
-import { layersOf } from "../../stacks/environment-stack";
+import { layersOf, type Layer } from "../../stacks/layers";
+import { ACCESS_OUTPUTS, DATA_OUTPUTS } from "../../stacks/outputs";
+import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { testConfig } from "../helpers";
 
 const ok = (stdout = "") => ({ code: 0, stdout, stderr: "" });
@@ -23,11 +24,15 @@ function cannedTerraform(answers: {
   };
 }
 
-const DATA_OUTPUTS = JSON.stringify({
-  db_instance_address: { value: "acme-multi-tenant-test.abc123.us-east-1.rds.amazonaws.com", type: "string", sensitive: false },
-  db_instance_port: { value: 5432, type: "number", sensitive: false },
-  db_instance_identifier: { value: "acme-multi-tenant-test", type: "string", sensitive: false },
-  app_secret_name: { value: "rds/acme/multi-tenant/master", type: "string", sensitive: false },
+const DATA_OUTPUT_JSON = JSON.stringify({
+  [DATA_OUTPUTS.dbInstanceAddress]: {
+    value: "acme-multi-tenant-test.abc123.us-east-1.rds.amazonaws.com",
+    type: "string",
+    sensitive: false,
+  },
+  [DATA_OUTPUTS.dbInstancePort]: { value: 5432, type: "number", sensitive: false },
+  [DATA_OUTPUTS.dbInstanceIdentifier]: { value: "acme-multi-tenant-test", type: "string", sensitive: false },
+  [DATA_OUTPUTS.appSecretName]: { value: "rds/acme/multi-tenant/master", type: "string", sensitive: false },
   master_password_hint: { value: "not-a-real-value", type: "string", sensitive: true },
 });
 
@@ -36,7 +41,7 @@ describe("reading one stack", () => {
     const state = await readStackState(
       "test-data",
       "data",
-      cannedTerraform({ list: ok("aws_db_instance.main\naws_db_parameter_group.main\n"), output: ok(DATA_OUTPUTS) }),
+      cannedTerraform({ list: ok("aws_db_instance.main\naws_db_parameter_group.main\n"), output: ok(DATA_OUTPUT_JSON) }),
     );
     expect(state).toMatchObject({ status: "deployed", resources: 2 });
     const outputs = (state as Extract<StackState, { status: "deployed" }>).outputs;
@@ -93,9 +98,13 @@ describe("the report", () => {
   test("shows the RDS address, the bastion id and state, and what to run next", () => {
     const states = layersOf(config).map((layer) =>
       layer === "data"
-        ? deployed(layer, { db_instance_address: "db.internal", db_instance_port: 5432, db_instance_identifier: "acme-multi-tenant-test" })
+        ? deployed(layer, {
+            [DATA_OUTPUTS.dbInstanceAddress]: "db.internal",
+            [DATA_OUTPUTS.dbInstancePort]: 5432,
+            [DATA_OUTPUTS.dbInstanceIdentifier]: "acme-multi-tenant-test",
+          })
         : layer === "access"
-          ? deployed(layer, { bastion_instance_id: "i-0abc" })
+          ? deployed(layer, { [ACCESS_OUTPUTS.bastionInstanceId]: "i-0abc" })
           : deployed(layer),
     );
     const text = formatStatus(config, states);
@@ -109,8 +118,8 @@ describe("the report", () => {
   test("the email layer shows its SES identity, SMTP user and the credentials command", () => {
     const text = formatStatus(config, [
       deployed("email" as Layer, {
-        email_identity_arn: "arn:aws:ses:us-east-1:123456789012:identity/example.org",
-        smtp_user_name: "acme-test-smtp",
+        [EMAIL_OUTPUTS.identity]: "arn:aws:ses:us-east-1:123456789012:identity/example.org",
+        [EMAIL_OUTPUTS.smtpUser]: "acme-test-smtp",
       }),
     ]);
     expect(text).toContain("SES identity: arn:aws:ses:us-east-1:123456789012:identity/example.org");
@@ -142,9 +151,9 @@ describe("the report", () => {
     expect(text).toContain("next: aws sso login");
   });
 
-  test("the bastion's state comes from an output when the access stack has one", () => {
-    expect(bastionState(config, { bastion_instance_state: "stopped" })).toBe("stopped");
-    expect(bastionState(testConfig({ bastion: { running: false } }), {})).toBe("stopped (as configured: bastion.running)");
+  test("the bastion's state is what the config asks for: no stack outputs the live state", () => {
+    expect(bastionState(config)).toBe("running (as configured: bastion.running)");
+    expect(bastionState(testConfig({ bastion: { running: false } }))).toBe("stopped (as configured: bastion.running)");
   });
 
   test("a stopped bastion still makes the tunnel the next command: it starts the bastion and stops it again", () => {

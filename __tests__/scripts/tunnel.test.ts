@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bastionPowerCommands } from "../../scripts/lib/operator/plan";
+import { ACCESS_OUTPUTS, DATA_OUTPUTS } from "../../stacks/outputs";
 import {
   bastionStateCommand,
   checkTunnelPrerequisites,
@@ -59,8 +60,8 @@ describe("findOnPath", () => {
 });
 
 describe("checkTunnelPrerequisites", () => {
-  const access = { bastion_instance_id: "i-0123456789abcdef0" };
-  const data = { db_instance_address: TARGET.host, db_instance_port: 5432 };
+  const access = { [ACCESS_OUTPUTS.bastionInstanceId]: "i-0123456789abcdef0" };
+  const data = { [DATA_OUTPUTS.dbInstanceAddress]: TARGET.host, [DATA_OUTPUTS.dbInstancePort]: 5432 };
   const everything = (name: string) => `/usr/local/bin/${name}`;
 
   function missing(input: Partial<Parameters<typeof checkTunnelPrerequisites>[0]>): readonly string[] {
@@ -115,7 +116,7 @@ describe("checkTunnelPrerequisites", () => {
   });
 
   test("a bastion id that is not an instance id is rejected", () => {
-    expect(missing({ access: { bastion_instance_id: "bastion" } })).toEqual([
+    expect(missing({ access: { [ACCESS_OUTPUTS.bastionInstanceId]: "bastion" } })).toEqual([
       expect.stringMatching(/bastion_instance_id: must be an EC2 instance id .*\(got bastion\)/),
     ]);
   });

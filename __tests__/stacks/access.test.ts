@@ -1,9 +1,11 @@
+import type { Construct } from "constructs";
 import type { EnvironmentConfig } from "../../config/schema";
 import {
   allStrings,
   decodePolicy,
   onlyResource,
   resourcesOf,
+  resourceUnder,
   shippedStartupWebApp,
   synth,
   testConfig,
@@ -19,15 +21,11 @@ function build(config: EnvironmentConfig = testConfig()) {
 /** The Terraform reference text (`aws_x.y.attr`) behind one of a stack's outputs. */
 const referenceOf = (stack: Json, output: string): string => /^\$\{(.+)\}$/.exec(stack.output[output].value)![1];
 
-/** The inline policy of the role whose construct id starts with `prefix`, decoded. */
-function policyOf(access: Json, prefix: string): Json {
-  const [, policy] = Object.entries(access.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith(prefix))!;
-  return decodePolicy(policy.policy);
-}
+/** The inline policy of `role`, decoded. */
+const policyOf = (access: Json, role: Construct): Json => decodePolicy(resourceUnder(access, role, "aws_iam_role_policy").policy);
 
-/** The role whose construct id starts with `prefix`. */
-const roleOf = (access: Json, prefix: string): Json =>
-  Object.entries(access.resource.aws_iam_role as Json).find(([id]) => id.startsWith(prefix))![1];
+/** The IAM role `role` created. */
+const roleOf = (access: Json, role: Construct): Json => resourceUnder(access, role, "aws_iam_role");
 
 describe("AccessStack", () => {
   test("bastion runs in the first public subnet with the network's bastion security group", () => {
@@ -66,13 +64,14 @@ describe("AccessStack", () => {
   });
 
   test("bastion policy names exactly the master secret ARN and the application secret ARN", () => {
-    const { access, data } = build();
-    const resources = (policyOf(access, "bastion").Statement as Json[]).flatMap((s) => s.Resource);
+    const { stacks, access, data } = build();
+    const resources = (policyOf(access, stacks.access.bastion!.role).Statement as Json[]).flatMap((s) => s.Resource);
     expect(resources.sort()).toEqual([referenceOf(data, "db_instance_master_user_secret_arn"), referenceOf(data, "app_secret_arn")].sort());
   });
 
   test("bastion may only read secrets", () => {
-    const actions = (policyOf(build().access, "bastion").Statement as Json[]).flatMap((s) => s.Action);
+    const { stacks, access } = build();
+    const actions = (policyOf(access, stacks.access.bastion!.role).Statement as Json[]).flatMap((s) => s.Action);
     expect(new Set(actions)).toEqual(new Set(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]));
   });
 
@@ -129,28 +128,27 @@ describe("AccessStack", () => {
   test("bastion.enabled: false creates no bastion and no bastion outputs, but keeps the backend role", () => {
     const { stacks, access } = build(testConfig({ bastion: { enabled: false }, tenants: { connection: "direct" } }));
     expect(stacks.access.bastion).toBeUndefined();
-    expect(stacks.access.bastionInstanceId).toBeUndefined();
     expect(resourcesOf(access, "aws_instance")).toHaveLength(0);
     expect(Object.keys(access.output).sort()).toEqual(["backend_instance_profile_name", "backend_role_arn", "backend_role_name"]);
   });
 
   test("backend role is trusted by EC2 and ECS tasks and has an instance profile", () => {
-    const { access } = build();
-    const trust = decodePolicy(roleOf(access, "backend-role").assume_role_policy);
+    const { stacks, access } = build();
+    const trust = decodePolicy(roleOf(access, stacks.access.backendRole).assume_role_policy);
     expect(trust.Statement[0].Principal.Service.sort()).toEqual(["ec2.amazonaws.com", "ecs-tasks.amazonaws.com"]);
     expect(resourcesOf(access, "aws_iam_instance_profile").map((p) => p.name)).toContain("acme-test-backend");
   });
 
   test("backend role reads the application secret only", () => {
-    const { access, data } = build();
-    const statements = policyOf(access, "backend-role").Statement as Json[];
+    const { stacks, access, data } = build();
+    const statements = policyOf(access, stacks.access.backendRole).Statement as Json[];
     expect(statements.flatMap((s) => s.Resource)).toEqual([referenceOf(data, "app_secret_arn")]);
     expect(statements.flatMap((s) => s.Action)).not.toContain("secretsmanager:*");
   });
 
   test("exposes the contract fields and outputs later stacks read", () => {
     const { stacks, access } = build();
-    expect(stacks.access.bastionInstanceId).toBe(stacks.access.bastion?.instanceId);
+    expect(stacks.access.bastion?.instanceId).toBeDefined();
     expect(stacks.access.backendRole.instanceProfileName).toBeDefined();
     expect(Object.keys(access.output).sort()).toEqual([
       "backend_instance_profile_name",

@@ -1,6 +1,6 @@
 import type { StartupWebAppConfig } from "../../config/schema";
 import { layersOf } from "../../stacks/environment-stack";
-import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/email";
+import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import {
   configProblems,
   decodePolicy,

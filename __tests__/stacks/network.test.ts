@@ -3,7 +3,7 @@ import type { EnvironmentConfig } from "../../config/schema";
 import { EnvironmentStack } from "../../stacks/environment-stack";
 import { applicationModule } from "../../stacks";
 import { NetworkStack } from "../../stacks/network";
-import { allStrings, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
+import { allStrings, referenceOf, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
 
 function networkOf(config: EnvironmentConfig): { stack: NetworkStack; json: Json } {
   const stack = new NetworkStack(Testing.app(), { config, app: applicationModule(config) });
@@ -28,25 +28,24 @@ const elsewhere = (network: Json = {}) =>
     }),
   );
 
-/** Resource blocks by their construct-path name, e.g. `database-sg_group_...`. */
-const named = (json: Json, type: string, prefix: string): Json[] =>
-  Object.entries((json.resource?.[type] ?? {}) as Record<string, Json>)
-    .filter(([name]) => name.startsWith(prefix))
-    .map(([, r]) => r);
+type Group = keyof NetworkStack["securityGroups"];
+const GROUPS: readonly Group[] = ["database", "bastion", "backend"];
 
-const groupRef = (json: Json, prefix: string): string => {
-  const name = Object.keys(json.resource.aws_security_group).find((n) => n.startsWith(prefix));
-  return `\${aws_security_group.${name}.id}`;
-};
+const ref = (stack: NetworkStack, token: string): string => referenceOf(stack, token);
+
+/** The resource block a typed field (`stack.vpc.publicSubnetIds[0]`) refers to. */
+function blockOf(stack: NetworkStack, json: Json, token: string): Json {
+  const [, type, key] = /^\$\{(\w+)\.([^.]+)\.\w+\}$/.exec(ref(stack, token))!;
+  return json.resource[type][key];
+}
+
+/** The reference to a security group's id, as rules and outputs write it. */
+const groupRef = (stack: NetworkStack, group: Group): string => ref(stack, stack.securityGroups[group].securityGroupId);
 
 /** Every rule that applies to `group`: [direction, port, peer]. */
-function rulesOf(json: Json, group: string): [string, number, string][] {
-  const id = groupRef(json, `${group}-sg_`);
-  const label = (r: Json) =>
-    r.cidr_ipv4 ??
-    Object.keys(json.resource.aws_security_group)
-      .find((n) => groupRef(json, n) === r.referenced_security_group_id)
-      ?.split("-sg_")[0];
+function rulesOf({ stack, json }: { stack: NetworkStack; json: Json }, group: Group): [string, number, string][] {
+  const id = groupRef(stack, group);
+  const label = (r: Json) => r.cidr_ipv4 ?? GROUPS.find((g) => groupRef(stack, g) === r.referenced_security_group_id);
   return (["ingress", "egress"] as const)
     .flatMap((direction) =>
       resourcesOf(json, `aws_vpc_security_group_${direction}_rule`)
@@ -58,15 +57,15 @@ function rulesOf(json: Json, group: string): [string, number, string][] {
 
 describe("NetworkStack", () => {
   test("prod synthesizes StartupWebApp's network", () => {
-    const { json } = prod();
+    const { stack, json } = prod();
     const vpc = resourcesOf(json, "aws_vpc");
     expect(vpc.map((v) => v.cidr_block)).toEqual(["10.0.0.0/16"]);
-    const subnets = (kind: string) => named(json, "aws_subnet", `network_${kind}-`).map((s) => [s.cidr_block, s.availability_zone]);
-    expect(subnets("public")).toEqual([
+    const subnets = (ids: string[]) => ids.map((id) => blockOf(stack, json, id)).map((s) => [s.cidr_block, s.availability_zone]);
+    expect(subnets(stack.vpc.publicSubnetIds)).toEqual([
       ["10.0.1.0/24", "us-east-1a"],
       ["10.0.2.0/24", "us-east-1b"],
     ]);
-    expect(subnets("private")).toEqual([
+    expect(subnets(stack.vpc.privateSubnetIds)).toEqual([
       ["10.0.10.0/24", "us-east-1a"],
       ["10.0.11.0/24", "us-east-1b"],
     ]);
@@ -123,21 +122,21 @@ describe("NetworkStack", () => {
   });
 
   test("the database takes PostgreSQL from the backend and bastion groups and nothing else", () => {
-    expect(rulesOf(prod().json, "database")).toEqual([
+    expect(rulesOf(prod(), "database")).toEqual([
       ["ingress", 5432, "backend"],
       ["ingress", 5432, "bastion"],
     ]);
   });
 
   test("the bastion accepts no inbound traffic and reaches only HTTPS and the database", () => {
-    expect(rulesOf(prod().json, "bastion")).toEqual([
+    expect(rulesOf(prod(), "bastion")).toEqual([
       ["egress", 443, "0.0.0.0/0"],
       ["egress", 5432, "database"],
     ]);
   });
 
   test("the backend accepts no inbound traffic yet and reaches the database, HTTPS and the SMTP relay", () => {
-    expect(rulesOf(prod().json, "backend")).toEqual([
+    expect(rulesOf(prod(), "backend")).toEqual([
       ["egress", 443, "0.0.0.0/0"],
       ["egress", 5432, "database"],
       ["egress", 587, "0.0.0.0/0"],
@@ -164,7 +163,7 @@ describe("NetworkStack", () => {
   });
 
   test("outputs carry terraform-aws-modules names and point at the right resources", () => {
-    const { json } = prod();
+    const { stack, json } = prod();
     const value = (name: string) => json.output[name].value;
     expect(
       Object.keys(json.output)
@@ -180,17 +179,11 @@ describe("NetworkStack", () => {
       "vpc_id",
     ]);
     expect(value("vpc_id")).toMatch(/^\$\{aws_vpc\.[\w-]+\.id\}$/);
-    expect(value("public_subnets")).toEqual([
-      expect.stringMatching(/aws_subnet\.network_public-us-east-1a_/),
-      expect.stringMatching(/public-us-east-1b_/),
-    ]);
-    expect(value("private_subnets")).toEqual([
-      expect.stringMatching(/aws_subnet\.network_private-us-east-1a_/),
-      expect.stringMatching(/private-us-east-1b_/),
-    ]);
+    expect(value("public_subnets")).toEqual(stack.vpc.publicSubnetIds.map((id) => ref(stack, id)));
+    expect(value("private_subnets")).toEqual(stack.vpc.privateSubnetIds.map((id) => ref(stack, id)));
+    expect(stack.vpc.publicSubnetIds.map((id) => blockOf(stack, json, id).availability_zone)).toEqual(["us-east-1a", "us-east-1b"]);
     expect(value("database_subnet_group_name")).toMatch(/^\$\{aws_db_subnet_group\.[\w-]+\.name\}$/);
-    for (const group of ["database", "bastion", "backend"])
-      expect(value(`${group}_security_group_id`)).toBe(groupRef(json, `${group}-sg_`));
+    for (const group of GROUPS) expect(value(`${group}_security_group_id`)).toBe(groupRef(stack, group));
   });
 
   test("typed fields resolve to what the outputs publish", () => {
@@ -199,30 +192,24 @@ describe("NetworkStack", () => {
       app: applicationModule(shippedStartupWebApp("prod")),
     });
     const fields: Record<string, unknown> = {
-      vpc_id: stack.vpcId,
-      public_subnets: stack.publicSubnetIds,
-      private_subnets: stack.privateSubnetIds,
-      database_subnet_group_name: stack.dbSubnetGroupName,
-      database_security_group_id: stack.databaseSecurityGroupId,
-      bastion_security_group_id: stack.bastionSecurityGroupId,
-      backend_security_group_id: stack.backendSecurityGroupId,
+      vpc_id: stack.vpc.vpcId,
+      public_subnets: stack.vpc.publicSubnetIds,
+      private_subnets: stack.vpc.privateSubnetIds,
+      database_subnet_group_name: stack.vpc.dbSubnetGroupName,
+      database_security_group_id: stack.securityGroups.database.securityGroupId,
+      bastion_security_group_id: stack.securityGroups.bastion.securityGroupId,
+      backend_security_group_id: stack.securityGroups.backend.securityGroupId,
     };
     for (const [name, value] of Object.entries(fields)) new TerraformOutput(stack, `probe_${name}`, { value });
-    for (const group of ["database", "bastion", "backend"] as const) {
-      new TerraformOutput(stack, `probe_group_${group}`, { value: stack.securityGroups[group].securityGroupId });
-    }
     const output = synth(stack).output;
     for (const name of Object.keys(fields)) expect(output[`probe_${name}`].value).toEqual(output[name].value);
-    for (const group of ["database", "bastion", "backend"]) {
-      expect(output[`probe_group_${group}`].value).toBe(output[`${group}_security_group_id`].value);
-    }
   });
 
   test("a later stack reading the fields gets them through remote state", () => {
     const app = Testing.app();
     const network = new NetworkStack(app, { config: shippedStartupWebApp("prod"), app: applicationModule(shippedStartupWebApp("prod")) });
     const later = new EnvironmentStack(app, { config: network.config, layer: "data" });
-    new TerraformOutput(later, "subnet_group", { value: network.dbSubnetGroupName });
+    new TerraformOutput(later, "subnet_group", { value: network.vpc.dbSubnetGroupName });
     later.prepareStack();
     const json = synth(later);
     expect(Object.keys(json.data.terraform_remote_state)).toHaveLength(1);

@@ -1,5 +1,14 @@
 import type { EnvironmentConfig } from "../../config/schema";
-import { onlyResource, preparedEnvironment, resourcesOf, shippedStartupWebApp, synth, testConfig, type Json } from "../helpers";
+import {
+  onlyResource,
+  preparedEnvironment,
+  referenceOf,
+  resourcesOf,
+  shippedStartupWebApp,
+  synth,
+  testConfig,
+  type Json,
+} from "../helpers";
 
 function observability(config: EnvironmentConfig) {
   const stacks = preparedEnvironment(config);
@@ -78,8 +87,8 @@ describe("ObservabilityStack", () => {
     expect(prod.json.output.alarm_names.value).toHaveLength(4);
   });
 
-  test("exposes the topic and its ARN for other stacks", () => {
-    expect(prod.stack.alarmTopicArn).toBe(prod.stack.alarmTopic.topicArn);
+  test("exposes the topic other stacks' alarms notify", () => {
+    expect(referenceOf(prod.stack, prod.stack.alarmTopic.topicArn)).toBe(prod.json.output.sns_topic_arn.value);
   });
 
   test("production with no alarm e-mails warns that alarms reach nobody", () => {

@@ -1,5 +1,7 @@
 import { overlaps, parseCidr } from "../../config/cidr";
 import type { EnvironmentConfig } from "../../config/schema";
+import type { EnvironmentStacks } from "../../stacks";
+import { SAFEBUCKET_NETWORK_OUTPUTS } from "../../stacks/safebucket/outputs";
 import {
   allStrings,
   configProblems,
@@ -8,6 +10,9 @@ import {
   onlyResource,
   preparedEnvironment,
   resourcesOf,
+  referenceOf,
+  resourcesUnder,
+  resourceUnder,
   safeBucketTestConfig,
   shippedConfig,
   shippedStartupWebApp,
@@ -29,15 +34,13 @@ function build(config: EnvironmentConfig) {
 }
 
 /** SafeBucket's task role's inline policy, decoded. */
-function taskPolicy(services: Json | undefined): Json[] {
-  const [, policy] = Object.entries(services!.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("safebucket_task-role"))!;
-  return decodePolicy(policy.policy).Statement;
+function taskPolicy({ stacks, services }: ReturnType<typeof build>): Json[] {
+  return decodePolicy(resourceUnder(services!, stacks.services!.safebucket.taskRole, "aws_iam_role_policy").policy).Statement;
 }
 
 /** The backend role's inline policy, decoded. */
-function backendPolicy(access: Json): Json[] {
-  const [, policy] = Object.entries(access.resource.aws_iam_role_policy as Json).find(([id]) => id.startsWith("backend-role"))!;
-  return decodePolicy(policy.policy).Statement;
+function backendPolicy({ stacks, access }: { stacks: EnvironmentStacks; access: Json }): Json[] {
+  return decodePolicy(resourceUnder(access, stacks.access.backendRole, "aws_iam_role_policy").policy).Statement;
 }
 
 const actionsOf = (statements: Json[]): string[] => statements.flatMap((s) => s.Action as string[]);
@@ -85,16 +88,20 @@ describe("SafeBucket environments", () => {
   });
 
   test("Redis 6379 is open only from the backend group, and the backend may reach it", () => {
+    const backendGroup = prod.stacks.network.securityGroups.backend;
+    const backend = referenceOf(backendGroup, backendGroup.securityGroupId);
+    const cache = prod.network.output[SAFEBUCKET_NETWORK_OUTPUTS.cacheSecurityGroupId].value;
     const ingress = resourcesOf(prod.network, "aws_vpc_security_group_ingress_rule").filter((r) => r.from_port === 6379);
     expect(ingress).toHaveLength(1);
-    expect(ingress[0]).toMatchObject({ to_port: 6379, ip_protocol: "tcp" });
-    expect(ingress[0].security_group_id).toMatch(/aws_security_group\.cache-sg_group_/);
-    expect(ingress[0].referenced_security_group_id).toMatch(/aws_security_group\.backend-sg_group_/);
+    expect(ingress[0]).toMatchObject({
+      to_port: 6379,
+      ip_protocol: "tcp",
+      security_group_id: cache,
+      referenced_security_group_id: backend,
+    });
     expect(ingress[0].cidr_ipv4).toBeUndefined();
     const egress = resourcesOf(prod.network, "aws_vpc_security_group_egress_rule").filter((r) => r.from_port === 6379);
-    expect(egress.map((r) => [r.security_group_id, r.referenced_security_group_id].join(" "))).toEqual([
-      expect.stringMatching(/backend-sg_group_.* .*cache-sg_group_/),
-    ]);
+    expect(egress.map((r) => [r.security_group_id, r.referenced_security_group_id])).toEqual([[backend, cache]]);
   });
 
   test("data stack outputs are named like SafeBucket's", () => {
@@ -117,7 +124,7 @@ describe("SafeBucket environments", () => {
   });
 
   test("SafeBucket's task role gets exactly the object actions, the queues' actions and cache connect", () => {
-    const statements = taskPolicy(prod.services);
+    const statements = taskPolicy(prod);
     expect(actionsOf(statements).sort()).toEqual(
       [
         "s3:GetObject",
@@ -137,7 +144,7 @@ describe("SafeBucket environments", () => {
   });
 
   test("nothing sends to the events queue but S3", () => {
-    const sends = taskPolicy(prod.services).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
+    const sends = taskPolicy(prod).filter((s) => (s.Action as string[]).includes("sqs:SendMessage"));
     const resources = allStrings(sends.map((s) => s.Resource));
     expect(resources).toHaveLength(2);
     expect(resources.join(" ")).not.toMatch(/s3-events|s3_events/);
@@ -176,7 +183,7 @@ describe("environments without SafeBucket's components", () => {
     for (const type of ["aws_s3_bucket", "aws_sqs_queue", "aws_elasticache_replication_group"])
       expect(resourcesOf(swa.data, type)).toHaveLength(0);
     expect(swa.observability.output.component_alarm_names).toBeUndefined();
-    expect(actionsOf(backendPolicy(swa.access))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+    expect(actionsOf(backendPolicy(swa))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
   });
 });
 
@@ -279,9 +286,7 @@ describe("SafeBucket is its own module", () => {
     const version = onlyResource(synth(stacks.database!), "aws_secretsmanager_secret_version");
     for (const key of ["jwt_secret", "admin_password", "smtp_username", "smtp_password", "username", "password"])
       expect(version.secret_string_wo).toContain(`"${key}"`);
-    const [, task] = Object.entries(synth(stacks.services!).resource.aws_ecs_task_definition as Json).find(([id]) =>
-      id.startsWith("safebucket_"),
-    )!;
+    const task = resourceUnder(synth(stacks.services!), stacks.services!.safebucket, "aws_ecs_task_definition");
     const secrets = JSON.stringify(task.container_definitions);
     for (const [variable, key] of [
       ["APP__JWT_SECRET", "jwt_secret"],
@@ -316,14 +321,22 @@ describe("SafeBucket is its own module", () => {
   });
 
   test("Mailpit runs only without a relay; production sends through the relay with its login from the secret", () => {
-    const prod = synth(testEnvironment(shippedConfig("safebucket-prod")).services!);
-    expect(Object.keys(prod.resource.aws_ecs_service)).not.toContainEqual(expect.stringMatching(/mailpit/));
-    const dev = synth(testEnvironment(shippedConfig("safebucket-dev")).services!);
-    expect(Object.keys(dev.resource.aws_ecs_service)).toContainEqual(expect.stringMatching(/mailpit/));
+    const prod = testEnvironment(shippedConfig("safebucket-prod")).services!;
+    expect(prod.mailpit).toBeUndefined();
+    expect(
+      resourcesOf(synth(prod), "aws_ecs_service")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["safebucket-prod-loki", "safebucket-prod-safebucket"]);
+    const dev = testEnvironment(shippedConfig("safebucket-dev")).services!;
+    expect(resourcesUnder(synth(dev), dev.mailpit!, "aws_ecs_service")).toHaveLength(1);
   });
 
   test("its grants are written once, on the task role; the backend role only reads the secret", () => {
-    const json = synth(testEnvironment(shippedConfig("safebucket-dev")).access);
-    expect(actionsOf(backendPolicy(json))).toEqual(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]);
+    const stacks = testEnvironment(shippedConfig("safebucket-dev"));
+    expect(actionsOf(backendPolicy({ stacks, access: synth(stacks.access) }))).toEqual([
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:DescribeSecret",
+    ]);
   });
 });

@@ -1,13 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Role } from "../../constructs/role";
+import type { SecurityGroup } from "../../constructs/security-group";
 import { synthesize } from "../../scripts/lib/synth";
 import { layersOf } from "../../stacks/environment-stack";
 import {
   configProblems,
   decodePolicy,
   MINIMAL_DOCUMENT,
+  referenceOf,
   resourcesOf,
+  resourcesUnder,
   safeBucketTestConfig,
   shippedConfig,
   synth,
@@ -26,17 +30,13 @@ function servicesOf(overrides: Json = {}) {
   return { stacks, json: synth(stacks.services!) };
 }
 
-/** The inline policy statements of the role whose resource key starts with `prefix`. */
-function statementsOf(json: Json, prefix: string): Json[] {
-  const entry = Object.entries(json.resource.aws_iam_role_policy ?? {}).find(([key]) => key.startsWith(prefix));
-  return entry ? decodePolicy((entry[1] as Json).policy).Statement : [];
-}
+/** The inline policy statements of `role` (none when it has no policy). */
+const statementsOf = (json: Json, role: Role): Json[] =>
+  resourcesUnder(json, role, "aws_iam_role_policy").flatMap((p) => decodePolicy(p.policy).Statement);
 
 const service = (json: Json, name: string): Json => resourcesOf(json, "aws_ecs_service").find((s) => s.name === `acme-test-${name}`)!;
-const groupRules = (json: Json, groupKey: string, type: "ingress" | "egress") =>
-  resourcesOf(json, `aws_vpc_security_group_${type}_rule`).filter((r) =>
-    String(r.security_group_id).includes(`aws_security_group.${groupKey}`),
-  );
+const groupRules = (json: Json, group: SecurityGroup, type: "ingress" | "egress") =>
+  resourcesOf(json, `aws_vpc_security_group_${type}_rule`).filter((r) => r.security_group_id === referenceOf(group, group.securityGroupId));
 
 describe("services stack", () => {
   test("StartupWebApp has no services stack", () => {
@@ -67,18 +67,21 @@ describe("services stack", () => {
   });
 
   test("Mailpit's UI is reachable only from the bastion, its SMTP only from SafeBucket", () => {
-    const { json } = servicesOf();
-    const ingress = groupRules(json, "mailpit-sg", "ingress").map((r) => [r.from_port, r.referenced_security_group_id, r.cidr_ipv4]);
+    const { json, stacks } = servicesOf();
+    const groups = stacks.services!.securityGroups;
+    const bastion = stacks.network.securityGroups.bastion;
+    const ingress = groupRules(json, groups.mailpit!, "ingress").map((r) => [r.from_port, r.referenced_security_group_id, r.cidr_ipv4]);
     expect(ingress.sort()).toEqual([
-      [1025, expect.stringMatching(/aws_security_group\.safebucket-sg/), undefined],
-      [8025, expect.stringMatching(/bastion-sg/), undefined],
+      [1025, referenceOf(groups.safebucket, groups.safebucket.securityGroupId), undefined],
+      [8025, referenceOf(bastion, bastion.securityGroupId), undefined],
     ]);
   });
 
   test("the internet reaches only the load balancer, on HTTP", () => {
-    const { json } = servicesOf();
+    const { json, stacks } = servicesOf();
+    const alb = stacks.services!.loadBalancer.securityGroup;
     const world = resourcesOf(json, "aws_vpc_security_group_ingress_rule").filter((r) => r.cidr_ipv4 === "0.0.0.0/0");
-    expect(world.map((r) => [r.from_port, String(r.security_group_id).includes("alb_sg")])).toEqual([[80, true]]);
+    expect(world.map((r) => [r.from_port, r.security_group_id])).toEqual([[80, referenceOf(alb, alb.securityGroupId)]]);
   });
 
   test("Loki and Mailpit get names in <project>.local", () => {
@@ -93,13 +96,15 @@ describe("services stack", () => {
   });
 
   test("Mailpit's task role has no permissions at all", () => {
-    const { json } = servicesOf();
-    expect(statementsOf(json, "mailpit_task-role")).toEqual([]);
-    expect(statementsOf(json, "mailpit_execution-role").flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+    const { json, stacks } = servicesOf();
+    const mailpit = stacks.services!.mailpit!;
+    expect(statementsOf(json, mailpit.taskRole)).toEqual([]);
+    expect(statementsOf(json, mailpit.executionRole).flatMap((s) => s.Action)).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
   });
 
   test("SafeBucket's task role names exactly the data stack's bucket, queues and cache", () => {
-    const actions = statementsOf(servicesOf().json, "safebucket_task-role").flatMap((s) => s.Action);
+    const { json, stacks } = servicesOf();
+    const actions = statementsOf(json, stacks.services!.safebucket.taskRole).flatMap((s) => s.Action);
     expect(actions).toEqual(
       expect.arrayContaining([
         "s3:GetObject",
@@ -114,19 +119,21 @@ describe("services stack", () => {
   });
 
   test("Loki's task role reaches only Loki's own bucket", () => {
-    const statements = statementsOf(servicesOf().json, "loki_task-role");
-    expect(statements.flatMap((s) => s.Resource).every((r: string) => /aws_s3_bucket\.loki-bucket_/.test(r))).toBe(true);
+    const { json, stacks } = servicesOf();
+    const { loki, lokiBucket } = stacks.services!;
+    const bucketArn = referenceOf(lokiBucket, lokiBucket.bucketArn).slice(2, -1);
+    const resources = statementsOf(json, loki.taskRole).flatMap((s) => s.Resource);
+    expect(new Set(resources)).toEqual(new Set([bucketArn, `\${${bucketArn}}/*`]));
   });
 
   test("SafeBucket's execution role reads only the application secret", () => {
-    const secrets = statementsOf(servicesOf().json, "safebucket_execution-role").filter((s) =>
-      s.Action.includes("secretsmanager:GetSecretValue"),
-    );
+    const { json, stacks } = servicesOf();
+    const services = stacks.services!;
+    const secrets = statementsOf(json, services.safebucket.executionRole).filter((s) => s.Action.includes("secretsmanager:GetSecretValue"));
     expect(secrets).toHaveLength(1);
-    expect(secrets[0].Resource).toEqual([expect.stringMatching(/app-secret/)]);
-    expect(statementsOf(servicesOf().json, "loki_execution-role").some((s) => s.Action.includes("secretsmanager:GetSecretValue"))).toBe(
-      false,
-    );
+    const appSecret = stacks.data.appSecret;
+    expect(secrets[0].Resource).toEqual([referenceOf(appSecret, appSecret.secretArn).slice(2, -1)]);
+    expect(statementsOf(json, services.loki.executionRole).some((s) => s.Action.includes("secretsmanager:GetSecretValue"))).toBe(false);
   });
 
   test("without NAT the tasks run in public subnets with public IPs", () => {

@@ -144,7 +144,7 @@ describe("TenantsStack, how Terraform reaches PostgreSQL", () => {
     const [, block, key] = (provider.password as string).match(read)!;
     expect(key).toBe("password");
     expect(json.ephemeral.aws_secretsmanager_secret_version[block].secret_id).toBe("${local.master_secret_arn}");
-    expect(provider.username).toBe(stacks.data.masterUsername);
+    expect(provider.username).toBe(stacks.data.database.masterUsername);
     expect(onlyResource(synth(stacks.data), "aws_db_instance").username).toBe(provider.username);
   });
 

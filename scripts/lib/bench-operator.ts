@@ -21,7 +21,7 @@ import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { configFiles, loadConfigs } from "../../config/load";
 import type { EnvironmentConfig } from "../../config/schema";
-import { layersOf, type Layer } from "../../stacks/environment-stack";
+import { layersOf, type Layer } from "../../stacks/layers";
 import { stackTimings, type TimedLine } from "./e2e-checks";
 import { emulatorEnv } from "./emulator";
 import { startMoto, type Emulator } from "./moto";

@@ -7,6 +7,7 @@ import { terraform, type TerraformSetup } from "./terraform";
 
 export const SENSITIVE = "(sensitive: not shown)";
 
+/** A deployed stack's outputs by name; read them with the names of stacks/outputs.ts (and each application's outputs.ts). */
 export type StackOutputs = Record<string, unknown>;
 
 /** Why outputs could not be read, in words an operator can act on. */

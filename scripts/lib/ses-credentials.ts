@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StartupWebAppConfig } from "../../config/schema";
+import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import type { RunResult } from "./terraform";
 
 // ---------------------------------------------------------------- the password
@@ -107,7 +108,7 @@ export function rotationProblem(config: StartupWebAppConfig): string | undefined
 
 export interface RotateOptions {
   readonly config: StartupWebAppConfig;
-  /** The IAM user (the email stack's `smtp_user_name` output). */
+  /** The IAM user (the email stack's `EMAIL_OUTPUTS.smtpUser` output). */
   readonly userName: string;
   readonly aws: AwsCli;
   readonly log: (line: string) => void;
@@ -256,7 +257,7 @@ export async function sendingStatus(config: StartupWebAppConfig, aws: AwsCli): P
     lines.push(
       identity.VerifiedForSendingStatus
         ? `Domain ${domain}: verified for sending (DKIM ${identity.DkimAttributes?.Status ?? "unknown"}).`
-        : `Domain ${domain}: not verified yet (DKIM ${identity.DkimAttributes?.Status ?? "unknown"}); create the records of the email stack's email_dns_records output, then wait for SES (up to 72 hours).`,
+        : `Domain ${domain}: not verified yet (DKIM ${identity.DkimAttributes?.Status ?? "unknown"}); create the records of the email stack's ${EMAIL_OUTPUTS.dnsRecords} output, then wait for SES (up to 72 hours).`,
     );
   }
   return lines;

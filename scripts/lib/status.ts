@@ -4,7 +4,9 @@
  * says plainly when it cannot: no credentials, no state yet, or a Terraform error.
  */
 import type { EnvironmentConfig } from "../../config/schema";
-import { LAYERS, type Layer } from "../../stacks/environment-stack";
+import { LAYERS, type Layer } from "../../stacks/layers";
+import { ACCESS_OUTPUTS, DATA_OUTPUTS, NETWORK_OUTPUTS, OBSERVABILITY_OUTPUTS } from "../../stacks/outputs";
+import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { classifyFailure, parseOutputs, type StackOutputs } from "./outputs";
 import type { RunResult } from "./terraform";
 
@@ -65,26 +67,27 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
   };
   switch (state.layer) {
     case "state":
-      add("bucket", o.state_bucket ?? config.state.bucket);
+      // The state stack has no outputs of its own (its CI role ARNs only with ci.githubRepository).
+      add("bucket", config.state.bucket);
       add("own state", config.state.stateStackBackend === "local" ? `local file terraform.${state.stack}.tfstate` : "in the bucket");
       break;
     case "network":
-      add("VPC", o.vpc_id);
+      add("VPC", o[NETWORK_OUTPUTS.vpcId]);
       add("NAT gateway", config.network.natGateway ? "yes" : "none (private subnets have no internet egress)");
       break;
     case "data": {
-      const address = text(o.db_instance_address);
-      add("RDS", o.db_instance_identifier);
-      add("address", address && `${address}:${text(o.db_instance_port) ?? 5432}`);
-      add("application secret", o.app_secret_name);
+      const address = text(o[DATA_OUTPUTS.dbInstanceAddress]);
+      add("RDS", o[DATA_OUTPUTS.dbInstanceIdentifier]);
+      add("address", address && `${address}:${text(o[DATA_OUTPUTS.dbInstancePort]) ?? 5432}`);
+      add("application secret", o[DATA_OUTPUTS.appSecretName]);
       break;
     }
     case "access":
-      add("bastion", o.bastion_instance_id);
-      add("bastion state", bastionState(config, o));
+      add("bastion", o[ACCESS_OUTPUTS.bastionInstanceId]);
+      add("bastion state", bastionState(config));
       break;
     case "observability":
-      add("alarm topic", o.sns_topic_arn);
+      add("alarm topic", o[OBSERVABILITY_OUTPUTS.snsTopicArn]);
       add(
         "alarm e-mails",
         config.monitoring.alarmEmails.length > 0
@@ -93,8 +96,8 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
       );
       break;
     case "email":
-      add("SES identity", o.email_identity_arn);
-      add("SMTP user", o.smtp_user_name);
+      add("SES identity", o[EMAIL_OUTPUTS.identity]);
+      add("SMTP user", o[EMAIL_OUTPUTS.smtpUser]);
       add("SMTP credentials", "npm run ses:credentials -- " + config.environment + " (writes them into the application secret)");
       break;
     case "tenants":
@@ -111,10 +114,11 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
   return facts;
 }
 
-/** Running or stopped: from an output when the access stack has one, else what the config asks for. */
-export function bastionState(config: EnvironmentConfig, outputs: StackOutputs): string {
-  const reported = text(outputs.bastion_instance_state ?? outputs.bastion_state);
-  if (reported) return reported;
+/**
+ * Running or stopped, as the config asks for: no stack outputs the instance's live state (the tunnel
+ * asks EC2 when it needs to know).
+ */
+export function bastionState(config: EnvironmentConfig): string {
   return `${config.bastion.running ? "running" : "stopped"} (as configured: bastion.running)`;
 }
 

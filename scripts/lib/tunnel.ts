@@ -13,6 +13,7 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { EnvironmentConfig } from "../../config/schema";
+import { ACCESS_OUTPUTS, DATA_OUTPUTS } from "../../stacks/outputs";
 import { bastionPowerCommands } from "./operator/plan";
 import { readOutputs, type StackOutputs } from "./outputs";
 import { synthesize } from "./synth";
@@ -123,20 +124,20 @@ export function checkTunnelPrerequisites(input: TunnelPrerequisites): Pick<Tunne
   const bastionInstanceId = output(
     "access",
     input.access,
-    "bastion_instance_id",
+    ACCESS_OUTPUTS.bastionInstanceId,
     "is bastion.enabled false, or the access stack not deployed?",
   );
-  const host = output("data", input.data, "db_instance_address", "is the data stack deployed?");
-  const port = output("data", input.data, "db_instance_port", "is the data stack deployed?");
+  const host = output("data", input.data, DATA_OUTPUTS.dbInstanceAddress, "is the data stack deployed?");
+  const port = output("data", input.data, DATA_OUTPUTS.dbInstancePort, "is the data stack deployed?");
 
   if (typeof bastionInstanceId === "string" && bastionInstanceId !== "" && !/^i-[0-9a-f]{8,17}$/.test(bastionInstanceId)) {
     missing.push(
-      `${input.environment}-access output bastion_instance_id: must be an EC2 instance id such as i-0123456789abcdef0 (got ${bastionInstanceId})`,
+      `${input.environment}-access output ${ACCESS_OUTPUTS.bastionInstanceId}: must be an EC2 instance id such as i-0123456789abcdef0 (got ${bastionInstanceId})`,
     );
   }
   const remotePort = Number(port);
   if (port !== undefined && port !== null && port !== "" && !(Number.isInteger(remotePort) && remotePort >= 1 && remotePort <= 65535)) {
-    missing.push(`${input.environment}-data output db_instance_port: must be a port 1-65535 (got ${String(port)})`);
+    missing.push(`${input.environment}-data output ${DATA_OUTPUTS.dbInstancePort}: must be a port 1-65535 (got ${String(port)})`);
   }
   if (missing.length > 0) throw new TunnelPrerequisitesMissing(missing);
   return { bastionInstanceId: String(bastionInstanceId), host: String(host), remotePort };
@@ -526,7 +527,7 @@ export async function holdTunnel(
         [
           `tunnel open: 127.0.0.1:${options.localPort} -> ${options.host}:${options.remotePort} via ${options.bastionInstanceId}`,
           `  psql "host=127.0.0.1 port=${options.localPort} dbname=postgres sslmode=require user=<user>"`,
-          `  (master credentials: the secret named by output db_instance_master_user_secret_arn of ${options.environment}-data)`,
+          `  (master credentials: the secret named by output ${DATA_OUTPUTS.dbInstanceMasterUserSecretArn} of ${options.environment}-data)`,
           options.bastionKeptStopped ? "Ctrl-C closes it (and stops the bastion again if it was started for it)." : "Ctrl-C closes it.",
           "",
         ].join("\n"),

@@ -1,4 +1,4 @@
-import { TerraformLocal, TerraformOutput, TerraformResource } from "cdktf";
+import { TerraformLocal, TerraformResource } from "cdktf";
 import type { Construct } from "constructs";
 import type { SafeBucketConfig } from "../../config/schema";
 import { EphemeralSecretValue, ephemeralVariable, placeholder } from "../../constructs/ephemeral";
@@ -7,6 +7,7 @@ import { SafeBucketCredentials } from "../../constructs/safebucket-credentials";
 import { TenantDatabases } from "../../constructs/tenant-databases";
 import type { DataStack } from "../data";
 import { EnvironmentStack } from "../environment-stack";
+import { DATABASE_OUTPUTS } from "./outputs";
 
 export interface SafeBucketDatabaseStackProps {
   readonly config: SafeBucketConfig;
@@ -35,10 +36,10 @@ export class SafeBucketDatabaseStack extends EnvironmentStack {
     // Data-stack values pass through locals of this stack: inside the raw ephemeral blocks a foreign
     // token would not become a cross-stack reference.
     const fromData = {
-      masterSecretArn: new TerraformLocal(this, "master_secret_arn", data.masterSecretArn).asString,
-      appSecretArn: new TerraformLocal(this, "app_secret_arn", data.appSecretArn).asString,
-      address: new TerraformLocal(this, "db_instance_address", data.address).asString,
-      port: new TerraformLocal(this, "db_instance_port", data.port).asNumber,
+      masterSecretArn: new TerraformLocal(this, "master_secret_arn", data.database.masterSecretArn).asString,
+      appSecretArn: new TerraformLocal(this, "app_secret_arn", data.appSecret.secretArn).asString,
+      address: new TerraformLocal(this, "db_instance_address", data.database.address).asString,
+      port: new TerraformLocal(this, "db_instance_port", data.database.port).asNumber,
     };
     const master = new EphemeralSecretValue(this, "master-credentials", { secretId: fromData.masterSecretArn });
     const smtp = mail.smtpHost
@@ -70,7 +71,7 @@ export class SafeBucketDatabaseStack extends EnvironmentStack {
         port: direct ? fromData.port : appDatabase.tunnelPort,
         // The name RDS was created with (fixed for the instance's life; the secret holds the same): a
         // plain value, because the master's owner-role memberships cannot take an ephemeral one.
-        username: data.masterUsername,
+        username: data.database.masterUsername,
         password: master.field("password"),
         connectTimeoutSeconds: appDatabase.connectTimeoutSeconds,
         expectedVersion: database.engineVersion,
@@ -90,7 +91,9 @@ export class SafeBucketDatabaseStack extends EnvironmentStack {
     this.databaseName = appDatabase.name;
     this.username = appDatabase.username;
 
-    new TerraformOutput(this, "database_name", { value: this.databaseName, description: "SafeBucket's database" });
-    new TerraformOutput(this, "database_username", { value: this.username, description: "The login role SafeBucket connects as" });
+    this.declareOutputs(DATABASE_OUTPUTS, {
+      databaseName: { value: this.databaseName, description: "SafeBucket's database" },
+      databaseUsername: { value: this.username, description: "The login role SafeBucket connects as" },
+    });
   }
 }

@@ -1,9 +1,8 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { SafeBucketConfig } from "../../config/schema";
 import { ApplicationSecret } from "../../constructs/application-secret";
 import { ObjectStorage, ObjectStorageAlarms } from "../../constructs/object-storage";
-import { QueueAlarms, SafeBucketQueues } from "../../constructs/queues";
+import { type Queue, QueueAlarms, SafeBucketQueues } from "../../constructs/queues";
 import { RedisCache, RedisCacheAlarms } from "../../constructs/redis-cache";
 import { Port, SecurityGroup } from "../../constructs/security-group";
 import type { ApplicationData, ApplicationModule, CoreStacks } from "../application";
@@ -13,6 +12,7 @@ import type { ObservabilityStack } from "../observability";
 import { SafeBucketDatabaseStack } from "./database";
 import { ServicesStack } from "./services";
 import { fromConfig } from "../config-errors";
+import { SAFEBUCKET_DATA_OUTPUTS, SAFEBUCKET_NETWORK_OUTPUTS } from "./outputs";
 
 /** Where the SafeBucket topic's key was before SafeBucket had its own module: it must not be replaced. */
 const PREVIOUS_TOPIC_KEY = "aws_kms_key.rds-alerts_key_0740B668";
@@ -64,17 +64,20 @@ export class SafeBucket implements ApplicationModule {
   /** The cache's security group: Redis only from the backend group. */
   addNetwork(stack: NetworkStack): void {
     const backend = stack.securityGroups.backend;
-    const cache = new SecurityGroup(stack, "cache-sg", { vpcId: stack.vpcId, description: "Redis: reachable only from the backend group" });
+    const cache = new SecurityGroup(stack, "cache-sg", {
+      vpcId: stack.vpc.vpcId,
+      description: "Redis: reachable only from the backend group",
+    });
     cache.allowFrom(backend, Port.REDIS, "Redis from the backend");
     backend.allowTo(cache, Port.REDIS, "Redis to the cache");
-    if (stack.cacheSubnetGroupName === undefined) throw new Error("SafeBucket: the network stack was built without the cache subnet group");
+    const subnetGroupName = stack.vpc.cacheSubnetGroupName;
+    if (subnetGroupName === undefined) throw new Error("SafeBucket: the network stack was built without the cache subnet group");
     this.handles.cacheSecurityGroup = cache;
-    this.handles.cacheSubnetGroupName = stack.cacheSubnetGroupName;
-    new TerraformOutput(stack, "elasticache_subnet_group_name", {
-      value: stack.cacheSubnetGroupName,
-      description: "Name of the ElastiCache subnet group over the private subnets",
+    this.handles.cacheSubnetGroupName = subnetGroupName;
+    stack.declareOutputs(SAFEBUCKET_NETWORK_OUTPUTS, {
+      elasticacheSubnetGroupName: { value: subnetGroupName, description: "Name of the ElastiCache subnet group over the private subnets" },
+      cacheSecurityGroupId: { value: cache.securityGroupId, description: "ID of the cache security group" },
     });
-    new TerraformOutput(stack, "cache_security_group_id", { value: cache.securityGroupId, description: "ID of the cache security group" });
   }
 
   /** Its secret's container, the queues, the object bucket and the Redis replication group. */
@@ -126,22 +129,30 @@ export class SafeBucket implements ApplicationModule {
     );
     Object.assign(this.handles, { appSecret, queues, objectStorage, cache });
 
-    const outputs: Record<string, [string | number, string]> = {
-      bucket_name: [objectStorage.bucketName, "Name of the object bucket"],
-      bucket_arn: [objectStorage.bucketArn, "ARN of the object bucket"],
-      redis_endpoint: [cache.primaryEndpointAddress, "Primary endpoint of the Redis replication group (TLS only)"],
-      redis_reader_endpoint: [cache.readerEndpointAddress, "Reader endpoint of the Redis replication group"],
-      redis_port: [cache.port, "Redis port"],
-      redis_user_name: [cache.userName, "Redis user the application connects as, with an IAM auth token"],
-      redis_replication_group_id: [cache.replicationGroupId, "ElastiCache replication group id"],
-    };
-    for (const queue of queues.all) {
-      const name = queue.purpose.replace(/-/g, "_");
-      outputs[`${name}_queue_url`] = [queue.queueUrl, `URL of the ${queue.purpose} queue`];
-      outputs[`${name}_queue_arn`] = [queue.queueArn, `ARN of the ${queue.purpose} queue`];
-      outputs[`${name}_dlq_arn`] = [queue.deadLetterQueueArn, `ARN of the ${queue.purpose} dead-letter queue`];
-    }
-    for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(stack, name, { value, description });
+    const queue = (q: Queue) => ({
+      url: { value: q.queueUrl, description: `URL of the ${q.purpose} queue` },
+      arn: { value: q.queueArn, description: `ARN of the ${q.purpose} queue` },
+      dlqArn: { value: q.deadLetterQueueArn, description: `ARN of the ${q.purpose} dead-letter queue` },
+    });
+    const [events, notifications, objectDeletion] = [queues.events, queues.notifications, queues.objectDeletion].map(queue);
+    stack.declareOutputs(SAFEBUCKET_DATA_OUTPUTS, {
+      bucketName: { value: objectStorage.bucketName, description: "Name of the object bucket" },
+      bucketArn: { value: objectStorage.bucketArn, description: "ARN of the object bucket" },
+      redisEndpoint: { value: cache.primaryEndpointAddress, description: "Primary endpoint of the Redis replication group (TLS only)" },
+      redisReaderEndpoint: { value: cache.readerEndpointAddress, description: "Reader endpoint of the Redis replication group" },
+      redisPort: { value: cache.port, description: "Redis port" },
+      redisUserName: { value: cache.userName, description: "Redis user the application connects as, with an IAM auth token" },
+      redisReplicationGroupId: { value: cache.replicationGroupId, description: "ElastiCache replication group id" },
+      s3EventsQueueUrl: events.url,
+      s3EventsQueueArn: events.arn,
+      s3EventsDlqArn: events.dlqArn,
+      notificationsQueueUrl: notifications.url,
+      notificationsQueueArn: notifications.arn,
+      notificationsDlqArn: notifications.dlqArn,
+      objectDeletionQueueUrl: objectDeletion.url,
+      objectDeletionQueueArn: objectDeletion.arn,
+      objectDeletionDlqArn: objectDeletion.dlqArn,
+    });
     return { appSecret, appSecrets: [appSecret] };
   }
 
@@ -150,7 +161,7 @@ export class SafeBucket implements ApplicationModule {
     // The topic was created as StartupWebApp's `rds-alerts` before SafeBucket had its own module.
     // The topic itself is renamed (a new topic; e-mail subscriptions confirm again), its key stays.
     stack.alarmTopic.kmsKey.moveFromId(PREVIOUS_TOPIC_KEY);
-    const topicArn = stack.alarmTopicArn;
+    const topicArn = stack.alarmTopic.topicArn;
     const { queues, cache } = this.config;
     const objectStorage = this.objectStorage;
     return [

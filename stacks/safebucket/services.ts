@@ -1,4 +1,4 @@
-import { Fn, TerraformOutput, Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import type { Construct } from "constructs";
 import type { SafeBucketConfig } from "../../config/schema";
 import { portForwardingCommand } from "../../constructs/bastion-user-data";
@@ -13,6 +13,7 @@ import type { CoreStacks } from "../application";
 import { EnvironmentStack } from "../environment-stack";
 import type { SafeBucket } from ".";
 import { fromConfig } from "../config-errors";
+import { SERVICES_OUTPUTS } from "./outputs";
 
 export interface ServicesStackProps {
   readonly config: SafeBucketConfig;
@@ -43,6 +44,8 @@ export class ServicesStack extends EnvironmentStack {
   /** Undefined when mail goes through a relay (`mail.smtpHost`, always in production). */
   readonly mailpit?: FargateService;
   readonly lokiBucket: SecureBucket;
+  /** Each service's own group (SafeBucket's tasks also join the network's backend group); no Mailpit group without Mailpit. */
+  readonly securityGroups: { readonly safebucket: SecurityGroup; readonly loki: SecurityGroup; readonly mailpit?: SecurityGroup };
   /** Where users reach SafeBucket: `https://<alb dns>` (or `http://` without a certificate). */
   readonly appUrl: string;
 
@@ -51,10 +54,10 @@ export class ServicesStack extends EnvironmentStack {
     const { core, app: module } = props;
     const { network, data, access, observability } = core;
     const { services, project, region, protect, production, mail, appDatabase } = this.config;
-    const topicArn = observability.alarmTopicArn;
+    const topicArn = observability.alarmTopic.topicArn;
     const inPublicSubnets = services.subnets === "public";
     const placement = {
-      subnetIds: inPublicSubnets ? network.publicSubnetIds : network.privateSubnetIds,
+      subnetIds: inPublicSubnets ? network.vpc.publicSubnetIds : network.vpc.privateSubnetIds,
       // In public subnets there is no NAT: without a public IP a task cannot even pull its image.
       assignPublicIp: inPublicSubnets,
       logRetentionDays: services.logRetentionDays,
@@ -63,18 +66,18 @@ export class ServicesStack extends EnvironmentStack {
 
     this.cluster = new EcsCluster(this, "cluster", {
       containerInsights: services.containerInsights,
-      namespace: { name: `${project}.local`, vpcId: network.vpcId },
+      namespace: { name: `${project}.local`, vpcId: network.vpc.vpcId },
     });
 
-    const group = (id: string, description: string) => new SecurityGroup(this, id, { vpcId: network.vpcId, description });
+    const group = (id: string, description: string) => new SecurityGroup(this, id, { vpcId: network.vpc.vpcId, description });
     const appGroup = group("safebucket-sg", "SafeBucket tasks: from the load balancer, out to Loki and Mailpit");
     const lokiGroup = group("loki-sg", "Loki tasks: log pushes and queries from SafeBucket, out to S3 and the registry");
 
     this.loadBalancer = new LoadBalancer(this, "alb", {
       // The environment's one load balancer; AWS allows 32 characters, so no purpose suffix.
       loadBalancerName: this.naming.name(),
-      vpcId: network.vpcId,
-      subnetIds: network.publicSubnetIds,
+      vpcId: network.vpc.vpcId,
+      subnetIds: network.vpc.publicSubnetIds,
       region,
       target: { port: SERVICE_PORTS.safebucket, healthCheckPath: "/" },
       certificateArn: services.certificateArn,
@@ -122,8 +125,9 @@ export class ServicesStack extends EnvironmentStack {
     this.loki.taskRole.allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [`${this.lokiBucket.bucketArn}/*`]);
     this.loki.taskRole.allow(["s3:ListBucket"], [this.lokiBucket.bucketArn]);
 
-    if (mail.smtpHost === undefined) {
-      const mailpitGroup = group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only");
+    const mailpitGroup =
+      mail.smtpHost === undefined ? group("mailpit-sg", "Mailpit tasks: SMTP from SafeBucket, web UI from the bastion only") : undefined;
+    if (mailpitGroup) {
       appGroup.allowTo(mailpitGroup, SERVICE_PORTS.mailpitSmtp, "SMTP to Mailpit");
       mailpitGroup.allowFrom(appGroup, SERVICE_PORTS.mailpitSmtp, "SMTP from SafeBucket");
       mailpitGroup.allowTo(Peer.anyIpv4(), Port.HTTPS, "HTTPS to the image registry");
@@ -160,6 +164,7 @@ export class ServicesStack extends EnvironmentStack {
         SERVICE_FIELDS,
       );
     }
+    this.securityGroups = { safebucket: appGroup, loki: lokiGroup, ...(mailpitGroup ? { mailpit: mailpitGroup } : {}) };
 
     const app = services.safebucket;
     // SafeBucket reads SECTION__KEY variables (its docker-compose files); names the AWS drivers read are in README, Services.
@@ -171,8 +176,8 @@ export class ServicesStack extends EnvironmentStack {
       APP__TRUSTED_PROXIES: this.config.network.vpcCidr,
       AWS_REGION: region,
       DATABASE__TYPE: "postgres",
-      DATABASE__POSTGRES__HOST: data.address,
-      DATABASE__POSTGRES__PORT: text(data.port),
+      DATABASE__POSTGRES__HOST: data.database.address,
+      DATABASE__POSTGRES__PORT: text(data.database.port),
       DATABASE__POSTGRES__NAME: appDatabase.name,
       DATABASE__POSTGRES__SSLMODE: "require",
       ACTIVITY__TYPE: "loki",
@@ -184,7 +189,7 @@ export class ServicesStack extends EnvironmentStack {
     };
     // SafeBucket's secret, written by the database stack (SafeBucketCredentials): nothing of it is a plain variable.
     const fromSecret = (jsonKey: (typeof SafeBucketCredentials.KEYS)[number] | (typeof SafeBucketCredentials.SMTP_KEYS)[number]) => ({
-      secretArn: data.appSecretArn,
+      secretArn: data.appSecret.secretArn,
       jsonKey,
     });
     const secrets: Record<string, ContainerSecret> = {
@@ -228,7 +233,7 @@ export class ServicesStack extends EnvironmentStack {
           image: app.image!,
           ports: [{ name: "http", port: SERVICE_PORTS.safebucket }],
           // The backend group is the one PostgreSQL and Redis accept; this stack's group adds the load balancer and the sidecars.
-          securityGroupIds: [network.backendSecurityGroupId, appGroup.securityGroupId],
+          securityGroupIds: [network.securityGroups.backend.securityGroupId, appGroup.securityGroupId],
           environment,
           secrets,
           autoscaling: app.autoscaling,
@@ -252,32 +257,43 @@ export class ServicesStack extends EnvironmentStack {
 
   private outputs(access: AccessStack): void {
     const services = [this.safebucket, this.loki, ...(this.mailpit ? [this.mailpit] : [])];
-    const outputs: Record<string, [unknown, string]> = {
-      ecs_cluster_name: [this.cluster.clusterName, "Name of the ECS cluster"],
-      ecs_cluster_arn: [this.cluster.clusterArn, "ARN of the ECS cluster"],
-      ecs_service_names: [services.map((s) => s.serviceName), "ECS services: SafeBucket, Loki and (outside production) Mailpit"],
-      log_group_names: [services.map((s) => s.logGroupName), "CloudWatch log groups of the services, in the same order"],
-      alb_dns_name: [this.loadBalancer.dnsName, "DNS name of the public load balancer (point the app's domain at it)"],
-      alb_zone_id: [this.loadBalancer.zoneId, "Route 53 zone id of the load balancer, for an alias record"],
-      app_url: [this.appUrl, "Where users reach SafeBucket"],
-      alb_access_logs_bucket: [this.loadBalancer.accessLogsBucketName, "Bucket of the load balancer's access logs"],
-      loki_bucket_name: [this.lokiBucket.bucketName, "Bucket Loki stores log chunks and index in"],
-      service_discovery_namespace: [this.cluster.namespaceName, "Private DNS namespace: loki.<namespace>, mailpit.<namespace>"],
-      safebucket_task_role_arn: [this.safebucket.taskRole.roleArn, "ARN of the role SafeBucket's containers run as"],
-    };
-    if (access.bastionInstanceId && this.mailpit) {
-      outputs.mailpit_ui_tunnel_command = [
-        portForwardingCommand({
-          target: access.bastionInstanceId,
-          host: this.mailpit.discoveryName!,
-          port: SERVICE_PORTS.mailpitUi,
-          localPort: SERVICE_PORTS.mailpitUi,
-          region: this.config.region,
-        }),
-        `Forwards localhost:${SERVICE_PORTS.mailpitUi} to Mailpit's web UI through the bastion (needs the session-manager-plugin)`,
-      ];
-    }
-    for (const [name, [value, description]] of Object.entries(outputs)) new TerraformOutput(this, name, { value, description });
+    const { bastion } = access;
+    const mailpit = this.mailpit;
+    this.declareOutputs(SERVICES_OUTPUTS, {
+      ecsClusterName: { value: this.cluster.clusterName, description: "Name of the ECS cluster" },
+      ecsClusterArn: { value: this.cluster.clusterArn, description: "ARN of the ECS cluster" },
+      ecsServiceNames: {
+        value: services.map((s) => s.serviceName),
+        description: "ECS services: SafeBucket, Loki and (outside production) Mailpit",
+      },
+      logGroupNames: {
+        value: services.map((s) => s.logGroupName),
+        description: "CloudWatch log groups of the services, in the same order",
+      },
+      albDnsName: { value: this.loadBalancer.dnsName, description: "DNS name of the public load balancer (point the app's domain at it)" },
+      albZoneId: { value: this.loadBalancer.zoneId, description: "Route 53 zone id of the load balancer, for an alias record" },
+      appUrl: { value: this.appUrl, description: "Where users reach SafeBucket" },
+      albAccessLogsBucket: { value: this.loadBalancer.accessLogsBucketName, description: "Bucket of the load balancer's access logs" },
+      lokiBucketName: { value: this.lokiBucket.bucketName, description: "Bucket Loki stores log chunks and index in" },
+      serviceDiscoveryNamespace: {
+        value: this.cluster.namespaceName,
+        description: "Private DNS namespace: loki.<namespace>, mailpit.<namespace>",
+      },
+      safebucketTaskRoleArn: { value: this.safebucket.taskRole.roleArn, description: "ARN of the role SafeBucket's containers run as" },
+      mailpitUiTunnelCommand:
+        bastion && mailpit
+          ? {
+              value: portForwardingCommand({
+                target: bastion.instanceId,
+                host: mailpit.discoveryName!,
+                port: SERVICE_PORTS.mailpitUi,
+                localPort: SERVICE_PORTS.mailpitUi,
+                region: this.config.region,
+              }),
+              description: `Forwards localhost:${SERVICE_PORTS.mailpitUi} to Mailpit's web UI through the bastion (needs the session-manager-plugin)`,
+            }
+          : undefined,
+    });
   }
 }
 

@@ -1,10 +1,10 @@
-import { TerraformOutput } from "cdktf";
 import type { Construct } from "constructs";
 import type { StartupWebAppConfig } from "../../config/schema";
 import { SesDomain, SesReputationAlarms, SmtpSender } from "../../constructs/ses";
 import { fromConfig } from "../config-errors";
 import { EnvironmentStack } from "../environment-stack";
 import type { ObservabilityStack } from "../observability";
+import { EMAIL_OUTPUTS } from "./outputs";
 
 export interface EmailStackProps {
   readonly config: StartupWebAppConfig;
@@ -49,42 +49,34 @@ export class EmailStack extends EnvironmentStack {
       "email",
       () =>
         new SesReputationAlarms(this, "reputation-alarms", {
-          topicArn: props.observability.alarmTopicArn,
+          topicArn: props.observability.alarmTopic.topicArn,
           bounceRatePercent: email.bounceRateAlarmPercent,
           complaintRatePercent: email.complaintRateAlarmPercent,
         }),
       { bounceRatePercent: "bounceRateAlarmPercent", complaintRatePercent: "complaintRateAlarmPercent" },
     );
 
-    new TerraformOutput(this, EMAIL_OUTPUTS.identity, { value: this.domain.identityArn, description: "ARN of the SES domain identity" });
-    new TerraformOutput(this, EMAIL_OUTPUTS.configurationSet, {
-      value: this.domain.configurationSetName,
-      description: "SES configuration set every message of the domain goes through (the identity's default)",
+    this.declareOutputs(EMAIL_OUTPUTS, {
+      identity: { value: this.domain.identityArn, description: "ARN of the SES domain identity" },
+      configurationSet: {
+        value: this.domain.configurationSetName,
+        description: "SES configuration set every message of the domain goes through (the identity's default)",
+      },
+      eventTopic: {
+        value: this.domain.eventTopicArn,
+        description: "SNS topic of bounce and complaint events; subscribe a handler or an address to it",
+      },
+      smtpUser: {
+        value: this.sender.userName,
+        description: "IAM user whose access key npm run ses:credentials turns into the SMTP credentials",
+      },
+      dnsRecords: {
+        value: this.domain.records,
+        description: this.domain.recordsInZone
+          ? "DNS records of the domain (created in the Route 53 zone)"
+          : "DNS records to create by hand at the domain's DNS host; SES verifies the domain once the DKIM CNAMEs resolve",
+      },
+      alarms: { value: this.alarms.alarmNames, description: "CloudWatch alarms on SES reputation" },
     });
-    new TerraformOutput(this, EMAIL_OUTPUTS.eventTopic, {
-      value: this.domain.eventTopicArn,
-      description: "SNS topic of bounce and complaint events; subscribe a handler or an address to it",
-    });
-    new TerraformOutput(this, EMAIL_OUTPUTS.smtpUser, {
-      value: this.sender.userName,
-      description: "IAM user whose access key npm run ses:credentials turns into the SMTP credentials",
-    });
-    new TerraformOutput(this, EMAIL_OUTPUTS.dnsRecords, {
-      value: this.domain.records,
-      description: this.domain.recordsInZone
-        ? "DNS records of the domain (created in the Route 53 zone)"
-        : "DNS records to create by hand at the domain's DNS host; SES verifies the domain once the DKIM CNAMEs resolve",
-    });
-    new TerraformOutput(this, EMAIL_OUTPUTS.alarms, { value: this.alarms.alarmNames, description: "CloudWatch alarms on SES reputation" });
   }
 }
-
-/** The email stack's output names, for the operator scripts (npm run ses:credentials). */
-export const EMAIL_OUTPUTS = {
-  identity: "email_identity_arn",
-  configurationSet: "email_configuration_set",
-  eventTopic: "email_event_topic_arn",
-  smtpUser: "smtp_user_name",
-  dnsRecords: "email_dns_records",
-  alarms: "email_alarm_names",
-} as const;

@@ -1,4 +1,4 @@
-import { TerraformLocal, TerraformOutput } from "cdktf";
+import { TerraformLocal } from "cdktf";
 import type { Construct } from "constructs";
 import type { StartupWebAppConfig } from "../../config/schema";
 import type { ApplicationSecret } from "../../constructs/application-secret";
@@ -7,6 +7,7 @@ import { EphemeralSecretValue, ephemeralVariable, placeholder } from "../../cons
 import { TenantDatabases, type TenantLogin } from "../../constructs/tenant-databases";
 import type { DataStack } from "../data";
 import { EnvironmentStack } from "../environment-stack";
+import { TENANTS_OUTPUTS } from "./outputs";
 
 export interface TenantsStackProps {
   readonly config: StartupWebAppConfig;
@@ -40,11 +41,11 @@ export class TenantsStack extends EnvironmentStack {
     // Data-stack values pass through locals of this stack: inside the raw ephemeral blocks a foreign
     // token would not become a cross-stack reference.
     const fromData = {
-      masterSecretArn: new TerraformLocal(this, "master_secret_arn", data.masterSecretArn).asString,
-      appSecretArn: new TerraformLocal(this, "app_secret_arn", data.appSecretArn).asString,
-      address: new TerraformLocal(this, "db_instance_address", data.address).asString,
-      port: new TerraformLocal(this, "db_instance_port", data.port).asNumber,
-      identifier: new TerraformLocal(this, "db_instance_identifier", data.instanceIdentifier).asString,
+      masterSecretArn: new TerraformLocal(this, "master_secret_arn", data.database.masterSecretArn).asString,
+      appSecretArn: new TerraformLocal(this, "app_secret_arn", data.appSecret.secretArn).asString,
+      address: new TerraformLocal(this, "db_instance_address", data.database.address).asString,
+      port: new TerraformLocal(this, "db_instance_port", data.database.port).asNumber,
+      identifier: new TerraformLocal(this, "db_instance_identifier", data.database.instanceIdentifier).asString,
     };
 
     const master = new EphemeralSecretValue(this, "master-credentials", { secretId: fromData.masterSecretArn });
@@ -75,7 +76,7 @@ export class TenantsStack extends EnvironmentStack {
         port: direct ? fromData.port : tenants.tunnelPort,
         // The name RDS was created with (fixed for the instance's life; the secret holds the same): a
         // plain value, because the master's owner-role memberships cannot take an ephemeral one.
-        username: data.masterUsername,
+        username: data.database.masterUsername,
         password: master.field("password"),
         connectTimeoutSeconds: tenants.connectTimeoutSeconds,
         expectedVersion: database.engineVersion,
@@ -89,11 +90,13 @@ export class TenantsStack extends EnvironmentStack {
     this.usernames = Object.fromEntries(owners.flatMap((o) => o.databases.map((db) => [db, o.username])));
     this.secretNames = Object.fromEntries(owners.flatMap((o) => o.databases.map((db) => [db, o.secretName])));
 
-    new TerraformOutput(this, "tenant_databases", { value: this.databaseNames, description: "Tenant databases (the app's DATABASE_NAME)" });
-    new TerraformOutput(this, "tenant_usernames", { value: this.usernames, description: "Login role of each tenant database" });
-    new TerraformOutput(this, "tenant_secret_names", {
-      value: this.secretNames,
-      description: "Secret holding each tenant database's credentials (the app's DB_SECRET_NAME)",
+    this.declareOutputs(TENANTS_OUTPUTS, {
+      tenantDatabases: { value: this.databaseNames, description: "Tenant databases (the app's DATABASE_NAME)" },
+      tenantUsernames: { value: this.usernames, description: "Login role of each tenant database" },
+      tenantSecretNames: {
+        value: this.secretNames,
+        description: "Secret holding each tenant database's credentials (the app's DB_SECRET_NAME)",
+      },
     });
   }
 }

@@ -4,7 +4,7 @@
  */
 import { configFiles, loadConfigs } from "../../../config/load";
 import type { EnvironmentConfig } from "../../../config/schema";
-import { LAYERS, type Layer } from "../../../stacks/environment-stack";
+import { LAYERS, type Layer } from "../../../stacks/layers";
 import { defaultParallelism, parseParallel } from "../schedule";
 
 export interface OperatorArgs {

@@ -13,7 +13,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvironmentConfig } from "../../../config/schema";
-import { layersOf, type Layer } from "../../../stacks/environment-stack";
+import { layersOf, type Layer } from "../../../stacks/layers";
+import { ACCESS_OUTPUTS, DATA_OUTPUTS, OBSERVABILITY_OUTPUTS } from "../../../stacks/outputs";
 import { waves } from "../schedule";
 import type { SynthesizedStack } from "../synth";
 
@@ -207,7 +208,7 @@ export function bastionPowerCommands(region: string, instanceId: string): { star
 function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] } {
   if (config.postgresAccess.connection !== "tunnel") return { open: [], close: [] };
   const env = config.environment;
-  const bastion = ref(`${env}-access`, "bastion_instance_id");
+  const bastion = ref(`${env}-access`, ACCESS_OUTPUTS.bastionInstanceId);
   const open: Step[] = [];
   const close: Step[] = [{ kind: "close-tunnel", always: true }];
   if (!config.bastion.running) {
@@ -220,8 +221,8 @@ function tunnelSteps(config: EnvironmentConfig): { open: Step[]; close: Step[] }
   open.push({
     kind: "open-tunnel",
     bastionInstanceId: bastion,
-    host: ref(`${env}-data`, "db_instance_address"),
-    remotePort: ref(`${env}-data`, "db_instance_port"),
+    host: ref(`${env}-data`, DATA_OUTPUTS.dbInstanceAddress),
+    remotePort: ref(`${env}-data`, DATA_OUTPUTS.dbInstancePort),
     localPort: config.postgresAccess.tunnelPort,
     region: config.region,
   });
@@ -311,7 +312,7 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
     lines.push(
       `Confirm the alarm e-mails: ${config.monitoring.alarmEmails.join(", ")} each received "AWS Notification - Subscription Confirmation"; ` +
         `until the link in it is clicked no alarm arrives. Check with:`,
-      `  aws sns list-subscriptions-by-topic --region ${config.region} --topic-arn ${ref(`${env}-observability`, "sns_topic_arn")} ` +
+      `  aws sns list-subscriptions-by-topic --region ${config.region} --topic-arn ${ref(`${env}-observability`, OBSERVABILITY_OUTPUTS.snsTopicArn)} ` +
         `--query "Subscriptions[].[Endpoint,SubscriptionArn]" --output text   (PendingConfirmation = not yet)`,
     );
   } else {
@@ -324,7 +325,7 @@ function nextSteps(config: EnvironmentConfig, operatorVariables: readonly string
         `no TF_VAR_ is needed for them.`,
     );
   }
-  lines.push(`Application secret: ${config.postgresAccess.appSecretName} (${ref(`${env}-data`, "app_secret_arn")}).`);
+  lines.push(`Application secret: ${config.postgresAccess.appSecretName} (${ref(`${env}-data`, DATA_OUTPUTS.appSecretArn)}).`);
   if (config.bastion.enabled) {
     lines.push(
       `Connect with psql: npm run tunnel -- ${env}, then psql "host=127.0.0.1 port=${config.postgresAccess.tunnelPort} sslmode=require ..."`,
