@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Testing, type TerraformStack } from "cdktf";
+import { Testing, type TerraformResource, type TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { parseEnvironment } from "../config/load";
 import type { EnvironmentConfig, SafeBucketConfig, StartupWebAppConfig } from "../config/schema";
@@ -97,6 +97,13 @@ export function onlyResource(json: Json, type: string, kind: "resource" | "data"
   const found = resourcesOf(json, type, kind);
   if (found.length !== 1) throw new Error(`expected exactly one ${kind} ${type}, found ${found.length}`);
   return found[0];
+}
+
+/** The synthesized block of `resource` (a typed handle a construct exposes), found by its address, not by a guessed name. */
+export function resourceJson(json: Json, resource: TerraformResource): Json {
+  const found = json.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId];
+  if (!found) throw new Error(`${resource.terraformResourceType}.${resource.friendlyUniqueId} is not in this stack`);
+  return found;
 }
 
 /** Every string anywhere in a value, for "this never appears" assertions. */
