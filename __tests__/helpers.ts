@@ -106,6 +106,11 @@ export function resourceJson(json: Json, resource: TerraformResource): Json {
   return found;
 }
 
+/** How another resource refers to `resource`'s `attribute` in synthesized JSON: `${aws_x.name_ABC.id}`. */
+export function referenceTo(resource: TerraformResource, attribute = "id"): string {
+  return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
+}
+
 /** Every string anywhere in a value, for "this never appears" assertions. */
 export function allStrings(value: unknown): string[] {
   if (typeof value === "string") return [value];

@@ -89,6 +89,8 @@ export class ObjectStorage extends Construct {
     }
     const bucket = new SecureBucket(this, "bucket", {
       bucketName,
+      // The tag it has always had, though the bucket is named `-objects`: a new tag is a needless change.
+      nameTag: Naming.of(this).name("bucket"),
       noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? 30,
       protect: props.protect ?? true,
     });

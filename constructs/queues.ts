@@ -227,7 +227,7 @@ export class QueueAlarms extends Construct {
       purpose: string,
       spec: { queueName: string; metricName: string; threshold: number; description: string },
     ) =>
-      metricAlarm(this, `${queue.node.id}-${purpose}`, {
+      metricAlarm(this, `${queue.purpose}-${purpose}`, {
         alarmName: naming.name("sqs", queue.purpose, purpose),
         description: spec.description,
         namespace: "AWS/SQS",

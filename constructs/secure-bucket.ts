@@ -23,6 +23,12 @@ export interface SecureBucketProps {
    * @default true
    */
   readonly protect?: boolean;
+  /**
+   * The bucket's `Name` tag. Give it: the default is the last tag derived from a construct id, kept
+   * so existing buckets are not retagged.
+   * @default - `<project>-<env>-<id>`
+   */
+  readonly nameTag?: string;
 }
 
 /**
@@ -56,7 +62,7 @@ export class SecureBucket extends Construct {
       // Destroying a bucket must never take its objects with it: empty it on purpose first.
       forceDestroy: false,
       lifecycle: { preventDestroy: protect },
-      tags: Naming.of(this).tags(id),
+      tags: { Name: props.nameTag ?? Naming.of(this).name(id) },
     });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;

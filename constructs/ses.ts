@@ -308,15 +308,15 @@ export class SesReputationAlarms extends Construct {
   }
 
   private rateAlarm(
-    id: string,
+    purpose: string,
     metricName: string,
     percent: number,
     what: string,
     levels: string,
     topicArn: string,
   ): CloudwatchMetricAlarm {
-    return metricAlarm(this, id, {
-      alarmName: Naming.of(this).name("ses", id),
+    return metricAlarm(this, purpose, {
+      alarmName: Naming.of(this).name("ses", purpose),
       description: `SES ${what} rate of the account above ${percent}% (AWS acts at ${levels}); README, Email, says what to check`,
       namespace: "AWS/SES",
       metricName,

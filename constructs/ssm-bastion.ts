@@ -3,7 +3,6 @@ import { Ec2InstanceState } from "@cdktf/provider-aws/lib/ec2-instance-state";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
 import { bastionUserData } from "./bastion-user-data";
-import { Naming } from "./naming";
 import { Role } from "./role";
 import { propError } from "./errors";
 
@@ -40,10 +39,10 @@ export interface SsmBastionProps {
    */
   readonly userDataCausesReplacement?: boolean;
   /**
-   * Name of the instance, its role and instance profile.
-   * @default - `<project>-<env>-<id>`
+   * Name of the instance, its role and instance profile (`Naming.name("bastion")`), given on purpose:
+   * a new name replaces the role and retags the instance.
    */
-  readonly instanceName?: string;
+  readonly instanceName: string;
 }
 
 /**
@@ -62,7 +61,7 @@ export class SsmBastion extends Construct {
     super(scope, id);
     const instanceType = props.instanceType ?? "t4g.nano";
     const running = props.running ?? true;
-    const name = props.instanceName ?? Naming.of(this).name(id);
+    const name = props.instanceName;
     const userData = props.userData ?? bastionUserData({ name });
     const { family, attributes } = this.parseInstanceType(instanceType);
     // Graviton families carry a `g` after the generation (t4g, m7gd); `a1` was the first Graviton.

@@ -96,7 +96,7 @@ describe("AlarmTopic", () => {
 
   test("grantPublish gives a role publish on this topic and use of its key, nothing wider", () => {
     const { stack, topic, json } = alarmTopic();
-    const role = new Role(stack, "publisher", { assumedBy: ["lambda.amazonaws.com"] });
+    const role = new Role(stack, "publisher", { roleName: "acme-test-publisher", assumedBy: ["lambda.amazonaws.com"] });
     topic.grantPublish(role);
     const statements = statementsOf(onlyResource(json(), "aws_iam_role_policy"));
     expect(statements.map((s) => [s.Action, s.Resource])).toEqual([

@@ -61,7 +61,7 @@ describe("ObjectStorage", () => {
   test("grantReadWrite gives exactly the object actions on the objects and listing on the bucket", () => {
     const stack = testStack(undefined, "access");
     const storage = new ObjectStorage(stack, "object-storage");
-    const role = new Role(stack, "app-role", { assumedBy: ["ecs-tasks.amazonaws.com"] });
+    const role = new Role(stack, "app-role", { roleName: "acme-test-app-role", assumedBy: ["ecs-tasks.amazonaws.com"] });
     storage.grantReadWrite(role);
     const [objects, bucket] = decodePolicy(onlyResource(synth(stack), "aws_iam_role_policy").policy).Statement;
     expect(objects.Action).toEqual([

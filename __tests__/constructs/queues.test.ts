@@ -51,7 +51,7 @@ describe("Queue", () => {
   test("grantConsume and grantSend name valid SQS actions on this queue only", () => {
     const stack = testStack(undefined, "access");
     const jobs = new Queue(stack, "jobs", JOBS);
-    const consumer = new Role(stack, "consumer", { assumedBy: ["ecs-tasks.amazonaws.com"] });
+    const consumer = new Role(stack, "consumer", { roleName: "acme-test-consumer", assumedBy: ["ecs-tasks.amazonaws.com"] });
     jobs.grantConsume(consumer);
     jobs.grantSend(consumer);
     const statements = decodePolicy(onlyResource(synth(stack), "aws_iam_role_policy").policy).Statement;

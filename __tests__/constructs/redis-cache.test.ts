@@ -120,7 +120,7 @@ describe("RedisCache", () => {
   test("grantConnect allows elasticache:Connect on this group and this user only", () => {
     const stack = testStack(undefined, "access");
     const cache = new RedisCache(stack, "redis", BASE);
-    const role = new Role(stack, "app-role", { assumedBy: ["ecs-tasks.amazonaws.com"] });
+    const role = new Role(stack, "app-role", { roleName: "acme-test-app-role", assumedBy: ["ecs-tasks.amazonaws.com"] });
     cache.grantConnect(role);
     const policy = onlyResource(synth(stack), "aws_iam_role_policy").policy as string;
     expect(policy).toMatch(

@@ -3,7 +3,12 @@ import { onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
 function bastion(props: Partial<SsmBastionProps> = {}) {
   const stack = testStack(undefined, "access");
-  const construct = new SsmBastion(stack, "bastion", { subnetId: "subnet-public-1", securityGroupIds: ["sg-bastion"], ...props });
+  const construct = new SsmBastion(stack, "bastion", {
+    instanceName: "acme-test-bastion",
+    subnetId: "subnet-public-1",
+    securityGroupIds: ["sg-bastion"],
+    ...props,
+  });
   return { construct, json: synth(stack) };
 }
 
@@ -76,7 +81,7 @@ describe("SsmBastion", () => {
 
   test("a grant names exactly the granted ARN", () => {
     const stack = testStack(undefined, "access");
-    new SsmBastion(stack, "bastion", { subnetId: "subnet-1", securityGroupIds: ["sg-1"] }).role.allow(
+    new SsmBastion(stack, "bastion", { instanceName: "acme-test-bastion", subnetId: "subnet-1", securityGroupIds: ["sg-1"] }).role.allow(
       ["secretsmanager:GetSecretValue"],
       ["arn:secret"],
     );
