@@ -166,6 +166,8 @@ export interface SecretPatchProps {
 export class SecretPatch extends Construct {
   /** The version this patch wrote. */
   readonly versionId: string;
+  /** The write itself: its address, for `moved` blocks and for tests that find it. */
+  readonly resource: SecretsmanagerSecretVersion;
 
   constructor(scope: Construct, id: string, props: SecretPatchProps) {
     super(scope, id);
@@ -194,5 +196,6 @@ export class SecretPatch extends Construct {
       // Replaced old-first, like the document's write (see there).
     });
     this.versionId = written.versionId;
+    this.resource = written;
   }
 }
