@@ -31,12 +31,7 @@ const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must 
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR such as 10.0.0.0/16, with no host bits set");
 
-const bucketName = z
-  .string()
-  .regex(
-    /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    "must be a valid S3 bucket name: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit",
-  );
+const bucketName = z.string().refine(LIMITS.s3BucketName.check, LIMITS.s3BucketName.rule);
 
 const port = z.number().int().min(1, "must be a port 1-65535").max(65535, "must be a port 1-65535");
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
@@ -122,17 +117,13 @@ const databaseSchema = z.strictObject({
     .describe("RDS instance class (`db.<family>.<size>`)"),
   allocatedStorageGb: z
     .number()
-    .int()
-    .min(20, "must be at least 20 (gp3 minimum)")
-    .max(65536)
+    .refine(LIMITS.allocatedStorageGb.check, LIMITS.allocatedStorageGb.rule)
     .default(20)
     .describe("initial gp3 storage in GiB (20-65536)"),
   maxAllocatedStorageGb: z.number().int().max(65536).default(100).describe("storage autoscaling ceiling in GiB (>= allocatedStorageGb)"),
   backupRetentionDays: z
     .number()
-    .int()
-    .min(0, "must be between 0 and 35")
-    .max(35, "must be between 0 and 35")
+    .refine(LIMITS.backupRetentionDays.check, LIMITS.backupRetentionDays.rule)
     .default(7)
     .describe("days automated backups are kept (0-35)"),
   backupWindow: dailyWindow.default("03:00-04:00").describe("daily backup window, UTC"),
@@ -326,30 +317,22 @@ const objectStorageSchema = z.strictObject({
 const queuesSchema = z.strictObject({
   messageRetentionDays: z
     .number()
-    .int()
-    .min(1)
-    .max(14)
+    .refine(LIMITS.sqsMessageRetentionDays.check, LIMITS.sqsMessageRetentionDays.rule)
     .default(14)
     .describe("days a message waits in a queue and in its dead-letter queue (1-14)"),
   visibilityTimeoutSeconds: z
     .number()
-    .int()
-    .min(0)
-    .max(43200)
+    .refine(LIMITS.sqsVisibilityTimeoutSeconds.check, LIMITS.sqsVisibilityTimeoutSeconds.rule)
     .default(30)
     .describe("seconds a received message stays hidden before another consumer may receive it (0-43200)"),
   receiveWaitTimeSeconds: z
     .number()
-    .int()
-    .min(0)
-    .max(20)
+    .refine(LIMITS.sqsReceiveWaitTimeSeconds.check, LIMITS.sqsReceiveWaitTimeSeconds.rule)
     .default(20)
     .describe("long polling: seconds a receive waits for a message (0-20)"),
   maxReceiveCount: z
     .number()
-    .int()
-    .min(1)
-    .max(1000)
+    .refine(LIMITS.sqsMaxReceiveCount.check, LIMITS.sqsMaxReceiveCount.rule)
     .default(5)
     .describe("receives before a message moves to the dead-letter queue (1-1000)"),
   oldestMessageAlarmSeconds: positiveInt.default(900).describe("alarm when a queue's oldest message is older than this many seconds"),
@@ -358,22 +341,18 @@ const queuesSchema = z.strictObject({
 const cacheSchema = z.strictObject({
   nodeType: z
     .string()
-    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as cache.t4g.micro")
+    .refine(LIMITS.cacheNodeType.check, LIMITS.cacheNodeType.rule)
     .default("cache.t4g.micro")
     .describe("ElastiCache node type (`cache.<family>.<size>`)"),
   engineVersion: z.enum(["7.0", "7.1"]).default("7.1").describe("Redis OSS 7 version (parameter group family redis7)"),
   numNodes: z
     .number()
-    .int()
-    .min(1, "must be between 1 and 6")
-    .max(6, "must be between 1 and 6")
+    .refine(LIMITS.cacheNumNodes.check, LIMITS.cacheNumNodes.rule)
     .default(1)
     .describe("nodes: a primary plus replicas (1-6); 2 or more turns on Multi-AZ with automatic failover"),
   snapshotRetentionDays: z
     .number()
-    .int()
-    .min(0, "must be between 0 and 35")
-    .max(35, "must be between 0 and 35")
+    .refine(LIMITS.cacheSnapshotRetentionDays.check, LIMITS.cacheSnapshotRetentionDays.rule)
     .default(5)
     .describe("days daily snapshots are kept (0-35; 0 takes none)"),
   snapshotWindow: dailyWindow.default("03:00-05:00").describe("daily snapshot window, UTC, at least 60 minutes"),

@@ -13,7 +13,7 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { LOG_RETENTION_DAYS } from "./aws-limits";
+import { LIMITS } from "./aws-limits";
 import { Naming } from "./naming";
 import { Role } from "./role";
 import { propError } from "./errors";
@@ -250,8 +250,8 @@ export class Network extends Construct {
     if (natGatewayPerAz && !natGateway) {
       throw propError(this, "natGatewayPerAz", `needs natGateway: true (got natGateway: false)`);
     }
-    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
-      throw propError(this, "flowLogsRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${retention})`);
+    if (!LIMITS.logRetentionDays.check(retention)) {
+      throw propError(this, "flowLogsRetentionDays", `${LIMITS.logRetentionDays.rule} (got ${retention})`);
     }
   }
 }

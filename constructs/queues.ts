@@ -7,6 +7,7 @@ import { metricAlarm } from "./alarm";
 import { allow, policyDocument } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
+import { LIMITS, type Limit } from "./aws-limits";
 import { propError } from "./errors";
 
 const SECONDS_PER_DAY = 86400;
@@ -75,10 +76,10 @@ export class Queue extends Construct {
     const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? 30;
     const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? 20;
     const maxReceiveCount = props.maxReceiveCount ?? 5;
-    this.check("messageRetentionDays", retentionDays, 1, 14);
-    this.check("visibilityTimeoutSeconds", visibilityTimeoutSeconds, 0, 43200);
-    this.check("receiveWaitTimeSeconds", receiveWaitTimeSeconds, 0, 20);
-    this.check("maxReceiveCount", maxReceiveCount, 1, 1000);
+    this.check("messageRetentionDays", retentionDays, LIMITS.sqsMessageRetentionDays);
+    this.check("visibilityTimeoutSeconds", visibilityTimeoutSeconds, LIMITS.sqsVisibilityTimeoutSeconds);
+    this.check("receiveWaitTimeSeconds", receiveWaitTimeSeconds, LIMITS.sqsReceiveWaitTimeSeconds);
+    this.check("maxReceiveCount", maxReceiveCount, LIMITS.sqsMaxReceiveCount);
     const deadLetterQueueName = `${queueName}-dlq`;
     // SQS names: up to 80 of letters, digits, '-' and '_'; the dead-letter queue's name is the longer one.
     if (!Token.isUnresolved(queueName) && !/^[A-Za-z0-9_-]{1,80}$/.test(deadLetterQueueName)) {
@@ -163,10 +164,8 @@ export class Queue extends Construct {
     return this.bucketPolicy;
   }
 
-  private check(prop: string, value: number, min: number, max: number): void {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw propError(this, prop, `must be a whole number ${min}-${max} (got ${value})`);
-    }
+  private check(prop: string, value: number, limit: Limit<number>): void {
+    if (!limit.check(value)) throw propError(this, prop, `${limit.rule} (got ${value})`);
   }
 }
 

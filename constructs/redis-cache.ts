@@ -5,7 +5,7 @@ import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { Construct } from "constructs";
 import { metricAlarm } from "./alarm";
-import { LIMITS, LOG_RETENTION_DAYS } from "./aws-limits";
+import { LIMITS } from "./aws-limits";
 import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { allow } from "./iam";
 import { Naming } from "./naming";
@@ -223,17 +223,15 @@ export class RedisCache extends Construct {
     if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || groupId.length > 32) {
       throw propError(this, "replicationGroupId", `must be 2-32 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
     }
-    if (!Number.isInteger(numNodes) || numNodes < 1 || numNodes > 6) {
-      throw propError(this, "numNodes", `must be a whole number 1-6 (got ${numNodes})`);
+    if (!LIMITS.cacheNumNodes.check(numNodes)) throw propError(this, "numNodes", `${LIMITS.cacheNumNodes.rule} (got ${numNodes})`);
+    if (!LIMITS.cacheSnapshotRetentionDays.check(snapshotRetentionDays)) {
+      throw propError(this, "snapshotRetentionDays", `${LIMITS.cacheSnapshotRetentionDays.rule} (got ${snapshotRetentionDays})`);
     }
-    if (!Number.isInteger(snapshotRetentionDays) || snapshotRetentionDays < 0 || snapshotRetentionDays > 35) {
-      throw propError(this, "snapshotRetentionDays", `must be a whole number 0-35 (got ${snapshotRetentionDays})`);
+    if (!LIMITS.logRetentionDays.check(slowLogRetentionDays)) {
+      throw propError(this, "slowLogRetentionDays", `${LIMITS.logRetentionDays.rule} (got ${slowLogRetentionDays})`);
     }
-    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(slowLogRetentionDays)) {
-      throw propError(this, "slowLogRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${slowLogRetentionDays})`);
-    }
-    if (props.nodeType !== undefined && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(props.nodeType)) {
-      throw propError(this, "nodeType", `must be an ElastiCache node type such as cache.t4g.micro (got "${props.nodeType}")`);
+    if (props.nodeType !== undefined && !LIMITS.cacheNodeType.check(props.nodeType)) {
+      throw propError(this, "nodeType", `${LIMITS.cacheNodeType.rule} (got "${props.nodeType}")`);
     }
     if (props.securityGroupIds.length === 0) {
       throw propError(this, "securityGroupIds", `needs at least one group; without one the nodes get the VPC's default group`);

@@ -8,6 +8,8 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { denyInsecureTransport, policyDocument } from "./iam";
+import { LIMITS } from "./aws-limits";
+import { propError } from "./errors";
 import { Naming } from "./naming";
 
 export interface SecureBucketProps {
@@ -46,10 +48,8 @@ export class SecureBucket extends Construct {
     super(scope, id);
     const expireAfterDays = props.noncurrentVersionExpirationDays ?? 90;
     const protect = props.protect ?? true;
-    if (!Token.isUnresolved(props.bucketName) && !/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(props.bucketName)) {
-      throw new Error(
-        `SecureBucket ${this.node.path}: bucketName must be 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit (got "${props.bucketName}")`,
-      );
+    if (!Token.isUnresolved(props.bucketName) && !LIMITS.s3BucketName.check(props.bucketName)) {
+      throw propError(this, "bucketName", `${LIMITS.s3BucketName.rule} (got "${props.bucketName}")`);
     }
     if (!Number.isInteger(expireAfterDays) || expireAfterDays < 1) {
       throw new Error(

@@ -124,7 +124,7 @@ describe("RedisCache", () => {
   });
 
   test("invalid props are rejected naming the prop", () => {
-    expect(() => redis({ numNodes: 7 })).toThrow(/numNodes must be a whole number 1-6 \(got 7\)/);
+    expect(() => redis({ numNodes: 7 })).toThrow(/numNodes must be between 1 and 6 \(got 7\)/);
     expect(() => redis({ replicationGroupId: "a".repeat(33) })).toThrow(/replicationGroupId must be 2-32/);
     expect(() => redis({ slowLogRetentionDays: 2 })).toThrow(/slowLogRetentionDays must be one of/);
     expect(() => redis({ securityGroupIds: [] })).toThrow(/securityGroupIds needs at least one group/);

@@ -52,6 +52,6 @@ describe("SecureBucket", () => {
   });
 
   test("an invalid bucket name is rejected naming the prop", () => {
-    expect(() => secureBucket({ bucketName: "Acme_Files" })).toThrow(/bucketName must be 3-63/);
+    expect(() => secureBucket({ bucketName: "Acme_Files" })).toThrow(/bucketName must be a valid S3 bucket name: 3-63/);
   });
 });
