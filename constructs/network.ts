@@ -20,6 +20,13 @@ import { propError } from "./errors";
 
 const ANYWHERE = "0.0.0.0/0";
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const NETWORK_DEFAULTS = {
+  natGateway: false,
+  natGatewayPerAz: false,
+  flowLogsRetentionDays: 30,
+} as const;
+
 export interface NetworkProps {
   /** The VPC's IPv4 range. */
   readonly cidr: string;
@@ -83,10 +90,10 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const natGateway = props.natGateway ?? false;
-    const natGatewayPerAz = props.natGatewayPerAz ?? false;
+    const natGateway = props.natGateway ?? NETWORK_DEFAULTS.natGateway;
+    const natGatewayPerAz = props.natGatewayPerAz ?? NETWORK_DEFAULTS.natGatewayPerAz;
     const flowLogs = props.flowLogs ?? true;
-    const flowLogsRetentionDays = props.flowLogsRetentionDays ?? 30;
+    const flowLogsRetentionDays = props.flowLogsRetentionDays ?? NETWORK_DEFAULTS.flowLogsRetentionDays;
     const azs = [...props.availabilityZones];
     this.check(props, azs, natGateway, natGatewayPerAz, flowLogsRetentionDays);
 

@@ -37,6 +37,15 @@ export interface QueueSettings {
   readonly maxReceiveCount?: number;
 }
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const QUEUE_DEFAULTS = {
+  messageRetentionDays: 14,
+  visibilityTimeoutSeconds: 30,
+  receiveWaitTimeSeconds: 20,
+  maxReceiveCount: 5,
+  oldestMessageAgeSeconds: 900,
+} as const;
+
 export interface QueueProps extends QueueSettings {
   /** The queue's name (from the naming helper); its dead-letter queue is `<queueName>-dlq`. */
   readonly queueName: string;
@@ -72,10 +81,10 @@ export class Queue extends Construct {
   constructor(scope: Construct, id: string, props: QueueProps) {
     super(scope, id);
     const queueName = props.queueName;
-    const retentionDays = props.messageRetentionDays ?? 14;
-    const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? 30;
-    const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? 20;
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const retentionDays = props.messageRetentionDays ?? QUEUE_DEFAULTS.messageRetentionDays;
+    const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds;
+    const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? QUEUE_DEFAULTS.receiveWaitTimeSeconds;
+    const maxReceiveCount = props.maxReceiveCount ?? QUEUE_DEFAULTS.maxReceiveCount;
     this.check("messageRetentionDays", retentionDays, LIMITS.sqsMessageRetentionDays);
     this.check("visibilityTimeoutSeconds", visibilityTimeoutSeconds, LIMITS.sqsVisibilityTimeoutSeconds);
     this.check("receiveWaitTimeSeconds", receiveWaitTimeSeconds, LIMITS.sqsReceiveWaitTimeSeconds);
@@ -216,7 +225,7 @@ export class QueueAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueAlarmsProps) {
     super(scope, id);
-    const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? 900;
+    const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? QUEUE_DEFAULTS.oldestMessageAgeSeconds;
     if (!Number.isInteger(oldestMessageAgeSeconds) || oldestMessageAgeSeconds < 1) {
       throw propError(this, `oldestMessageAgeSeconds`, `must be a whole number >= 1 (got ${oldestMessageAgeSeconds})`);
     }

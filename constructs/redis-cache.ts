@@ -15,6 +15,19 @@ import { propError } from "./errors";
 /** Redis's well-known port; the cache security group opens exactly this one. */
 export const REDIS_PORT = 6379;
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const REDIS_DEFAULTS = {
+  nodeType: "cache.t4g.micro",
+  engineVersion: "7.1",
+  numNodes: 1,
+  snapshotRetentionDays: 5,
+  snapshotWindow: "03:00-05:00",
+  maintenanceWindow: "sun:05:00-sun:07:00",
+  slowLogRetentionDays: 30,
+  cpuHighPercent: 70,
+  memoryHighPercent: 80,
+} as const;
+
 export interface RedisCacheProps {
   /** ElastiCache subnet group over the private subnets (from the network stack). */
   readonly subnetGroupName: string;
@@ -108,13 +121,13 @@ export class RedisCache extends Construct {
     super(scope, id);
     const naming = Naming.of(this);
     const replicationGroupId = props.replicationGroupId ?? naming.name("redis");
-    const nodeType = props.nodeType ?? "cache.t4g.micro";
-    const engineVersion = props.engineVersion ?? "7.1";
-    const numNodes = props.numNodes ?? 1;
-    const snapshotRetentionDays = props.snapshotRetentionDays ?? 5;
-    const snapshotWindow = props.snapshotWindow ?? "03:00-05:00";
-    const maintenanceWindow = props.maintenanceWindow ?? "sun:05:00-sun:07:00";
-    const slowLogRetentionDays = props.slowLogRetentionDays ?? 30;
+    const nodeType = props.nodeType ?? REDIS_DEFAULTS.nodeType;
+    const engineVersion = props.engineVersion ?? REDIS_DEFAULTS.engineVersion;
+    const numNodes = props.numNodes ?? REDIS_DEFAULTS.numNodes;
+    const snapshotRetentionDays = props.snapshotRetentionDays ?? REDIS_DEFAULTS.snapshotRetentionDays;
+    const snapshotWindow = props.snapshotWindow ?? REDIS_DEFAULTS.snapshotWindow;
+    const maintenanceWindow = props.maintenanceWindow ?? REDIS_DEFAULTS.maintenanceWindow;
+    const slowLogRetentionDays = props.slowLogRetentionDays ?? REDIS_DEFAULTS.slowLogRetentionDays;
     const finalSnapshot = props.finalSnapshot ?? true;
     const accessString = props.accessString ?? "on ~* &* +@all";
     const userName = `${replicationGroupId}-app`;
@@ -264,8 +277,8 @@ export class RedisCacheAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisCacheAlarmsProps) {
     super(scope, id);
-    const cpuHighPercent = props.cpuHighPercent ?? 70;
-    const memoryHighPercent = props.memoryHighPercent ?? 80;
+    const cpuHighPercent = props.cpuHighPercent ?? REDIS_DEFAULTS.cpuHighPercent;
+    const memoryHighPercent = props.memoryHighPercent ?? REDIS_DEFAULTS.memoryHighPercent;
     for (const [prop, value] of [
       ["cpuHighPercent", cpuHighPercent],
       ["memoryHighPercent", memoryHighPercent],

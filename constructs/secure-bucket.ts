@@ -12,6 +12,11 @@ import { LIMITS } from "./aws-limits";
 import { propError } from "./errors";
 import { Naming } from "./naming";
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const SECURE_BUCKET_DEFAULTS = {
+  noncurrentVersionExpirationDays: 90,
+} as const;
+
 export interface SecureBucketProps {
   /** Globally unique bucket name (3-63 of a-z, 0-9, '.', '-'). */
   readonly bucketName: string;
@@ -46,7 +51,7 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    const expireAfterDays = props.noncurrentVersionExpirationDays ?? 90;
+    const expireAfterDays = props.noncurrentVersionExpirationDays ?? SECURE_BUCKET_DEFAULTS.noncurrentVersionExpirationDays;
     const protect = props.protect ?? true;
     if (!Token.isUnresolved(props.bucketName) && !LIMITS.s3BucketName.check(props.bucketName)) {
       throw propError(this, "bucketName", `${LIMITS.s3BucketName.rule} (got "${props.bucketName}")`);

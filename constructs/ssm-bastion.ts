@@ -6,6 +6,12 @@ import { bastionUserData } from "./bastion-user-data";
 import { Role } from "./role";
 import { propError } from "./errors";
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const SSM_BASTION_DEFAULTS = {
+  instanceType: "t4g.nano",
+  running: true,
+} as const;
+
 export interface SsmBastionProps {
   /**
    * A public subnet: with no NAT gateway and no SSM VPC endpoints, the agent reaches Systems
@@ -59,8 +65,8 @@ export class SsmBastion extends Construct {
 
   constructor(scope: Construct, id: string, props: SsmBastionProps) {
     super(scope, id);
-    const instanceType = props.instanceType ?? "t4g.nano";
-    const running = props.running ?? true;
+    const instanceType = props.instanceType ?? SSM_BASTION_DEFAULTS.instanceType;
+    const running = props.running ?? SSM_BASTION_DEFAULTS.running;
     const name = props.instanceName;
     const userData = props.userData ?? bastionUserData({ name });
     const { family, attributes } = this.parseInstanceType(instanceType);
