@@ -281,7 +281,7 @@ const bastionSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("create the SSM bastion used to reach RDS"),
   instanceType: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t4g.nano")
+    .refine(LIMITS.ec2InstanceType.check, LIMITS.ec2InstanceType.rule)
     .default(SSM_BASTION_DEFAULTS.instanceType)
     .describe("bastion EC2 instance type (t4g = arm64, t3 = x86_64)"),
   running: z.boolean().default(SSM_BASTION_DEFAULTS.running).describe("false keeps the bastion but stopped (about $1/month instead of $7)"),

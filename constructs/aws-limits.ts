@@ -42,6 +42,14 @@ export const LIMITS = {
   backupRetentionDays: { check: whole(0, 35).check, rule: "must be between 0 and 35" },
   /** gp3's minimum and RDS's maximum. */
   allocatedStorageGb: { check: whole(20, 65536).check, rule: "must be at least 20 (gp3 minimum) and at most 65536 GiB" },
+  /** An EC2 instance type (`<family><generation><attributes>.<size>`) Amazon Linux 2023 runs on: no Mac types. */
+  ec2InstanceType: {
+    check: (s: string) => {
+      const family = /^([a-z]+)\d+[a-z-]*\.[a-z0-9-]+$/.exec(s)?.[1];
+      return family !== undefined && family !== "mac";
+    },
+    rule: "must be an EC2 instance type such as t4g.nano (not a Mac type)",
+  },
   /** S3 bucket names (the general purpose rules; no `xn--` prefix, no `..`). */
   s3BucketName: {
     check: (s: string) => /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s),

@@ -4,6 +4,7 @@ import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
 import { bastionUserData } from "./bastion-user-data";
 import { Role } from "./role";
+import { LIMITS } from "./aws-limits";
 import { propError } from "./errors";
 
 /** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
@@ -117,12 +118,10 @@ export class SsmBastion extends Construct {
 
   /** `t4g.nano` -> family `t`, attributes `g`; throws naming the prop when it is not an instance type AL2023 runs on. */
   private parseInstanceType(instanceType: string): { family: string; attributes: string } {
-    const parts = /^([a-z]+)(\d+)([a-z-]*)\.[a-z0-9-]+$/.exec(instanceType);
-    if (!parts) {
-      throw propError(this, `instanceType`, `must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
+    if (!LIMITS.ec2InstanceType.check(instanceType)) {
+      throw propError(this, `instanceType`, `${LIMITS.ec2InstanceType.rule} (got "${instanceType}")`);
     }
-    const [, family, , attributes] = parts;
-    if (family === "mac") throw propError(this, `instanceType`, `must not be a Mac type (got "${instanceType}")`);
+    const [, family, attributes] = /^([a-z]+)\d+([a-z-]*)\./.exec(instanceType)!;
     return { family, attributes };
   }
 }
