@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DefaultTokenResolver, StringConcat, TerraformResource, Testing, Tokenization, type TerraformStack } from "cdktf";
+import { DefaultTokenResolver, StringConcat, TerraformOutput, TerraformResource, Testing, Tokenization, type TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { parseEnvironment } from "../config/load";
 import type { EnvironmentConfig, SafeBucketConfig, StartupWebAppConfig } from "../config/schema";
@@ -97,6 +97,54 @@ export function onlyResource(json: Json, type: string, kind: "resource" | "data"
   const found = resourcesOf(json, type, kind);
   if (found.length !== 1) throw new Error(`expected exactly one ${kind} ${type}, found ${found.length}`);
   return found[0];
+}
+
+/** The synthesized block of `resource` (a typed handle a construct exposes), found by its address, not by a guessed name. */
+export function resourceJson(json: Json, resource: TerraformResource): Json {
+  const found = json.resource?.[resource.terraformResourceType]?.[resource.friendlyUniqueId];
+  if (!found) throw new Error(`${resource.terraformResourceType}.${resource.friendlyUniqueId} is not in this stack`);
+  return found;
+}
+
+/** How another resource refers to `resource`'s `attribute` in synthesized JSON: `${aws_x.name_ABC.id}`. */
+export function referenceTo(resource: TerraformResource, attribute = "id"): string {
+  return `\${${resource.terraformResourceType}.${resource.friendlyUniqueId}.${attribute}}`;
+}
+
+/**
+ * Synthesizes `stack` and returns, beside its JSON, how Terraform writes each of `handles` (typed fields
+ * such as `network.publicSubnetIds` or `queue.queueArn`): `"${aws_sqs_queue.jobs_queue_ABC.arn}"`. Tests
+ * find resources through what a construct exposes, not by guessing address prefixes. The probes are
+ * removed from the returned JSON.
+ */
+export function synthWithHandles<T extends Record<string, unknown>>(
+  stack: TerraformStack,
+  handles: T,
+): { json: Json; refs: { [K in keyof T]: T[K] extends readonly unknown[] ? string[] : string } } {
+  for (const [key, value] of Object.entries(handles)) new TerraformOutput(stack, `handle-${key}`, { value });
+  const json = synth(stack);
+  const refs: Json = {};
+  for (const key of Object.keys(handles)) {
+    refs[key] = json.output[`handle-${key}`].value;
+    delete json.output[`handle-${key}`];
+  }
+  if (Object.keys(json.output).length === 0) delete json.output;
+  return { json, refs: refs as never };
+}
+
+/** `aws_x.name.arn` from `${aws_x.name.arn}`: a reference as it appears inside an expression (a jsonencode'd policy). */
+export function bare(reference: string): string {
+  const inner = /^\$\{(.*)\}$/.exec(reference)?.[1];
+  if (inner === undefined) throw new Error(`not a lone reference: ${reference}`);
+  return inner;
+}
+
+/** The resource block a lone reference (`${aws_subnet.x.id}`) points at. */
+export function resourceAt(json: Json, reference: string): Json {
+  const [type, name] = bare(reference).split(".");
+  const found = json.resource?.[type]?.[name];
+  if (!found) throw new Error(`no resource behind ${reference}`);
+  return found;
 }
 
 /** Every string anywhere in a value, for "this never appears" assertions. */

@@ -1,7 +1,9 @@
 /**
  * The one source of truth for every environment setting: its type, default, limits and doc line.
  *
- * Defaults reproduce StartupWebApp's production settings. A few defaults depend on the environment
+ * Defaults reproduce StartupWebApp's production settings. A default a construct also applies is
+ * decided once, in that construct (its exported `*_DEFAULTS`), and only referenced here; AWS's own
+ * limits come from constructs/aws-limits.ts. A few defaults depend on the environment
  * (its name, region or project); those fields are optional here and filled by `resolveConfig`, so the
  * rule for each stays next to its siblings below.
  *
@@ -18,6 +20,16 @@ import {
 } from "../constructs/aws-limits";
 import { imagePinProblem } from "../constructs/fargate-service";
 import { SES_DEFAULTS } from "../constructs/ses";
+import { NETWORK_DEFAULTS } from "../constructs/network";
+import { OBJECT_STORAGE_DEFAULTS } from "../constructs/object-storage";
+import { POSTGRES_DEFAULTS } from "../constructs/postgres-instance";
+import { QUEUE_DEFAULTS } from "../constructs/queues";
+import { RDS_ALARMS_DEFAULTS } from "../constructs/rds-alarms";
+import { REDIS_DEFAULTS } from "../constructs/redis-cache";
+import { SECRET_DOCUMENT_DEFAULTS } from "../constructs/secret-document";
+import { SECURE_BUCKET_DEFAULTS } from "../constructs/secure-bucket";
+import { SSM_BASTION_DEFAULTS } from "../constructs/ssm-bastion";
+import { TENANT_DATABASES_DEFAULTS } from "../constructs/tenant-databases";
 import { Naming } from "../constructs/naming";
 import { contains, overlaps, parseCidr } from "./cidr";
 
@@ -31,12 +43,7 @@ const region = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, "must 
 
 const cidr = z.string().refine((v) => parseCidr(v) !== undefined, "must be an IPv4 CIDR such as 10.0.0.0/16, with no host bits set");
 
-const bucketName = z
-  .string()
-  .regex(
-    /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-    "must be a valid S3 bucket name: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit",
-  );
+const bucketName = z.string().refine(LIMITS.s3BucketName.check, LIMITS.s3BucketName.rule);
 
 const port = z.number().int().min(1, "must be a port 1-65535").max(65535, "must be a port 1-65535");
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address");
@@ -73,7 +80,9 @@ const stateSchema = z.strictObject({
     .enum(["local", "s3"])
     .default("local")
     .describe("where the state stack keeps its own state: `local` to bootstrap, `s3` once migrated into its bucket (README, Bootstrap)"),
-  noncurrentVersionExpirationDays: positiveInt.default(90).describe("days an overwritten state version is kept before it expires"),
+  noncurrentVersionExpirationDays: positiveInt
+    .default(SECURE_BUCKET_DEFAULTS.noncurrentVersionExpirationDays)
+    .describe("days an overwritten state version is kept before it expires"),
 });
 
 const networkSchema = z.strictObject({
@@ -90,11 +99,17 @@ const networkSchema = z.strictObject({
     .array(cidr)
     .default(["10.0.10.0/24", "10.0.11.0/24"])
     .describe("one private subnet per AZ, in AZ order, inside vpcCidr"),
-  natGateway: z.boolean().default(false).describe("give private subnets internet egress through a NAT gateway (about $32/month each)"),
-  natGatewayPerAz: z.boolean().default(false).describe("one NAT gateway and route table per AZ instead of one shared (needs natGateway)"),
+  natGateway: z
+    .boolean()
+    .default(NETWORK_DEFAULTS.natGateway)
+    .describe("give private subnets internet egress through a NAT gateway (about $32/month each)"),
+  natGatewayPerAz: z
+    .boolean()
+    .default(NETWORK_DEFAULTS.natGatewayPerAz)
+    .describe("one NAT gateway and route table per AZ instead of one shared (needs natGateway)"),
   flowLogs: z.boolean().optional().describe("send VPC flow logs to CloudWatch (default: on in production, off elsewhere)"),
   flowLogsRetentionDays: logRetention
-    .default(30)
+    .default(NETWORK_DEFAULTS.flowLogsRetentionDays)
     .describe("days flow logs are kept (a CloudWatch retention period: 1, 3, 5, 7, 14, 30, 60, 90, ...)"),
 });
 
@@ -107,53 +122,65 @@ const databaseSchema = z.strictObject({
   engineVersion: z
     .string()
     .regex(/^(13|14|15|16|17)$/, 'must be a PostgreSQL major version 13-17, as a string such as "16"')
-    .default("16")
+    .default(POSTGRES_DEFAULTS.engineVersion)
     .describe("PostgreSQL major version; minor versions follow AWS through auto minor version upgrade"),
   applyImmediately: z
     .boolean()
-    .default(false)
+    .default(POSTGRES_DEFAULTS.applyImmediately)
     .describe(
       "apply instance changes at once, not in the maintenance window; a major `engineVersion` upgrade needs it (the plan refuses one without it)",
     ),
   instanceClass: z
     .string()
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, "must be an RDS instance class such as db.t4g.small")
-    .default("db.t4g.small")
+    .default(POSTGRES_DEFAULTS.instanceClass)
     .describe("RDS instance class (`db.<family>.<size>`)"),
   allocatedStorageGb: z
     .number()
-    .int()
-    .min(20, "must be at least 20 (gp3 minimum)")
-    .max(65536)
-    .default(20)
+    .refine(LIMITS.allocatedStorageGb.check, LIMITS.allocatedStorageGb.rule)
+    .default(POSTGRES_DEFAULTS.allocatedStorageGb)
     .describe("initial gp3 storage in GiB (20-65536)"),
-  maxAllocatedStorageGb: z.number().int().max(65536).default(100).describe("storage autoscaling ceiling in GiB (>= allocatedStorageGb)"),
-  backupRetentionDays: z
+  maxAllocatedStorageGb: z
     .number()
     .int()
-    .min(0, "must be between 0 and 35")
-    .max(35, "must be between 0 and 35")
-    .default(7)
+    .max(65536)
+    .default(POSTGRES_DEFAULTS.maxAllocatedStorageGb)
+    .describe("storage autoscaling ceiling in GiB (>= allocatedStorageGb)"),
+  backupRetentionDays: z
+    .number()
+    .refine(LIMITS.backupRetentionDays.check, LIMITS.backupRetentionDays.rule)
+    .default(POSTGRES_DEFAULTS.backupRetentionDays)
     .describe("days automated backups are kept (0-35)"),
-  backupWindow: dailyWindow.default("03:00-04:00").describe("daily backup window, UTC"),
-  maintenanceWindow: weeklyWindow.default("sun:04:00-sun:05:00").describe("weekly maintenance window, UTC"),
-  multiAz: z.boolean().default(false).describe("standby replica in a second AZ (doubles the instance cost)"),
-  deletionProtection: z.boolean().default(true).describe("RDS refuses to delete the instance until this is turned off"),
-  skipFinalSnapshot: z.boolean().default(false).describe("destroy without a final snapshot (never in production)"),
+  backupWindow: dailyWindow.default(POSTGRES_DEFAULTS.backupWindow).describe("daily backup window, UTC"),
+  maintenanceWindow: weeklyWindow.default(POSTGRES_DEFAULTS.maintenanceWindow).describe("weekly maintenance window, UTC"),
+  multiAz: z.boolean().default(POSTGRES_DEFAULTS.multiAz).describe("standby replica in a second AZ (doubles the instance cost)"),
+  deletionProtection: z
+    .boolean()
+    .default(POSTGRES_DEFAULTS.deletionProtection)
+    .describe("RDS refuses to delete the instance until this is turned off"),
+  skipFinalSnapshot: z
+    .boolean()
+    .default(POSTGRES_DEFAULTS.skipFinalSnapshot)
+    .describe("destroy without a final snapshot (never in production)"),
   performanceInsightsRetentionDays: z
     .number()
     .refine(LIMITS.performanceInsightsRetentionDays.check, LIMITS.performanceInsightsRetentionDays.rule)
-    .default(7)
+    .default(POSTGRES_DEFAULTS.performanceInsightsRetentionDays)
     .describe("Performance Insights retention: 7 (free) or a multiple of 31 up to 731"),
   monitoringIntervalSeconds: z
     .number()
     .refine(LIMITS.monitoringIntervalSeconds.check, LIMITS.monitoringIntervalSeconds.rule)
-    .default(60)
+    .default(POSTGRES_DEFAULTS.monitoringIntervalSeconds)
     .describe("enhanced monitoring interval in seconds; 0 turns it off"),
   logRetentionDays: logRetention
-    .default(30)
+    .default(POSTGRES_DEFAULTS.logRetentionDays)
     .describe("days the exported PostgreSQL and upgrade logs are kept (a CloudWatch retention period)"),
-  logMinDurationStatementMs: z.number().int().min(-1).default(1000).describe("log statements slower than this many ms; -1 turns it off"),
+  logMinDurationStatementMs: z
+    .number()
+    .int()
+    .min(-1)
+    .default(POSTGRES_DEFAULTS.logMinDurationStatementMs)
+    .describe("log statements slower than this many ms; -1 turns it off"),
 });
 
 /**
@@ -166,7 +193,9 @@ const postgresAccessShape = {
     .default("tunnel")
     .describe("`tunnel`: reach RDS at 127.0.0.1:tunnelPort through SSM; `direct`: at its address (a runner inside the VPC)"),
   tunnelPort: port.default(15432).describe("local port of the SSM port-forwarding tunnel (1-65535)"),
-  connectTimeoutSeconds: positiveInt.default(15).describe("PostgreSQL provider connect timeout"),
+  connectTimeoutSeconds: positiveInt
+    .default(TENANT_DATABASES_DEFAULTS.connectTimeoutSeconds)
+    .describe("PostgreSQL provider connect timeout"),
 };
 
 const tenantsSchema = z.strictObject({
@@ -193,10 +222,10 @@ const tenantsSchema = z.strictObject({
       "days a deleted application secret (and each per-database one) can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)",
     ),
   credentialsVersion: positiveInt
-    .default(1)
+    .default(SECRET_DOCUMENT_DEFAULTS.version)
     .describe("bump to rotate the generated app password and Django key; the Stripe and SMTP values in the secret stay"),
   operatorValuesVersion: positiveInt
-    .default(1)
+    .default(SECRET_DOCUMENT_DEFAULTS.version)
     .describe(
       "bump to write the exported `TF_VAR_stripe_*`/`TF_VAR_email_*` values, emailHost and emailPort into the secret; the password and Django key stay, an unset variable keeps the secret's value",
     ),
@@ -252,18 +281,20 @@ const bastionSchema = z.strictObject({
   enabled: z.boolean().default(true).describe("create the SSM bastion used to reach RDS"),
   instanceType: z
     .string()
-    .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "must be an EC2 instance type such as t4g.nano")
-    .default("t4g.nano")
+    .refine(LIMITS.ec2InstanceType.check, LIMITS.ec2InstanceType.rule)
+    .default(SSM_BASTION_DEFAULTS.instanceType)
     .describe("bastion EC2 instance type (t4g = arm64, t3 = x86_64)"),
-  running: z.boolean().default(true).describe("false keeps the bastion but stopped (about $1/month instead of $7)"),
+  running: z.boolean().default(SSM_BASTION_DEFAULTS.running).describe("false keeps the bastion but stopped (about $1/month instead of $7)"),
 });
 
 const monitoringSchema = z.strictObject({
   alarmEmails: z.array(email).default([]).describe("e-mail addresses subscribed to the alarm topic (each must confirm)"),
-  cpuHighPercent: alarmPercent.default(70).describe("CPU alarm threshold, percent (more than 0, less than 100)"),
-  connectionsHigh: positiveInt.default(80).describe("database connections alarm threshold"),
-  freeStorageLowGb: z.number().positive().default(2).describe("free storage alarm threshold, GiB"),
-  freeMemoryLowMb: z.number().positive().default(500).describe("freeable memory alarm threshold, MiB"),
+  cpuHighPercent: alarmPercent
+    .default(RDS_ALARMS_DEFAULTS.cpuHighPercent)
+    .describe("CPU alarm threshold, percent (more than 0, less than 100)"),
+  connectionsHigh: positiveInt.default(RDS_ALARMS_DEFAULTS.connectionsHigh).describe("database connections alarm threshold"),
+  freeStorageLowGb: z.number().positive().default(RDS_ALARMS_DEFAULTS.freeStorageLowGb).describe("free storage alarm threshold, GiB"),
+  freeMemoryLowMb: z.number().positive().default(RDS_ALARMS_DEFAULTS.freeMemoryLowMb).describe("freeable memory alarm threshold, MiB"),
 });
 
 const ciSchema = z.strictObject({
@@ -295,10 +326,10 @@ const objectStorageSchema = z.strictObject({
   bucketSuffix: z
     .string()
     .regex(/^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/, "must be 1-40 of a-z, 0-9, '-', starting and ending with a letter or digit")
-    .default("objects")
+    .default(OBJECT_STORAGE_DEFAULTS.bucketSuffix)
     .describe("last part of the bucket name `<project>-<env>-<suffix>`; bucket names are global, change it on BucketAlreadyExists"),
   noncurrentVersionExpirationDays: positiveInt
-    .default(30)
+    .default(OBJECT_STORAGE_DEFAULTS.noncurrentVersionExpirationDays)
     .describe("days an overwritten or deleted object version is kept before it expires"),
   corsAllowedOrigins: z
     .array(corsOrigin)
@@ -307,83 +338,78 @@ const objectStorageSchema = z.strictObject({
   corsAllowedMethods: z
     .array(z.enum(["GET", "PUT", "POST", "DELETE", "HEAD"]))
     .min(1)
-    .default(["GET", "POST", "PUT", "DELETE"])
+    .default(() => [...OBJECT_STORAGE_DEFAULTS.corsAllowedMethods])
     .describe("HTTP methods the CORS rule allows"),
   corsMaxAgeSeconds: z
     .number()
     .int()
     .min(0)
     .max(86400)
-    .default(3000)
+    .default(OBJECT_STORAGE_DEFAULTS.corsMaxAgeSeconds)
     .describe("seconds a browser caches the CORS preflight answer (0-86400)"),
   eventNotifications: z.boolean().optional().describe("send ObjectCreated and ObjectRemoved events to the s3-events queue (default: true)"),
   requestMetrics: z
     .boolean()
-    .default(false)
+    .default(OBJECT_STORAGE_DEFAULTS.requestMetrics)
     .describe("S3 request metrics and a 5xx alarm on them; CloudWatch bills them as custom metrics (about $5/month)"),
 });
 
 const queuesSchema = z.strictObject({
   messageRetentionDays: z
     .number()
-    .int()
-    .min(1)
-    .max(14)
-    .default(14)
+    .refine(LIMITS.sqsMessageRetentionDays.check, LIMITS.sqsMessageRetentionDays.rule)
+    .default(QUEUE_DEFAULTS.messageRetentionDays)
     .describe("days a message waits in a queue and in its dead-letter queue (1-14)"),
   visibilityTimeoutSeconds: z
     .number()
-    .int()
-    .min(0)
-    .max(43200)
-    .default(30)
+    .refine(LIMITS.sqsVisibilityTimeoutSeconds.check, LIMITS.sqsVisibilityTimeoutSeconds.rule)
+    .default(QUEUE_DEFAULTS.visibilityTimeoutSeconds)
     .describe("seconds a received message stays hidden before another consumer may receive it (0-43200)"),
   receiveWaitTimeSeconds: z
     .number()
-    .int()
-    .min(0)
-    .max(20)
-    .default(20)
+    .refine(LIMITS.sqsReceiveWaitTimeSeconds.check, LIMITS.sqsReceiveWaitTimeSeconds.rule)
+    .default(QUEUE_DEFAULTS.receiveWaitTimeSeconds)
     .describe("long polling: seconds a receive waits for a message (0-20)"),
   maxReceiveCount: z
     .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(5)
+    .refine(LIMITS.sqsMaxReceiveCount.check, LIMITS.sqsMaxReceiveCount.rule)
+    .default(QUEUE_DEFAULTS.maxReceiveCount)
     .describe("receives before a message moves to the dead-letter queue (1-1000)"),
-  oldestMessageAlarmSeconds: positiveInt.default(900).describe("alarm when a queue's oldest message is older than this many seconds"),
+  oldestMessageAlarmSeconds: positiveInt
+    .default(QUEUE_DEFAULTS.oldestMessageAgeSeconds)
+    .describe("alarm when a queue's oldest message is older than this many seconds"),
 });
 
 const cacheSchema = z.strictObject({
   nodeType: z
     .string()
-    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, "must be an ElastiCache node type such as cache.t4g.micro")
-    .default("cache.t4g.micro")
+    .refine(LIMITS.cacheNodeType.check, LIMITS.cacheNodeType.rule)
+    .default(REDIS_DEFAULTS.nodeType)
     .describe("ElastiCache node type (`cache.<family>.<size>`)"),
-  engineVersion: z.enum(["7.0", "7.1"]).default("7.1").describe("Redis OSS 7 version (parameter group family redis7)"),
+  engineVersion: z
+    .enum(["7.0", "7.1"])
+    .default(REDIS_DEFAULTS.engineVersion)
+    .describe("Redis OSS 7 version (parameter group family redis7)"),
   numNodes: z
     .number()
-    .int()
-    .min(1, "must be between 1 and 6")
-    .max(6, "must be between 1 and 6")
-    .default(1)
+    .refine(LIMITS.cacheNumNodes.check, LIMITS.cacheNumNodes.rule)
+    .default(REDIS_DEFAULTS.numNodes)
     .describe("nodes: a primary plus replicas (1-6); 2 or more turns on Multi-AZ with automatic failover"),
   snapshotRetentionDays: z
     .number()
-    .int()
-    .min(0, "must be between 0 and 35")
-    .max(35, "must be between 0 and 35")
-    .default(5)
+    .refine(LIMITS.cacheSnapshotRetentionDays.check, LIMITS.cacheSnapshotRetentionDays.rule)
+    .default(REDIS_DEFAULTS.snapshotRetentionDays)
     .describe("days daily snapshots are kept (0-35; 0 takes none)"),
-  snapshotWindow: dailyWindow.default("03:00-05:00").describe("daily snapshot window, UTC, at least 60 minutes"),
-  maintenanceWindow: weeklyWindow.default("sun:05:00-sun:07:00").describe("weekly maintenance window, UTC, at least 60 minutes"),
-  slowLogRetentionDays: logRetention.default(30).describe("days the Redis slow log is kept in CloudWatch (a CloudWatch retention period)"),
+  snapshotWindow: dailyWindow.default(REDIS_DEFAULTS.snapshotWindow).describe("daily snapshot window, UTC, at least 60 minutes"),
+  maintenanceWindow: weeklyWindow.default(REDIS_DEFAULTS.maintenanceWindow).describe("weekly maintenance window, UTC, at least 60 minutes"),
+  slowLogRetentionDays: logRetention
+    .default(REDIS_DEFAULTS.slowLogRetentionDays)
+    .describe("days the Redis slow log is kept in CloudWatch (a CloudWatch retention period)"),
   cpuHighPercent: alarmPercent
-    .default(70)
+    .default(REDIS_DEFAULTS.cpuHighPercent)
     .describe("alarm when a node's Redis engine CPU stays above this percentage (more than 0, less than 100)"),
   memoryHighPercent: alarmPercent
-    .default(80)
+    .default(REDIS_DEFAULTS.memoryHighPercent)
     .describe("alarm when a node's used memory stays above this percentage of maxmemory (more than 0, less than 100)"),
 });
 
@@ -491,7 +517,9 @@ const credentialsSchema = z.strictObject({
   secretRecoveryWindowDays: recoveryWindow
     .optional()
     .describe("days a deleted secret can be restored, 0 deletes at once (default: 30 in production, 0 elsewhere)"),
-  version: positiveInt.default(1).describe("bump to rotate the generated database password, JWT secret and admin password"),
+  version: positiveInt
+    .default(SECRET_DOCUMENT_DEFAULTS.version)
+    .describe("bump to rotate the generated database password, JWT secret and admin password"),
 });
 
 const mailSchema = z.strictObject({

@@ -10,9 +10,9 @@ export interface Limit<T> {
   readonly rule: string;
 }
 
-const whole = (min: number, max: number, unit = ""): Limit<number> => ({
+const whole = (min: number, max: number): Limit<number> => ({
   check: (n) => Number.isInteger(n) && n >= min && n <= max,
-  rule: `must be a whole number${unit ? ` of ${unit}` : ""} from ${min} to ${max}`,
+  rule: `must be a whole number ${min}-${max}`,
 });
 
 /** CloudWatch Logs accepts only these retention periods. */
@@ -38,9 +38,37 @@ export const LIMITS = {
     check: (s: number) => [0, 1, 5, 10, 15, 30, 60].includes(s),
     rule: "must be one of 0, 1, 5, 10, 15, 30, 60",
   },
-  backupRetentionDays: whole(0, 35, "days"),
+  /** RDS keeps automated backups up to 35 days; 0 turns them off. */
+  backupRetentionDays: { check: whole(0, 35).check, rule: "must be between 0 and 35" },
   /** gp3's minimum and RDS's maximum. */
-  allocatedStorageGb: whole(20, 65536, "GiB"),
+  allocatedStorageGb: { check: whole(20, 65536).check, rule: "must be at least 20 (gp3 minimum) and at most 65536 GiB" },
+  /** An EC2 instance type (`<family><generation><attributes>.<size>`) Amazon Linux 2023 runs on: no Mac types. */
+  ec2InstanceType: {
+    check: (s: string) => {
+      const family = /^([a-z]+)\d+[a-z-]*\.[a-z0-9-]+$/.exec(s)?.[1];
+      return family !== undefined && family !== "mac";
+    },
+    rule: "must be an EC2 instance type such as t4g.nano (not a Mac type)",
+  },
+  /** S3 bucket names (the general purpose rules; no `xn--` prefix, no `..`). */
+  s3BucketName: {
+    check: (s: string) => /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s),
+    rule: "must be a valid S3 bucket name: 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit",
+  },
+  /** ElastiCache: a primary plus up to five replicas in one shard. */
+  cacheNumNodes: { check: whole(1, 6).check, rule: "must be between 1 and 6" },
+  /** ElastiCache keeps daily snapshots up to 35 days; 0 takes none. */
+  cacheSnapshotRetentionDays: { check: whole(0, 35).check, rule: "must be between 0 and 35" },
+  cacheNodeType: {
+    check: (s: string) => /^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(s),
+    rule: "must be an ElastiCache node type such as cache.t4g.micro",
+  },
+  /** SQS: retention of 1 minute to 14 days, in whole days here. */
+  sqsMessageRetentionDays: whole(1, 14),
+  sqsVisibilityTimeoutSeconds: whole(0, 43200),
+  /** SQS long polling waits at most 20 seconds. */
+  sqsReceiveWaitTimeSeconds: whole(0, 20),
+  sqsMaxReceiveCount: whole(1, 1000),
   /** Secrets Manager: immediate deletion, or a recovery window of 7 to 30 days. */
   secretRecoveryWindowDays: {
     check: (d: number) => d === 0 || (Number.isInteger(d) && d >= 7 && d <= 30),

@@ -76,11 +76,13 @@ export class GitHubCiRoles extends Construct {
     // secret's value (no secretsmanager:GetSecretValue, no kms:Decrypt).
     const readOnly = ["ReadOnlyAccess"];
     this.planRole = new Role(this, "ci-plan", {
+      roleName: naming.name("ci", "plan"),
       description: `Terraform plan for pull requests of ${props.repository}: read-only`,
       trustStatements: [trusted("pull_request")],
       managedPolicies: readOnly,
     });
     this.driftRole = new Role(this, "ci-drift", {
+      roleName: naming.name("ci", "drift"),
       description: `Scheduled drift check on ${mainBranch} of ${props.repository}: read-only`,
       trustStatements: [trusted(`ref:refs/heads/${mainBranch}`)],
       managedPolicies: readOnly,
@@ -93,6 +95,7 @@ export class GitHubCiRoles extends Construct {
     // only on this environment's names; the policy attachment is AWS-managed, so no statement of ours
     // is `*` on `*`.
     this.applyRole = new Role(this, "ci-apply", {
+      roleName: naming.name("ci", "apply"),
       description: `Terraform apply from ${mainBranch} of ${props.repository}`,
       trustStatements: [trusted(`ref:refs/heads/${mainBranch}`)],
       managedPolicies: ["PowerUserAccess"],

@@ -135,6 +135,8 @@ export class LoadBalancer extends Construct {
     this.securityGroup = new SecurityGroup(this, "sg", {
       vpcId: props.vpcId,
       groupName: naming.name(id, "sg"),
+      // Its peers' rules have always called it "sg": keeps their addresses and Name tags.
+      ruleLabel: "sg",
       description: `Public load balancer ${name}: ${this.https ? "HTTP (redirect) and HTTPS" : "HTTP"} from the internet, out to its targets`,
     });
     this.securityGroup.allowFrom(

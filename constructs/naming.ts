@@ -44,6 +44,11 @@ export class Naming {
     return [this.prefix, ...purpose].join("-");
   }
 
+  /** `rds-alerts` from `startupwebapp-prod-rds-alerts`: a name's purpose; a name without the prefix is returned whole. */
+  purposeOf(name: string): string {
+    return name.startsWith(`${this.prefix}-`) ? name.slice(this.prefix.length + 1) : name;
+  }
+
   /**
    * `Startupwebapp-prod-RDS` from `title("RDS")`: the project capitalized, for names people read
    * in a console list as titles (CloudWatch dashboards).

@@ -13,12 +13,19 @@ import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { LOG_RETENTION_DAYS } from "./aws-limits";
+import { LIMITS } from "./aws-limits";
 import { Naming } from "./naming";
 import { Role } from "./role";
 import { propError } from "./errors";
 
 const ANYWHERE = "0.0.0.0/0";
+
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const NETWORK_DEFAULTS = {
+  natGateway: false,
+  natGatewayPerAz: false,
+  flowLogsRetentionDays: 30,
+} as const;
 
 export interface NetworkProps {
   /** The VPC's IPv4 range. */
@@ -83,10 +90,10 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
-    const natGateway = props.natGateway ?? false;
-    const natGatewayPerAz = props.natGatewayPerAz ?? false;
+    const natGateway = props.natGateway ?? NETWORK_DEFAULTS.natGateway;
+    const natGatewayPerAz = props.natGatewayPerAz ?? NETWORK_DEFAULTS.natGatewayPerAz;
     const flowLogs = props.flowLogs ?? true;
-    const flowLogsRetentionDays = props.flowLogsRetentionDays ?? 30;
+    const flowLogsRetentionDays = props.flowLogsRetentionDays ?? NETWORK_DEFAULTS.flowLogsRetentionDays;
     const azs = [...props.availabilityZones];
     this.check(props, azs, natGateway, natGatewayPerAz, flowLogsRetentionDays);
 
@@ -250,8 +257,8 @@ export class Network extends Construct {
     if (natGatewayPerAz && !natGateway) {
       throw propError(this, "natGatewayPerAz", `needs natGateway: true (got natGateway: false)`);
     }
-    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention)) {
-      throw propError(this, "flowLogsRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${retention})`);
+    if (!LIMITS.logRetentionDays.check(retention)) {
+      throw propError(this, "flowLogsRetentionDays", `${LIMITS.logRetentionDays.rule} (got ${retention})`);
     }
   }
 }

@@ -19,6 +19,15 @@ export const OBJECT_ACTIONS = [
   "s3:ListMultipartUploadParts",
 ] as const;
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const OBJECT_STORAGE_DEFAULTS = {
+  bucketSuffix: "objects",
+  noncurrentVersionExpirationDays: 30,
+  corsAllowedMethods: ["GET", "POST", "PUT", "DELETE"],
+  corsMaxAgeSeconds: 3000,
+  requestMetrics: false,
+} as const;
+
 /** What a browser page may do with the bucket directly (presigned uploads and downloads). */
 export interface BucketCors {
   /** Origins allowed, e.g. `https://app.example.com`. */
@@ -82,14 +91,16 @@ export class ObjectStorage extends Construct {
 
   constructor(scope: Construct, id: string, props: ObjectStorageProps = {}) {
     super(scope, id);
-    const suffix = props.bucketSuffix ?? "objects";
+    const suffix = props.bucketSuffix ?? OBJECT_STORAGE_DEFAULTS.bucketSuffix;
     const bucketName = Naming.of(this).name(suffix);
     if (bucketName.length > 63) {
       throw propError(this, `bucketSuffix`, `makes the bucket name ${bucketName} longer than 63 characters`);
     }
     const bucket = new SecureBucket(this, "bucket", {
       bucketName,
-      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? 30,
+      // The tag it has always had, though the bucket is named `-objects`: a new tag is a needless change.
+      nameTag: Naming.of(this).name("bucket"),
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? OBJECT_STORAGE_DEFAULTS.noncurrentVersionExpirationDays,
       protect: props.protect ?? true,
     });
     this.bucketName = bucket.bucketName;
@@ -107,7 +118,7 @@ export class ObjectStorage extends Construct {
       });
     }
 
-    if (props.requestMetrics ?? false) {
+    if (props.requestMetrics ?? OBJECT_STORAGE_DEFAULTS.requestMetrics) {
       const filterId = "EntireBucket";
       new S3BucketMetric(this, "request-metrics", { bucket: bucket.bucketId, name: filterId });
       this.requestMetricsFilterId = filterId;
@@ -125,8 +136,8 @@ export class ObjectStorage extends Construct {
   }
 
   private addCors(bucket: SecureBucket, cors: BucketCors): void {
-    const allowedMethods = cors.allowedMethods ?? ["GET", "POST", "PUT", "DELETE"];
-    const maxAgeSeconds = cors.maxAgeSeconds ?? 3000;
+    const allowedMethods = cors.allowedMethods ?? OBJECT_STORAGE_DEFAULTS.corsAllowedMethods;
+    const maxAgeSeconds = cors.maxAgeSeconds ?? OBJECT_STORAGE_DEFAULTS.corsMaxAgeSeconds;
     if (cors.allowedOrigins.length === 0) throw propError(this, `cors.allowedOrigins`, `needs at least one origin (or leave cors out)`);
     cors.allowedOrigins.forEach((origin, i) => {
       if (origin === "*" || !/^https?:\/\/[^/\s]+$/.test(origin)) {

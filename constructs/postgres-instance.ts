@@ -16,6 +16,25 @@ import { propError } from "./errors";
 /** Log types PostgreSQL on RDS can export to CloudWatch Logs. */
 const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const POSTGRES_DEFAULTS = {
+  engineVersion: "16",
+  applyImmediately: false,
+  instanceClass: "db.t4g.small",
+  allocatedStorageGb: 20,
+  maxAllocatedStorageGb: 100,
+  backupRetentionDays: 7,
+  backupWindow: "03:00-04:00",
+  maintenanceWindow: "sun:04:00-sun:05:00",
+  multiAz: false,
+  deletionProtection: true,
+  skipFinalSnapshot: false,
+  performanceInsightsRetentionDays: 7,
+  monitoringIntervalSeconds: 60,
+  logRetentionDays: 30,
+  logMinDurationStatementMs: 1000,
+} as const;
+
 export interface PostgresInstanceProps {
   /** RDS instance identifier; also names the log groups and the final snapshot. */
   readonly identifier: string;
@@ -141,14 +160,14 @@ export class PostgresInstance extends Construct {
   constructor(scope: Construct, id: string, props: PostgresInstanceProps) {
     super(scope, id);
     const settings: CheckedSettings = {
-      engineVersion: props.engineVersion ?? "16",
-      allocatedStorageGb: props.allocatedStorageGb ?? 20,
-      maxAllocatedStorageGb: props.maxAllocatedStorageGb ?? 100,
-      backupRetentionDays: props.backupRetentionDays ?? 7,
-      performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
-      monitoringIntervalSeconds: props.monitoringIntervalSeconds ?? 60,
-      logRetentionDays: props.logRetentionDays ?? 30,
-      logMinDurationStatementMs: props.logMinDurationStatementMs ?? 1000,
+      engineVersion: props.engineVersion ?? POSTGRES_DEFAULTS.engineVersion,
+      allocatedStorageGb: props.allocatedStorageGb ?? POSTGRES_DEFAULTS.allocatedStorageGb,
+      maxAllocatedStorageGb: props.maxAllocatedStorageGb ?? POSTGRES_DEFAULTS.maxAllocatedStorageGb,
+      backupRetentionDays: props.backupRetentionDays ?? POSTGRES_DEFAULTS.backupRetentionDays,
+      performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? POSTGRES_DEFAULTS.performanceInsightsRetentionDays,
+      monitoringIntervalSeconds: props.monitoringIntervalSeconds ?? POSTGRES_DEFAULTS.monitoringIntervalSeconds,
+      logRetentionDays: props.logRetentionDays ?? POSTGRES_DEFAULTS.logRetentionDays,
+      logMinDurationStatementMs: props.logMinDurationStatementMs ?? POSTGRES_DEFAULTS.logMinDurationStatementMs,
     };
     this.check(props, settings);
     const { engineVersion, monitoringIntervalSeconds, logMinDurationStatementMs } = settings;
@@ -196,7 +215,7 @@ export class PostgresInstance extends Construct {
         : undefined;
     this.monitoringRoleArn = monitoringRole?.roleArn;
 
-    const applyImmediately = props.applyImmediately ?? false;
+    const applyImmediately = props.applyImmediately ?? POSTGRES_DEFAULTS.applyImmediately;
     const instance = new DbInstance(this, "instance", {
       identifier: props.identifier,
       engine: "postgres",
@@ -204,7 +223,7 @@ export class PostgresInstance extends Construct {
       autoMinorVersionUpgrade: true,
       allowMajorVersionUpgrade: props.allowMajorVersionUpgrade ?? false,
       applyImmediately,
-      instanceClass: props.instanceClass ?? "db.t4g.small",
+      instanceClass: props.instanceClass ?? POSTGRES_DEFAULTS.instanceClass,
       parameterGroupName: parameters.name,
       caCertIdentifier: "rds-ca-rsa2048-g1",
 
@@ -217,17 +236,17 @@ export class PostgresInstance extends Construct {
       dbSubnetGroupName: props.subnetGroupName,
       vpcSecurityGroupIds: [...props.securityGroupIds],
       publiclyAccessible: false,
-      multiAz: props.multiAz ?? false,
+      multiAz: props.multiAz ?? POSTGRES_DEFAULTS.multiAz,
 
       username: this.masterUsername,
       manageMasterUserPassword: true,
 
       backupRetentionPeriod: settings.backupRetentionDays,
-      backupWindow: props.backupWindow ?? "03:00-04:00",
-      maintenanceWindow: props.maintenanceWindow ?? "sun:04:00-sun:05:00",
+      backupWindow: props.backupWindow ?? POSTGRES_DEFAULTS.backupWindow,
+      maintenanceWindow: props.maintenanceWindow ?? POSTGRES_DEFAULTS.maintenanceWindow,
       copyTagsToSnapshot: true,
-      deletionProtection: props.deletionProtection ?? true,
-      skipFinalSnapshot: props.skipFinalSnapshot ?? false,
+      deletionProtection: props.deletionProtection ?? POSTGRES_DEFAULTS.deletionProtection,
+      skipFinalSnapshot: props.skipFinalSnapshot ?? POSTGRES_DEFAULTS.skipFinalSnapshot,
       finalSnapshotIdentifier: finalSnapshotName(props.identifier),
 
       monitoringInterval: monitoringIntervalSeconds,

@@ -7,6 +7,7 @@ import { metricAlarm } from "./alarm";
 import { allow, policyDocument } from "./iam";
 import { Naming } from "./naming";
 import type { IGrantable } from "./role";
+import { LIMITS, type Limit } from "./aws-limits";
 import { propError } from "./errors";
 
 const SECONDS_PER_DAY = 86400;
@@ -35,6 +36,15 @@ export interface QueueSettings {
    */
   readonly maxReceiveCount?: number;
 }
+
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const QUEUE_DEFAULTS = {
+  messageRetentionDays: 14,
+  visibilityTimeoutSeconds: 30,
+  receiveWaitTimeSeconds: 20,
+  maxReceiveCount: 5,
+  oldestMessageAgeSeconds: 900,
+} as const;
 
 export interface QueueProps extends QueueSettings {
   /** The queue's name (from the naming helper); its dead-letter queue is `<queueName>-dlq`. */
@@ -71,14 +81,14 @@ export class Queue extends Construct {
   constructor(scope: Construct, id: string, props: QueueProps) {
     super(scope, id);
     const queueName = props.queueName;
-    const retentionDays = props.messageRetentionDays ?? 14;
-    const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? 30;
-    const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? 20;
-    const maxReceiveCount = props.maxReceiveCount ?? 5;
-    this.check("messageRetentionDays", retentionDays, 1, 14);
-    this.check("visibilityTimeoutSeconds", visibilityTimeoutSeconds, 0, 43200);
-    this.check("receiveWaitTimeSeconds", receiveWaitTimeSeconds, 0, 20);
-    this.check("maxReceiveCount", maxReceiveCount, 1, 1000);
+    const retentionDays = props.messageRetentionDays ?? QUEUE_DEFAULTS.messageRetentionDays;
+    const visibilityTimeoutSeconds = props.visibilityTimeoutSeconds ?? QUEUE_DEFAULTS.visibilityTimeoutSeconds;
+    const receiveWaitTimeSeconds = props.receiveWaitTimeSeconds ?? QUEUE_DEFAULTS.receiveWaitTimeSeconds;
+    const maxReceiveCount = props.maxReceiveCount ?? QUEUE_DEFAULTS.maxReceiveCount;
+    this.check("messageRetentionDays", retentionDays, LIMITS.sqsMessageRetentionDays);
+    this.check("visibilityTimeoutSeconds", visibilityTimeoutSeconds, LIMITS.sqsVisibilityTimeoutSeconds);
+    this.check("receiveWaitTimeSeconds", receiveWaitTimeSeconds, LIMITS.sqsReceiveWaitTimeSeconds);
+    this.check("maxReceiveCount", maxReceiveCount, LIMITS.sqsMaxReceiveCount);
     const deadLetterQueueName = `${queueName}-dlq`;
     // SQS names: up to 80 of letters, digits, '-' and '_'; the dead-letter queue's name is the longer one.
     if (!Token.isUnresolved(queueName) && !/^[A-Za-z0-9_-]{1,80}$/.test(deadLetterQueueName)) {
@@ -163,10 +173,8 @@ export class Queue extends Construct {
     return this.bucketPolicy;
   }
 
-  private check(prop: string, value: number, min: number, max: number): void {
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw propError(this, prop, `must be a whole number ${min}-${max} (got ${value})`);
-    }
+  private check(prop: string, value: number, limit: Limit<number>): void {
+    if (!limit.check(value)) throw propError(this, prop, `${limit.rule} (got ${value})`);
   }
 }
 
@@ -217,7 +225,7 @@ export class QueueAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueAlarmsProps) {
     super(scope, id);
-    const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? 900;
+    const oldestMessageAgeSeconds = props.oldestMessageAgeSeconds ?? QUEUE_DEFAULTS.oldestMessageAgeSeconds;
     if (!Number.isInteger(oldestMessageAgeSeconds) || oldestMessageAgeSeconds < 1) {
       throw propError(this, `oldestMessageAgeSeconds`, `must be a whole number >= 1 (got ${oldestMessageAgeSeconds})`);
     }
@@ -227,7 +235,7 @@ export class QueueAlarms extends Construct {
       purpose: string,
       spec: { queueName: string; metricName: string; threshold: number; description: string },
     ) =>
-      metricAlarm(this, `${queue.node.id}-${purpose}`, {
+      metricAlarm(this, `${queue.purpose}-${purpose}`, {
         alarmName: naming.name("sqs", queue.purpose, purpose),
         description: spec.description,
         namespace: "AWS/SQS",

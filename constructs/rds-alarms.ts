@@ -19,6 +19,14 @@ export interface RdsAlarmThresholds {
   readonly freeableMemoryBytes: number;
 }
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const RDS_ALARMS_DEFAULTS = {
+  cpuHighPercent: 70,
+  connectionsHigh: 80,
+  freeStorageLowGb: 2,
+  freeMemoryLowMb: 500,
+} as const;
+
 export interface RdsAlarmsProps {
   /** DBInstanceIdentifier of the instance every alarm watches. */
   readonly instanceIdentifier: string;
@@ -69,10 +77,10 @@ export class RdsAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: RdsAlarmsProps) {
     super(scope, id);
-    const cpuHighPercent = props.cpuHighPercent ?? 70;
-    const connectionsHigh = props.connectionsHigh ?? 80;
-    const freeStorageLowGb = props.freeStorageLowGb ?? 2;
-    const freeMemoryLowMb = props.freeMemoryLowMb ?? 500;
+    const cpuHighPercent = props.cpuHighPercent ?? RDS_ALARMS_DEFAULTS.cpuHighPercent;
+    const connectionsHigh = props.connectionsHigh ?? RDS_ALARMS_DEFAULTS.connectionsHigh;
+    const freeStorageLowGb = props.freeStorageLowGb ?? RDS_ALARMS_DEFAULTS.freeStorageLowGb;
+    const freeMemoryLowMb = props.freeMemoryLowMb ?? RDS_ALARMS_DEFAULTS.freeMemoryLowMb;
     if (!LIMITS.alarmPercent.check(cpuHighPercent))
       throw propError(this, "cpuHighPercent", `${LIMITS.alarmPercent.rule} (got ${cpuHighPercent})`);
     this.check("connectionsHigh", connectionsHigh, Number.isInteger(connectionsHigh) && connectionsHigh > 0, "a whole number above 0");

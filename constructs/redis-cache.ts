@@ -5,7 +5,7 @@ import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
 import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { Construct } from "constructs";
 import { metricAlarm } from "./alarm";
-import { LIMITS, LOG_RETENTION_DAYS } from "./aws-limits";
+import { LIMITS } from "./aws-limits";
 import { FINAL_SNAPSHOT_IGNORED, finalSnapshotName } from "./final-snapshot";
 import { allow } from "./iam";
 import { Naming } from "./naming";
@@ -14,6 +14,19 @@ import { propError } from "./errors";
 
 /** Redis's well-known port; the cache security group opens exactly this one. */
 export const REDIS_PORT = 6379;
+
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const REDIS_DEFAULTS = {
+  nodeType: "cache.t4g.micro",
+  engineVersion: "7.1",
+  numNodes: 1,
+  snapshotRetentionDays: 5,
+  snapshotWindow: "03:00-05:00",
+  maintenanceWindow: "sun:05:00-sun:07:00",
+  slowLogRetentionDays: 30,
+  cpuHighPercent: 70,
+  memoryHighPercent: 80,
+} as const;
 
 export interface RedisCacheProps {
   /** ElastiCache subnet group over the private subnets (from the network stack). */
@@ -108,13 +121,13 @@ export class RedisCache extends Construct {
     super(scope, id);
     const naming = Naming.of(this);
     const replicationGroupId = props.replicationGroupId ?? naming.name("redis");
-    const nodeType = props.nodeType ?? "cache.t4g.micro";
-    const engineVersion = props.engineVersion ?? "7.1";
-    const numNodes = props.numNodes ?? 1;
-    const snapshotRetentionDays = props.snapshotRetentionDays ?? 5;
-    const snapshotWindow = props.snapshotWindow ?? "03:00-05:00";
-    const maintenanceWindow = props.maintenanceWindow ?? "sun:05:00-sun:07:00";
-    const slowLogRetentionDays = props.slowLogRetentionDays ?? 30;
+    const nodeType = props.nodeType ?? REDIS_DEFAULTS.nodeType;
+    const engineVersion = props.engineVersion ?? REDIS_DEFAULTS.engineVersion;
+    const numNodes = props.numNodes ?? REDIS_DEFAULTS.numNodes;
+    const snapshotRetentionDays = props.snapshotRetentionDays ?? REDIS_DEFAULTS.snapshotRetentionDays;
+    const snapshotWindow = props.snapshotWindow ?? REDIS_DEFAULTS.snapshotWindow;
+    const maintenanceWindow = props.maintenanceWindow ?? REDIS_DEFAULTS.maintenanceWindow;
+    const slowLogRetentionDays = props.slowLogRetentionDays ?? REDIS_DEFAULTS.slowLogRetentionDays;
     const finalSnapshot = props.finalSnapshot ?? true;
     const accessString = props.accessString ?? "on ~* &* +@all";
     const userName = `${replicationGroupId}-app`;
@@ -223,17 +236,15 @@ export class RedisCache extends Construct {
     if (!/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/.test(groupId) || groupId.length > 32) {
       throw propError(this, "replicationGroupId", `must be 2-32 of a-z, 0-9, single '-', starting with a letter (got "${groupId}")`);
     }
-    if (!Number.isInteger(numNodes) || numNodes < 1 || numNodes > 6) {
-      throw propError(this, "numNodes", `must be a whole number 1-6 (got ${numNodes})`);
+    if (!LIMITS.cacheNumNodes.check(numNodes)) throw propError(this, "numNodes", `${LIMITS.cacheNumNodes.rule} (got ${numNodes})`);
+    if (!LIMITS.cacheSnapshotRetentionDays.check(snapshotRetentionDays)) {
+      throw propError(this, "snapshotRetentionDays", `${LIMITS.cacheSnapshotRetentionDays.rule} (got ${snapshotRetentionDays})`);
     }
-    if (!Number.isInteger(snapshotRetentionDays) || snapshotRetentionDays < 0 || snapshotRetentionDays > 35) {
-      throw propError(this, "snapshotRetentionDays", `must be a whole number 0-35 (got ${snapshotRetentionDays})`);
+    if (!LIMITS.logRetentionDays.check(slowLogRetentionDays)) {
+      throw propError(this, "slowLogRetentionDays", `${LIMITS.logRetentionDays.rule} (got ${slowLogRetentionDays})`);
     }
-    if (!(LOG_RETENTION_DAYS as readonly number[]).includes(slowLogRetentionDays)) {
-      throw propError(this, "slowLogRetentionDays", `must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${slowLogRetentionDays})`);
-    }
-    if (props.nodeType !== undefined && !/^cache\.[a-z0-9]+\.[a-z0-9]+$/.test(props.nodeType)) {
-      throw propError(this, "nodeType", `must be an ElastiCache node type such as cache.t4g.micro (got "${props.nodeType}")`);
+    if (props.nodeType !== undefined && !LIMITS.cacheNodeType.check(props.nodeType)) {
+      throw propError(this, "nodeType", `${LIMITS.cacheNodeType.rule} (got "${props.nodeType}")`);
     }
     if (props.securityGroupIds.length === 0) {
       throw propError(this, "securityGroupIds", `needs at least one group; without one the nodes get the VPC's default group`);
@@ -266,8 +277,8 @@ export class RedisCacheAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisCacheAlarmsProps) {
     super(scope, id);
-    const cpuHighPercent = props.cpuHighPercent ?? 70;
-    const memoryHighPercent = props.memoryHighPercent ?? 80;
+    const cpuHighPercent = props.cpuHighPercent ?? REDIS_DEFAULTS.cpuHighPercent;
+    const memoryHighPercent = props.memoryHighPercent ?? REDIS_DEFAULTS.memoryHighPercent;
     for (const [prop, value] of [
       ["cpuHighPercent", cpuHighPercent],
       ["memoryHighPercent", memoryHighPercent],

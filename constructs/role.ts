@@ -6,7 +6,6 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { Lazy, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { allow, awsManagedPolicyArn, policyDocument, type PolicyStatement } from "./iam";
-import { Naming } from "./naming";
 
 /** Anything a grant helper can give permissions to (`secret.grantRead(role)`). */
 export interface IGrantable {
@@ -27,10 +26,10 @@ export interface RoleProps {
    */
   readonly trustStatements?: readonly PolicyStatement[];
   /**
-   * The role's name.
-   * @default - `<project>-<env>-<id>`
+   * The role's name (also the instance profile's), given on purpose: a new name replaces the role,
+   * so it must not follow the construct id.
    */
-  readonly roleName?: string;
+  readonly roleName: string;
   readonly description?: string;
   /**
    * AWS managed policies by path, e.g. `service-role/AmazonRDSEnhancedMonitoringRole`; the ARN is
@@ -66,7 +65,7 @@ export class Role extends Construct implements IGrantable {
       trust.unshift({ effect: "Allow", actions: ["sts:AssumeRole"], resources: [], principals: { Service: [...services] } });
     if (trust.length === 0)
       throw new Error(`Role ${this.node.path}: assumedBy needs at least one service principal (or give trustStatements)`);
-    const name = props.roleName ?? Naming.of(this).name(id);
+    const name = props.roleName;
     const role = new IamRole(this, "role", {
       name,
       description: props.description,

@@ -4,6 +4,12 @@ import { Fn, Op, ref, Token } from "cdktf";
 import { Construct } from "constructs";
 import { EphemeralRandomPassword, EphemeralResource, EphemeralSecretValue } from "./ephemeral";
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const SECRET_DOCUMENT_DEFAULTS = {
+  /** The first write of a document or a patch. */
+  version: 1,
+} as const;
+
 export interface SecretDocumentProps {
   /** ARN of the secret container to write into; a token of this stack. */
   readonly secretId: string;
@@ -58,7 +64,7 @@ export class SecretDocument extends Construct {
   constructor(scope: Construct, id: string, props: SecretDocumentProps) {
     super(scope, id);
     const kind = this.constructor.name;
-    const version = props.version ?? 1;
+    const version = props.version ?? SECRET_DOCUMENT_DEFAULTS.version;
     if (!Number.isInteger(version) || version < 1) {
       throw new Error(`${kind} ${this.node.path}: version must be a whole number >= 1 (got ${version})`);
     }
@@ -166,10 +172,12 @@ export interface SecretPatchProps {
 export class SecretPatch extends Construct {
   /** The version this patch wrote. */
   readonly versionId: string;
+  /** The write itself: its address, for `moved` blocks and for tests that find it. */
+  readonly resource: SecretsmanagerSecretVersion;
 
   constructor(scope: Construct, id: string, props: SecretPatchProps) {
     super(scope, id);
-    const version = props.version ?? 1;
+    const version = props.version ?? SECRET_DOCUMENT_DEFAULTS.version;
     if (!Number.isInteger(version) || version < 1) {
       throw new Error(`SecretPatch ${this.node.path}: version must be a whole number >= 1 (got ${version})`);
     }
@@ -194,5 +202,6 @@ export class SecretPatch extends Construct {
       // Replaced old-first, like the document's write (see there).
     });
     this.versionId = written.versionId;
+    this.resource = written;
   }
 }

@@ -8,7 +8,14 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { Token } from "cdktf";
 import { Construct } from "constructs";
 import { denyInsecureTransport, policyDocument } from "./iam";
+import { LIMITS } from "./aws-limits";
+import { propError } from "./errors";
 import { Naming } from "./naming";
+
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const SECURE_BUCKET_DEFAULTS = {
+  noncurrentVersionExpirationDays: 90,
+} as const;
 
 export interface SecureBucketProps {
   /** Globally unique bucket name (3-63 of a-z, 0-9, '.', '-'). */
@@ -23,6 +30,12 @@ export interface SecureBucketProps {
    * @default true
    */
   readonly protect?: boolean;
+  /**
+   * The bucket's `Name` tag. Give it: the default is the last tag derived from a construct id, kept
+   * so existing buckets are not retagged.
+   * @default - `<project>-<env>-<id>`
+   */
+  readonly nameTag?: string;
 }
 
 /**
@@ -38,12 +51,10 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    const expireAfterDays = props.noncurrentVersionExpirationDays ?? 90;
+    const expireAfterDays = props.noncurrentVersionExpirationDays ?? SECURE_BUCKET_DEFAULTS.noncurrentVersionExpirationDays;
     const protect = props.protect ?? true;
-    if (!Token.isUnresolved(props.bucketName) && !/^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(props.bucketName)) {
-      throw new Error(
-        `SecureBucket ${this.node.path}: bucketName must be 3-63 of a-z, 0-9, '.', '-', starting and ending with a letter or digit (got "${props.bucketName}")`,
-      );
+    if (!Token.isUnresolved(props.bucketName) && !LIMITS.s3BucketName.check(props.bucketName)) {
+      throw propError(this, "bucketName", `${LIMITS.s3BucketName.rule} (got "${props.bucketName}")`);
     }
     if (!Number.isInteger(expireAfterDays) || expireAfterDays < 1) {
       throw new Error(
@@ -56,7 +67,7 @@ export class SecureBucket extends Construct {
       // Destroying a bucket must never take its objects with it: empty it on purpose first.
       forceDestroy: false,
       lifecycle: { preventDestroy: protect },
-      tags: Naming.of(this).tags(id),
+      tags: { Name: props.nameTag ?? Naming.of(this).name(id) },
     });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;

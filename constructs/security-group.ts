@@ -16,7 +16,7 @@ export const Port = {
 /** An IPv4 range a rule can name instead of another group. */
 export interface Ipv4Peer {
   readonly cidrIpv4: string;
-  /** Short label used in the rule's construct id. */
+  /** Short label used in the rule's construct id and Name tag. */
   readonly label: string;
 }
 
@@ -40,10 +40,17 @@ export interface SecurityGroupProps {
    */
   readonly description: string;
   /**
-   * The group's name.
+   * The group's name. Give it: the default is the last name derived from a construct id, kept so
+   * existing groups keep theirs (a new name replaces the group).
    * @default - `<project>-<env>-<id>`
    */
   readonly groupName?: string;
+  /**
+   * How this group's rules and its peers' rules name it: in their construct ids (so their
+   * addresses) and their `Name` tags (`<project>-<env>-database-sg-from-<ruleLabel>-5432`).
+   * @default - the group name after `<project>-<env>-` (`backend-sg`), or the whole name without that prefix
+   */
+  readonly ruleLabel?: string;
 }
 
 /**
@@ -57,11 +64,16 @@ export class SecurityGroup extends Construct {
   readonly securityGroupId: string;
   readonly securityGroupArn: string;
   readonly groupName: string;
+  /** The group resource itself: its address, for `moved` blocks and for tests that find it. */
+  readonly groupResource: AwsSecurityGroup;
+  /** How rules name this group (see `ruleLabel`). */
+  readonly ruleLabel: string;
 
   constructor(scope: Construct, id: string, props: SecurityGroupProps) {
     super(scope, id);
     checkDescription(`SecurityGroup ${this.node.path}: description`, props.description);
-    const name = props.groupName ?? Naming.of(this).name(id);
+    const naming = Naming.of(this);
+    const name = props.groupName ?? naming.name(id);
     // AWS reserves the `sg-` prefix for group ids; a name starting with it is rejected at apply.
     if (name.toLowerCase().startsWith("sg-")) {
       throw propError(this, `groupName`, `must not start with "sg-" (got "${name}")`);
@@ -72,10 +84,15 @@ export class SecurityGroup extends Construct {
       vpcId: props.vpcId,
       tags: { Name: name },
     });
+    this.groupResource = group;
     this.securityGroupId = group.id;
     this.securityGroupArn = group.arn;
     // The plain name, not the resource attribute: rule tags in another stack then need no cross-stack output.
     this.groupName = name;
+    this.ruleLabel = props.ruleLabel ?? naming.purposeOf(name);
+    if (!/^[a-zA-Z0-9-]+$/.test(this.ruleLabel)) {
+      throw propError(this, "ruleLabel", `must be letters, digits and '-' (got "${this.ruleLabel}")`);
+    }
   }
 
   /** Lets TCP `port` in from `peer`. */
@@ -114,11 +131,12 @@ export class SecurityGroup extends Construct {
    * whichever of the two stacks deploys later, or the two stacks would depend on each other.
    */
   private placeRule(direction: "from" | "to", peer: RulePeer, port: number): { scope: Construct; id: string } {
-    const peerLabel = peer instanceof SecurityGroup ? peer.node.id : peer.label;
+    // Labels, not construct ids: renaming a construct must not replace its rules or retag them.
+    const peerLabel = peer instanceof SecurityGroup ? peer.ruleLabel : peer.label;
     const id = `${direction}-${peerLabel}-${port}`;
     const placed =
       peer instanceof SecurityGroup && deploysAfter(TerraformStack.of(peer), TerraformStack.of(this))
-        ? { scope: peer as Construct, id: `${this.node.id}-${id}` }
+        ? { scope: peer as Construct, id: `${this.ruleLabel}-${id}` }
         : { scope: this as Construct, id };
     if (placed.scope.node.tryFindChild(placed.id)) {
       throw propError(this, `a`, `rule ${direction} ${peerLabel} on port ${port} already exists`);

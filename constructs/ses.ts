@@ -3,22 +3,17 @@
  * whose access key becomes the SMTP credentials (SmtpSender), and the account's reputation alarms
  * (SesReputationAlarms).
  */
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsRoute53Zone } from "@cdktf/provider-aws/lib/data-aws-route53-zone";
 import { IamGroup } from "@cdktf/provider-aws/lib/iam-group";
 import { IamGroupPolicy } from "@cdktf/provider-aws/lib/iam-group-policy";
 import { IamUser } from "@cdktf/provider-aws/lib/iam-user";
 import { IamUserGroupMembership } from "@cdktf/provider-aws/lib/iam-user-group-membership";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { SesDomainMailFrom } from "@cdktf/provider-aws/lib/ses-domain-mail-from";
 import { SesEventDestination } from "@cdktf/provider-aws/lib/ses-event-destination";
 import { Sesv2ConfigurationSet } from "@cdktf/provider-aws/lib/sesv2-configuration-set";
 import { Sesv2EmailIdentity } from "@cdktf/provider-aws/lib/sesv2-email-identity";
-import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
-import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
-import { Fn, TerraformStack, Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { metricAlarm } from "./alarm";
@@ -26,7 +21,7 @@ import { LIMITS } from "./aws-limits";
 import { propError } from "./errors";
 import { allow, policyDocument, type PolicyStatement } from "./iam";
 import { Naming } from "./naming";
-import { partitionOf } from "./role";
+import { serviceTopic } from "./service-topic";
 
 /** The defaults of the config's `email` section, decided here (the schema shows them). */
 export const SES_DEFAULTS = {
@@ -194,51 +189,15 @@ export class SesDomain extends Construct {
 
   /** An SNS topic SES may publish this configuration set's events to, encrypted with its own key. */
   private eventTopic(setName: string, configurationSetArn: string): string {
-    const naming = Naming.of(this);
-    const topicName = naming.name("ses", "events");
-    const partition = partitionOf(this);
-    const account = accountOf(this);
-    const key = new KmsKey(this, "events-key", {
-      description: `Encrypts SNS topic ${topicName}; its policy lets SES publish bounce and complaint events`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument([
-        // The key policy is the only policy KMS reads: without this the account loses control of the key.
-        {
-          sid: "AccountAdministersTheKey",
-          actions: ["kms:*"],
-          resources: ["*"],
-          principals: { AWS: [`arn:${partition}:iam::${account}:root`] },
-        },
-        // An AWS-managed key could not grant this, and SES would drop every event without an error.
-        {
-          sid: "SesEncryptsEvents",
-          actions: ["kms:GenerateDataKey*", "kms:Decrypt"],
-          resources: ["*"],
-          principals: { Service: [SES_SERVICE] },
-          conditions: { StringEquals: { "aws:SourceAccount": account } },
-        },
-      ]),
-      tags: naming.tags("ses", "events", "key"),
-    });
-    new KmsAlias(this, "events-key-alias", { name: `alias/${topicName}`, targetKeyId: key.keyId });
-    const topic = new SnsTopic(this, "events", {
-      name: topicName,
+    const { topic } = serviceTopic(this, {
+      topicName: Naming.of(this).name("ses", "events"),
       displayName: `${setName} bounces and complaints`,
-      kmsMasterKeyId: key.arn,
-      tags: naming.tags("ses", "events"),
-    });
-    new SnsTopicPolicy(this, "events-policy", {
-      arn: topic.arn,
-      policy: policyDocument([
-        {
-          sid: "SesPublishesThisSetsEvents",
-          actions: ["sns:Publish"],
-          resources: [topic.arn],
-          principals: { Service: [SES_SERVICE] },
-          conditions: { StringEquals: { "aws:SourceAccount": account, "aws:SourceArn": configurationSetArn } },
-        },
-      ]),
+      publisher: SES_SERVICE,
+      publishes: "SES publish bounce and complaint events",
+      sids: { encrypt: "SesEncryptsEvents", publish: "SesPublishesThisSetsEvents" },
+      // Only this set's events: no other account's or set's SES can post here.
+      publishConditions: (account) => ({ StringEquals: { "aws:SourceAccount": account, "aws:SourceArn": configurationSetArn } }),
+      ids: { key: "events-key", alias: "events-key-alias", topic: "events", policy: "events-policy" },
     });
     return topic.arn;
   }
@@ -349,15 +308,15 @@ export class SesReputationAlarms extends Construct {
   }
 
   private rateAlarm(
-    id: string,
+    purpose: string,
     metricName: string,
     percent: number,
     what: string,
     levels: string,
     topicArn: string,
   ): CloudwatchMetricAlarm {
-    return metricAlarm(this, id, {
-      alarmName: Naming.of(this).name("ses", id),
+    return metricAlarm(this, purpose, {
+      alarmName: Naming.of(this).name("ses", purpose),
       description: `SES ${what} rate of the account above ${percent}% (AWS acts at ${levels}); README, Email, says what to check`,
       namespace: "AWS/SES",
       metricName,
@@ -371,11 +330,4 @@ export class SesReputationAlarms extends Construct {
       topicArn,
     });
   }
-}
-
-/** The account id Terraform runs in: one data source per stack. */
-function accountOf(scope: Construct): string {
-  const stack = TerraformStack.of(scope);
-  const existing = stack.node.tryFindChild("caller-identity") as DataAwsCallerIdentity | undefined;
-  return (existing ?? new DataAwsCallerIdentity(stack, "caller-identity")).accountId;
 }

@@ -3,9 +3,15 @@ import { Ec2InstanceState } from "@cdktf/provider-aws/lib/ec2-instance-state";
 import { Instance } from "@cdktf/provider-aws/lib/instance";
 import { Construct } from "constructs";
 import { bastionUserData } from "./bastion-user-data";
-import { Naming } from "./naming";
 import { Role } from "./role";
+import { LIMITS } from "./aws-limits";
 import { propError } from "./errors";
+
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const SSM_BASTION_DEFAULTS = {
+  instanceType: "t4g.nano",
+  running: true,
+} as const;
 
 export interface SsmBastionProps {
   /**
@@ -40,10 +46,10 @@ export interface SsmBastionProps {
    */
   readonly userDataCausesReplacement?: boolean;
   /**
-   * Name of the instance, its role and instance profile.
-   * @default - `<project>-<env>-<id>`
+   * Name of the instance, its role and instance profile (`Naming.name("bastion")`), given on purpose:
+   * a new name replaces the role and retags the instance.
    */
-  readonly instanceName?: string;
+  readonly instanceName: string;
 }
 
 /**
@@ -60,9 +66,9 @@ export class SsmBastion extends Construct {
 
   constructor(scope: Construct, id: string, props: SsmBastionProps) {
     super(scope, id);
-    const instanceType = props.instanceType ?? "t4g.nano";
-    const running = props.running ?? true;
-    const name = props.instanceName ?? Naming.of(this).name(id);
+    const instanceType = props.instanceType ?? SSM_BASTION_DEFAULTS.instanceType;
+    const running = props.running ?? SSM_BASTION_DEFAULTS.running;
+    const name = props.instanceName;
     const userData = props.userData ?? bastionUserData({ name });
     const { family, attributes } = this.parseInstanceType(instanceType);
     // Graviton families carry a `g` after the generation (t4g, m7gd); `a1` was the first Graviton.
@@ -112,12 +118,10 @@ export class SsmBastion extends Construct {
 
   /** `t4g.nano` -> family `t`, attributes `g`; throws naming the prop when it is not an instance type AL2023 runs on. */
   private parseInstanceType(instanceType: string): { family: string; attributes: string } {
-    const parts = /^([a-z]+)(\d+)([a-z-]*)\.[a-z0-9-]+$/.exec(instanceType);
-    if (!parts) {
-      throw propError(this, `instanceType`, `must be an EC2 instance type such as t4g.nano (got "${instanceType}")`);
+    if (!LIMITS.ec2InstanceType.check(instanceType)) {
+      throw propError(this, `instanceType`, `${LIMITS.ec2InstanceType.rule} (got "${instanceType}")`);
     }
-    const [, family, , attributes] = parts;
-    if (family === "mac") throw propError(this, `instanceType`, `must not be a Mac type (got "${instanceType}")`);
+    const [, family, attributes] = /^([a-z]+)\d+([a-z-]*)\./.exec(instanceType)!;
     return { family, attributes };
   }
 }

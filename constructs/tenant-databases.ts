@@ -50,6 +50,11 @@ export interface TenantDatabase {
   readonly owner: string;
 }
 
+/** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
+export const TENANT_DATABASES_DEFAULTS = {
+  connectTimeoutSeconds: 15,
+} as const;
+
 export interface TenantDatabasesProps {
   readonly connection: PostgresServerConnection;
   readonly logins: readonly TenantLogin[];
@@ -95,7 +100,7 @@ export class TenantDatabases extends Construct {
     super(scope, id);
     const protect = props.protect ?? true;
     const locale = props.locale ?? "en_US.UTF-8";
-    const connectTimeout = props.connection.connectTimeoutSeconds ?? 15;
+    const connectTimeout = props.connection.connectTimeoutSeconds ?? TENANT_DATABASES_DEFAULTS.connectTimeoutSeconds;
     this.check(props, connectTimeout);
 
     new PostgresqlProvider(this, "postgresql", {

@@ -2,9 +2,9 @@ import { AlarmTopic, type AlarmTopicProps } from "../../constructs/alarm-topic";
 import { Role } from "../../constructs/role";
 import { decodePolicy, type Json, onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
-function alarmTopic(props: AlarmTopicProps = {}) {
+function alarmTopic(props: Partial<AlarmTopicProps> = {}, id = "rds-alerts") {
   const stack = testStack(undefined, "observability");
-  const topic = new AlarmTopic(stack, "rds-alerts", props);
+  const topic = new AlarmTopic(stack, id, { topicName: "acme-test-rds-alerts", ...props });
   return { stack, topic, json: () => synth(stack) };
 }
 
@@ -14,8 +14,11 @@ function statementsOf(resource: Json): Json[] {
 }
 
 describe("AlarmTopic", () => {
-  test("topic is named <project>-<env>-<id> by default", () => {
-    expect(onlyResource(alarmTopic().json(), "aws_sns_topic").name).toBe("acme-test-rds-alerts");
+  test("topic, key alias and Name tags come from topicName, not from the construct id", () => {
+    const json = alarmTopic({ topicName: "acme-test-alerts" }, "renamed").json();
+    expect(onlyResource(json, "aws_sns_topic")).toMatchObject({ name: "acme-test-alerts", tags: { Name: "acme-test-alerts" } });
+    expect(onlyResource(json, "aws_kms_key").tags).toEqual({ Name: "acme-test-alerts-key" });
+    expect(onlyResource(json, "aws_kms_alias").name).toBe("alias/acme-test-alerts");
   });
 
   test("topic is encrypted with its own customer-managed key, never the AWS-managed alias/aws/sns", () => {
@@ -93,7 +96,7 @@ describe("AlarmTopic", () => {
 
   test("grantPublish gives a role publish on this topic and use of its key, nothing wider", () => {
     const { stack, topic, json } = alarmTopic();
-    const role = new Role(stack, "publisher", { assumedBy: ["lambda.amazonaws.com"] });
+    const role = new Role(stack, "publisher", { roleName: "acme-test-publisher", assumedBy: ["lambda.amazonaws.com"] });
     topic.grantPublish(role);
     const statements = statementsOf(onlyResource(json(), "aws_iam_role_policy"));
     expect(statements.map((s) => [s.Action, s.Resource])).toEqual([

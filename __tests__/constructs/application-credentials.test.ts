@@ -1,10 +1,15 @@
 import { TerraformOutput, TerraformVariable } from "cdktf";
 import { ApplicationCredentials, type ApplicationCredentialsProps } from "../../constructs/application-credentials";
-import { type Json, onlyResource, resourcesOf, synth, testStack } from "../helpers";
+import { type Json, onlyResource, resourceJson, resourcesOf, synth, testStack } from "../helpers";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111122223333:secret:app";
 
-function credentials(overrides: Partial<ApplicationCredentialsProps> = {}): { json: Json; construct: ApplicationCredentials } {
+interface Built {
+  readonly json: Json;
+  readonly construct: ApplicationCredentials;
+}
+
+function credentials(overrides: Partial<ApplicationCredentialsProps> = {}): Built {
   const stack = testStack(undefined, "tenants");
   const variable = (name: string) => new TerraformVariable(stack, name, { type: "string", sensitive: true }).stringValue;
   const construct = new ApplicationCredentials(stack, "credentials", {
@@ -30,15 +35,12 @@ function credentials(overrides: Partial<ApplicationCredentialsProps> = {}): { js
 }
 
 /** The generated-credentials write (the document), by its typed handle. */
-function secretVersion(json: Json, construct?: ApplicationCredentials): Json {
-  const writes = json.resource.aws_secretsmanager_secret_version as Record<string, Json>;
-  const id = construct?.resource.friendlyUniqueId ?? Object.keys(writes).find((k) => !k.includes("operator-values"))!;
-  return writes[id];
+function secretVersion({ json, construct }: Built): Json {
+  return resourceJson(json, construct.resource);
 }
 /** The operator values' write. */
-function operatorWrite(json: Json): Json {
-  const writes = json.resource.aws_secretsmanager_secret_version as Record<string, Json>;
-  return writes[Object.keys(writes).find((k) => k.includes("operator-values"))!];
+function operatorWrite({ json, construct }: Built): Json {
+  return resourceJson(json, construct.operatorWrite.resource);
 }
 
 /** The `"key" = value` pairs of the last `{...}` object literal in a jsonencode(...) expression, split at top-level commas. */
@@ -67,7 +69,7 @@ function objectEntries(expression: string): Record<string, string> {
     }),
   );
 }
-const documentEntries = (json: Json): Record<string, string> => objectEntries(secretVersion(json).secret_string_wo as string);
+const documentEntries = (built: Built): Record<string, string> => objectEntries(secretVersion(built).secret_string_wo as string);
 /** What the document writes for an operator key: the secret's current value, else `fallback`. */
 const kept = (key: string, fallback: string) =>
   new RegExp(
@@ -76,7 +78,7 @@ const kept = (key: string, fallback: string) =>
 
 describe("ApplicationCredentials", () => {
   test("the secret holds exactly the keys the Django settings read", () => {
-    expect(Object.keys(documentEntries(credentials().json)).sort()).toEqual(
+    expect(Object.keys(documentEntries(credentials())).sort()).toEqual(
       [
         "engine",
         "host",
@@ -97,20 +99,21 @@ describe("ApplicationCredentials", () => {
   });
 
   test("stripe_webhook_secret is written (the old scripts forgot it and the app would not start)", () => {
-    expect(documentEntries(credentials().json).stripe_webhook_secret).toMatch(kept("stripe_webhook_secret", "var.stripe_webhook_secret"));
-    expect(objectEntries(operatorWrite(credentials().json).secret_string_wo)).toHaveProperty("stripe_webhook_secret");
+    expect(documentEntries(credentials()).stripe_webhook_secret).toMatch(kept("stripe_webhook_secret", "var.stripe_webhook_secret"));
+    expect(objectEntries(operatorWrite(credentials()).secret_string_wo)).toHaveProperty("stripe_webhook_secret");
   });
 
   test("the value goes only through the write-only argument, versioned by credentials version", () => {
-    const version = secretVersion(credentials({ version: 3 }).json);
+    const version = secretVersion(credentials({ version: 3 }));
     expect(version.secret_string_wo_version).toBe(3);
     expect(version).not.toHaveProperty("secret_string");
     expect(version.secret_id).toBe(SECRET_ARN);
   });
 
   test("password and Django key are ephemeral: 32 and 50 letters and digits", () => {
-    const { json } = credentials();
-    const entries = documentEntries(json);
+    const built = credentials();
+    const { json } = built;
+    const entries = documentEntries(built);
     expect(entries.password).toMatch(/^ephemeral\.aws_secretsmanager_random_password\./);
     expect(entries.django_secret_key).toMatch(/^ephemeral\.aws_secretsmanager_random_password\./);
     const generators = resourcesOf(json, "aws_secretsmanager_random_password", "ephemeral");
@@ -119,7 +122,7 @@ describe("ApplicationCredentials", () => {
   });
 
   test("the document writes settings from the props and keeps the operator's keys as the secret holds them", () => {
-    const entries = documentEntries(credentials().json);
+    const entries = documentEntries(credentials());
     expect(entries).toMatchObject({
       engine: '"postgresql"',
       host: '"db.example.internal"',
@@ -145,10 +148,10 @@ describe("ApplicationCredentials", () => {
   });
 
   test("the operator values have their own write, versioned by operatorValuesVersion, with no generated key in it", () => {
-    const { json } = credentials({ version: 2, operatorValuesVersion: 5 });
-    const patch = operatorWrite(json);
+    const built = credentials({ version: 2, operatorValuesVersion: 5 });
+    const patch = operatorWrite(built);
     expect(patch.secret_string_wo_version).toBe(5);
-    expect(secretVersion(json).secret_string_wo_version).toBe(2);
+    expect(secretVersion(built).secret_string_wo_version).toBe(2);
     expect(patch).not.toHaveProperty("secret_string");
     expect(patch.lifecycle?.create_before_destroy).toBeUndefined();
     expect(Object.keys(objectEntries(patch.secret_string_wo)).sort()).toEqual([...ApplicationCredentials.OPERATOR_KEYS].sort());
@@ -156,8 +159,9 @@ describe("ApplicationCredentials", () => {
   });
 
   test("the operator write merges into the current value, read after the document's write (its ARN is unknown until then)", () => {
-    const { json, construct } = credentials();
-    const expression = operatorWrite(json).secret_string_wo as string;
+    const built = credentials();
+    const { json, construct } = built;
+    const expression = operatorWrite(built).secret_string_wo as string;
     const read = /^\$\{jsonencode\(merge\(jsondecode\(ephemeral\.aws_secretsmanager_secret_version\.([\w-]+)\.secret_string\), \{/.exec(
       expression,
     );
@@ -168,7 +172,7 @@ describe("ApplicationCredentials", () => {
   });
 
   test("an operator variable left at its placeholder keeps the secret's value; host and port come from the props", () => {
-    const entries = objectEntries(operatorWrite(credentials().json).secret_string_wo);
+    const entries = objectEntries(operatorWrite(credentials()).secret_string_wo);
     for (const key of ["stripe_secret_key", "stripe_publishable_key", "stripe_webhook_secret", "email_user", "email_password"]) {
       expect(entries[key]).toMatch(
         new RegExp(
@@ -195,7 +199,7 @@ describe("ApplicationCredentials", () => {
   });
 
   test("an old version is retired before the new one is written: a label moved by the other write must not fail the apply", () => {
-    expect(secretVersion(credentials().json).lifecycle?.create_before_destroy).toBeUndefined();
+    expect(secretVersion(credentials()).lifecycle?.create_before_destroy).toBeUndefined();
   });
 
   test("version 0 is rejected naming the prop", () => {

@@ -47,7 +47,7 @@ describe("ApplicationSecret", () => {
 
   test("grantRead lets a role read and describe exactly this secret", () => {
     const { stack, secret } = build();
-    const role = new Role(stack, "reader", { assumedBy: ["ec2.amazonaws.com"] });
+    const role = new Role(stack, "reader", { roleName: "acme-test-reader", assumedBy: ["ec2.amazonaws.com"] });
     secret.grantRead(role);
     const json = synth(stack);
     const policy = onlyResource(json, "aws_iam_role_policy").policy as string;

@@ -13,7 +13,7 @@ test("a policy needs a statement", () => {
 describe("Role", () => {
   test("trusts exactly the named services", () => {
     const stack = testStack();
-    new Role(stack, "monitoring", { assumedBy: ["monitoring.rds.amazonaws.com"] });
+    new Role(stack, "monitoring", { roleName: "acme-test-monitoring", assumedBy: ["monitoring.rds.amazonaws.com"] });
     const [role] = resourcesOf(synth(stack), "aws_iam_role");
     expect(role.name).toBe("acme-test-monitoring");
     expect(role.assume_role_policy).toContain('"Service" = ["monitoring.rds.amazonaws.com"]');
@@ -23,6 +23,7 @@ describe("Role", () => {
   test("managed policies get partition-aware ARNs", () => {
     const stack = testStack();
     new Role(stack, "monitoring", {
+      roleName: "acme-test-monitoring",
       assumedBy: ["monitoring.rds.amazonaws.com"],
       managedPolicies: ["service-role/AmazonRDSEnhancedMonitoringRole"],
     });
@@ -34,7 +35,7 @@ describe("Role", () => {
 
   test("grants collect into one inline policy naming exactly the granted ARNs", () => {
     const stack = testStack();
-    const role = new Role(stack, "app", { assumedBy: ["ec2.amazonaws.com"] });
+    const role = new Role(stack, "app", { roleName: "acme-test-app", assumedBy: ["ec2.amazonaws.com"] });
     role.allow(["secretsmanager:GetSecretValue"], ["arn:aws:secretsmanager:us-east-1:111111111111:secret:a"]);
     role.allow(["s3:GetObject"], ["arn:aws:s3:::b/*"]);
     const policies = resourcesOf(synth(stack), "aws_iam_role_policy");
@@ -45,19 +46,23 @@ describe("Role", () => {
 
   test("a role with no grants has no inline policy", () => {
     const stack = testStack();
-    new Role(stack, "idle", { assumedBy: ["ec2.amazonaws.com"] });
+    new Role(stack, "idle", { roleName: "acme-test-idle", assumedBy: ["ec2.amazonaws.com"] });
     expect(resourcesOf(synth(stack), "aws_iam_role_policy")).toHaveLength(0);
   });
 
   test("an instance profile is created only when asked for", () => {
     const stack = testStack();
-    const withProfile = new Role(stack, "bastion", { assumedBy: ["ec2.amazonaws.com"], instanceProfile: true });
-    new Role(stack, "other", { assumedBy: ["ec2.amazonaws.com"] });
+    const withProfile = new Role(stack, "bastion", {
+      roleName: "acme-test-bastion",
+      assumedBy: ["ec2.amazonaws.com"],
+      instanceProfile: true,
+    });
+    new Role(stack, "other", { roleName: "acme-test-other", assumedBy: ["ec2.amazonaws.com"] });
     expect(withProfile.instanceProfileName).toBeDefined();
     expect(resourcesOf(synth(stack), "aws_iam_instance_profile")).toHaveLength(1);
   });
 
   test("a role nobody may assume is refused", () => {
-    expect(() => new Role(testStack(), "nobody", { assumedBy: [] })).toThrow(/assumedBy/);
+    expect(() => new Role(testStack(), "nobody", { roleName: "acme-test-nobody", assumedBy: [] })).toThrow(/assumedBy/);
   });
 });

@@ -1,5 +1,5 @@
 import { Network, type NetworkProps } from "../../constructs/network";
-import { type Json, onlyResource, resourcesOf, synth, testConfig, testStack } from "../helpers";
+import { type Json, onlyResource, resourceAt, resourcesOf, synth, synthWithHandles, testConfig, testStack } from "../helpers";
 
 const THREE_AZS: NetworkProps = {
   cidr: "10.20.0.0/16",
@@ -18,18 +18,13 @@ function build(props: Partial<NetworkProps>): () => void {
   return () => new Network(testStack(testConfig({ region: "eu-west-1" }), "network"), "network", { ...THREE_AZS, ...props });
 }
 
-/** `${aws_subnet.network_public-eu-west-1a_XXXX.id}` -> the subnet's resource block. */
-function ref(json: Json, token: string): Json {
-  const [, type, name] = /^\$\{(\w+)\.([\w-]+)\.\w+\}$/.exec(token) ?? [];
-  const found = json.resource?.[type]?.[name];
-  if (!found) throw new Error(`no resource behind ${token}`);
-  return found;
+/** The network's subnets of `kind`, in AZ order, found through its typed fields. */
+function subnets(props: Partial<NetworkProps> = {}) {
+  const stack = testStack(testConfig({ region: "eu-west-1" }), "network");
+  const built = new Network(stack, "network", { ...THREE_AZS, ...props });
+  const { json, refs } = synthWithHandles(stack, { public: built.publicSubnetIds, private: built.privateSubnetIds });
+  return { public: refs.public.map((r) => resourceAt(json, r)), private: refs.private.map((r) => resourceAt(json, r)) };
 }
-
-const subnets = (json: Json, kind: "public" | "private") =>
-  Object.entries(json.resource.aws_subnet as Record<string, Json>)
-    .filter(([name]) => name.startsWith(`network_${kind}-`))
-    .map(([, s]) => s);
 
 describe("Network", () => {
   test("VPC has the given range with DNS support and hostnames on", () => {
@@ -42,13 +37,13 @@ describe("Network", () => {
   });
 
   test("one public and one private subnet per AZ, CIDRs in AZ order", () => {
-    const json = network();
-    expect(subnets(json, "public").map((s) => [s.availability_zone, s.cidr_block])).toEqual([
+    const found = subnets();
+    expect(found.public.map((s) => [s.availability_zone, s.cidr_block])).toEqual([
       ["eu-west-1a", "10.20.0.0/24"],
       ["eu-west-1b", "10.20.1.0/24"],
       ["eu-west-1c", "10.20.2.0/24"],
     ]);
-    expect(subnets(json, "private").map((s) => [s.availability_zone, s.cidr_block])).toEqual([
+    expect(found.private.map((s) => [s.availability_zone, s.cidr_block])).toEqual([
       ["eu-west-1a", "10.20.100.0/24"],
       ["eu-west-1b", "10.20.101.0/24"],
       ["eu-west-1c", "10.20.102.0/24"],
@@ -64,10 +59,10 @@ describe("Network", () => {
     const publicRoutes = resourcesOf(json, "aws_route").filter((r) => r.gateway_id);
     expect(publicRoutes).toHaveLength(1);
     expect(publicRoutes[0].destination_cidr_block).toBe("0.0.0.0/0");
-    expect(ref(json, publicRoutes[0].gateway_id)).toBe(onlyResource(json, "aws_internet_gateway"));
+    expect(resourceAt(json, publicRoutes[0].gateway_id)).toBe(onlyResource(json, "aws_internet_gateway"));
     const associated = resourcesOf(json, "aws_route_table_association")
       .filter((a) => a.route_table_id === publicRoutes[0].route_table_id)
-      .map((a) => ref(json, a.subnet_id).cidr_block);
+      .map((a) => resourceAt(json, a.subnet_id).cidr_block);
     expect(associated).toEqual(THREE_AZS.publicSubnetCidrs);
   });
 
@@ -78,7 +73,7 @@ describe("Network", () => {
     expect(resourcesOf(json, "aws_route").filter((r) => r.nat_gateway_id)).toHaveLength(0);
     const tables = new Set(
       resourcesOf(json, "aws_route_table_association")
-        .filter((a) => ref(json, a.subnet_id).tags.Name.includes("-private-"))
+        .filter((a) => resourceAt(json, a.subnet_id).tags.Name.includes("-private-"))
         .map((a) => a.route_table_id),
     );
     expect(tables.size).toBe(1);
@@ -88,14 +83,14 @@ describe("Network", () => {
   test("natGateway adds one NAT with its Elastic IP in the first public subnet, routed from the private table", () => {
     const json = network({ natGateway: true });
     const nat = onlyResource(json, "aws_nat_gateway");
-    expect(ref(json, nat.subnet_id)).toMatchObject({ availability_zone: "eu-west-1a", cidr_block: "10.20.0.0/24" });
-    expect(ref(json, nat.allocation_id)).toBe(onlyResource(json, "aws_eip"));
+    expect(resourceAt(json, nat.subnet_id)).toMatchObject({ availability_zone: "eu-west-1a", cidr_block: "10.20.0.0/24" });
+    expect(resourceAt(json, nat.allocation_id)).toBe(onlyResource(json, "aws_eip"));
     expect(onlyResource(json, "aws_eip").domain).toBe("vpc");
     const natRoute = resourcesOf(json, "aws_route").filter((r) => r.nat_gateway_id);
     expect(natRoute).toHaveLength(1);
     expect(natRoute[0].destination_cidr_block).toBe("0.0.0.0/0");
     const privateTables = resourcesOf(json, "aws_route_table_association")
-      .filter((a) => ref(json, a.subnet_id).tags.Name.includes("-private-"))
+      .filter((a) => resourceAt(json, a.subnet_id).tags.Name.includes("-private-"))
       .map((a) => a.route_table_id);
     expect(new Set(privateTables)).toEqual(new Set([natRoute[0].route_table_id]));
   });
@@ -103,14 +98,14 @@ describe("Network", () => {
   test("natGatewayPerAz gives each AZ its own NAT, in its own public subnet, and its own private table", () => {
     const json = network({ natGateway: true, natGatewayPerAz: true });
     const nats = resourcesOf(json, "aws_nat_gateway");
-    expect(nats.map((n) => ref(json, n.subnet_id).availability_zone)).toEqual(THREE_AZS.availabilityZones);
+    expect(nats.map((n) => resourceAt(json, n.subnet_id).availability_zone)).toEqual(THREE_AZS.availabilityZones);
     expect(resourcesOf(json, "aws_eip")).toHaveLength(3);
     const routes = resourcesOf(json, "aws_route").filter((r) => r.nat_gateway_id);
     for (const association of resourcesOf(json, "aws_route_table_association")) {
-      const subnet = ref(json, association.subnet_id);
+      const subnet = resourceAt(json, association.subnet_id);
       if (!subnet.tags.Name.includes("-private-")) continue;
       const route = routes.find((r) => r.route_table_id === association.route_table_id);
-      expect(ref(json, route!.nat_gateway_id).tags.Name).toBe(`acme-test-nat-${subnet.availability_zone}`);
+      expect(resourceAt(json, route!.nat_gateway_id).tags.Name).toBe(`acme-test-nat-${subnet.availability_zone}`);
     }
     expect(resourcesOf(json, "aws_route_table")).toHaveLength(4);
   });
@@ -119,7 +114,7 @@ describe("Network", () => {
     const json = network();
     const group = onlyResource(json, "aws_db_subnet_group");
     expect(group.name).toBe("acme-test-db");
-    expect(group.subnet_ids.map((id: string) => ref(json, id).cidr_block)).toEqual(THREE_AZS.privateSubnetCidrs);
+    expect(group.subnet_ids.map((id: string) => resourceAt(json, id).cidr_block)).toEqual(THREE_AZS.privateSubnetCidrs);
   });
 
   test("the default security group is managed with no rules at all", () => {
@@ -134,8 +129,8 @@ describe("Network", () => {
     expect(logGroup).toMatchObject({ name: "/aws/vpc/acme-test-flow-logs", retention_in_days: 90 });
     const flowLog = onlyResource(json, "aws_flow_log");
     expect(flowLog).toMatchObject({ traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
-    expect(ref(json, flowLog.log_destination)).toBe(logGroup);
-    expect(ref(json, flowLog.vpc_id)).toBe(onlyResource(json, "aws_vpc"));
+    expect(resourceAt(json, flowLog.log_destination)).toBe(logGroup);
+    expect(resourceAt(json, flowLog.vpc_id)).toBe(onlyResource(json, "aws_vpc"));
   });
 
   test("the flow log role is trusted by VPC Flow Logs and may write only to its log group", () => {
@@ -146,7 +141,7 @@ describe("Network", () => {
     expect(role.assume_role_policy).toMatch(
       /"aws:SourceArn" = "\$\{join\(":", slice\(split\(":", aws_vpc\.[\w-]+\.arn\), 0, 5\)\)\}:vpc-flow-log\/\*"/,
     );
-    expect(ref(json, onlyResource(json, "aws_flow_log").iam_role_arn)).toBe(role);
+    expect(resourceAt(json, onlyResource(json, "aws_flow_log").iam_role_arn)).toBe(role);
     const policy = onlyResource(json, "aws_iam_role_policy").policy as string;
     expect(policy).toMatch(/"Action" = \["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"\]/);
     expect(policy).toMatch(/"Resource" = \[aws_cloudwatch_log_group\.[\w-]+\.arn, "\$\{aws_cloudwatch_log_group\.[\w-]+\.arn\}:\*"\]/);

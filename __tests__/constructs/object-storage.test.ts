@@ -1,7 +1,7 @@
 import { ObjectStorage, ObjectStorageAlarms, type ObjectStorageProps } from "../../constructs/object-storage";
 import { Queue } from "../../constructs/queues";
 import { Role } from "../../constructs/role";
-import { decodePolicy, onlyResource, resourcesOf, synth, testStack } from "../helpers";
+import { bare, decodePolicy, onlyResource, resourcesOf, synth, synthWithHandles, testStack } from "../helpers";
 
 function objectStorage(props: ObjectStorageProps = {}) {
   const stack = testStack();
@@ -49,21 +49,22 @@ describe("ObjectStorage", () => {
   test("object events go to the events queue, after S3 is allowed to send to it", () => {
     const stack = testStack();
     const events = new Queue(stack, "s3-events", { queueName: "acme-test-s3-events", purpose: "s3-events" });
-    new ObjectStorage(stack, "object-storage", { eventsQueue: events });
-    const json = synth(stack);
+    const storage = new ObjectStorage(stack, "object-storage", { eventsQueue: events });
+    const { json, refs } = synthWithHandles(stack, { queueArn: events.queueArn, bucketArn: storage.bucketArn });
     const notification = onlyResource(json, "aws_s3_bucket_notification");
     expect(notification.queue[0].events).toEqual(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]);
-    expect(notification.queue[0].queue_arn).toMatch(/^\$\{aws_sqs_queue\.s3-events_queue_\w+\.arn\}$/);
+    expect(notification.queue[0].queue_arn).toBe(refs.queueArn);
     expect(notification.depends_on).toEqual([expect.stringMatching(/^aws_sqs_queue_policy\./)]);
-    expect(onlyResource(json, "aws_sqs_queue_policy").policy).toMatch(/"aws:SourceArn" = aws_s3_bucket\.object-storage_bucket_\w+\.arn/);
+    expect(onlyResource(json, "aws_sqs_queue_policy").policy).toContain(`"aws:SourceArn" = ${bare(refs.bucketArn)}`);
   });
 
   test("grantReadWrite gives exactly the object actions on the objects and listing on the bucket", () => {
     const stack = testStack(undefined, "access");
     const storage = new ObjectStorage(stack, "object-storage");
-    const role = new Role(stack, "app-role", { assumedBy: ["ecs-tasks.amazonaws.com"] });
+    const role = new Role(stack, "app-role", { roleName: "acme-test-app-role", assumedBy: ["ecs-tasks.amazonaws.com"] });
     storage.grantReadWrite(role);
-    const [objects, bucket] = decodePolicy(onlyResource(synth(stack), "aws_iam_role_policy").policy).Statement;
+    const { json, refs } = synthWithHandles(stack, { bucketArn: storage.bucketArn });
+    const [objects, bucket] = decodePolicy(onlyResource(json, "aws_iam_role_policy").policy).Statement;
     expect(objects.Action).toEqual([
       "s3:GetObject",
       "s3:PutObject",
@@ -71,9 +72,9 @@ describe("ObjectStorage", () => {
       "s3:AbortMultipartUpload",
       "s3:ListMultipartUploadParts",
     ]);
-    expect(objects.Resource).toEqual([expect.stringMatching(/^\$\{aws_s3_bucket\.object-storage_bucket_\w+\.arn\}\/\*$/)]);
+    expect(objects.Resource).toEqual([`${refs.bucketArn}/*`]);
     expect(bucket.Action).toEqual(["s3:ListBucket"]);
-    expect(bucket.Resource).toEqual([expect.stringMatching(/^aws_s3_bucket\.object-storage_bucket_\w+\.arn$/)]);
+    expect(bucket.Resource).toEqual([bare(refs.bucketArn)]);
   });
 
   test("request metrics are off by default and on only when asked (they are billed)", () => {

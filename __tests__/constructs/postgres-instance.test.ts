@@ -227,7 +227,7 @@ describe("PostgresInstance", () => {
 
   test("grantMasterSecretRead lets a role read exactly the RDS-managed master secret", () => {
     const { stack, database } = build();
-    const role = new Role(stack, "reader", { assumedBy: ["ec2.amazonaws.com"] });
+    const role = new Role(stack, "reader", { roleName: "acme-test-reader", assumedBy: ["ec2.amazonaws.com"] });
     database.grantMasterSecretRead(role);
     const json = synth(stack);
     const policy = onlyResource(json, "aws_iam_role_policy").policy as string;

@@ -1,6 +1,6 @@
 import { Queue, QueueAlarms, SafeBucketQueues, type QueueProps } from "../../constructs/queues";
 import { Role } from "../../constructs/role";
-import { decodePolicy, type Json, onlyResource, resourcesOf, synth, testStack } from "../helpers";
+import { bare, decodePolicy, type Json, onlyResource, resourcesOf, synth, synthWithHandles, testStack } from "../helpers";
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:acme-test-rds-alerts";
 
@@ -9,7 +9,8 @@ const JOBS: QueueProps = { queueName: "acme-test-jobs", purpose: "jobs" };
 function queue(props: Partial<QueueProps> = {}) {
   const stack = testStack();
   const built = new Queue(stack, "jobs", { ...JOBS, ...props });
-  return { stack, queue: built, json: synth(stack) };
+  const { json, refs } = synthWithHandles(stack, { queueArn: built.queueArn, deadLetterQueueArn: built.deadLetterQueueArn });
+  return { stack, queue: built, json, refs };
 }
 
 const byName = (json: Json, name: string): Json => {
@@ -34,27 +35,28 @@ describe("Queue", () => {
   });
 
   test("failed messages move to the dead-letter queue after maxReceiveCount receives", () => {
-    const { json } = queue({ maxReceiveCount: 3 });
-    expect(byName(json, "acme-test-jobs").redrive_policy).toMatch(
-      /^\$\{jsonencode\(\{"deadLetterTargetArn" = aws_sqs_queue\.jobs_dlq_\w+\.arn, "maxReceiveCount" = 3\}\)\}$/,
+    const { json, refs } = queue({ maxReceiveCount: 3 });
+    expect(byName(json, "acme-test-jobs").redrive_policy).toBe(
+      `\${jsonencode({"deadLetterTargetArn" = ${bare(refs.deadLetterQueueArn)}, "maxReceiveCount" = 3})}`,
     );
   });
 
   test("the dead-letter queue keeps messages as long as the queue and accepts redrives from this queue only", () => {
-    const { json } = queue({ messageRetentionDays: 4 });
+    const { json, refs } = queue({ messageRetentionDays: 4 });
     expect(byName(json, "acme-test-jobs-dlq").message_retention_seconds).toBe(4 * 86400);
-    expect(onlyResource(json, "aws_sqs_queue_redrive_allow_policy").redrive_allow_policy).toMatch(
-      /"redrivePermission" = "byQueue", "sourceQueueArns" = \[aws_sqs_queue\.jobs_queue_\w+\.arn\]/,
+    expect(onlyResource(json, "aws_sqs_queue_redrive_allow_policy").redrive_allow_policy).toContain(
+      `"redrivePermission" = "byQueue", "sourceQueueArns" = [${bare(refs.queueArn)}]`,
     );
   });
 
   test("grantConsume and grantSend name valid SQS actions on this queue only", () => {
     const stack = testStack(undefined, "access");
     const jobs = new Queue(stack, "jobs", JOBS);
-    const consumer = new Role(stack, "consumer", { assumedBy: ["ecs-tasks.amazonaws.com"] });
+    const consumer = new Role(stack, "consumer", { roleName: "acme-test-consumer", assumedBy: ["ecs-tasks.amazonaws.com"] });
     jobs.grantConsume(consumer);
     jobs.grantSend(consumer);
-    const statements = decodePolicy(onlyResource(synth(stack), "aws_iam_role_policy").policy).Statement;
+    const { json, refs } = synthWithHandles(stack, { queueArn: jobs.queueArn });
+    const statements = decodePolicy(onlyResource(json, "aws_iam_role_policy").policy).Statement;
     expect(statements[0].Action).toEqual([
       "sqs:ReceiveMessage",
       "sqs:DeleteMessage",
@@ -63,7 +65,7 @@ describe("Queue", () => {
       "sqs:GetQueueUrl",
     ]);
     expect(statements[1].Action).toEqual(["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"]);
-    for (const s of statements) expect(s.Resource).toEqual([expect.stringMatching(/^aws_sqs_queue\.jobs_queue_\w+\.arn$/)]);
+    for (const s of statements) expect(s.Resource).toEqual([bare(refs.queueArn)]);
   });
 
   test("S3 may send only this bucket's events from this account", () => {
@@ -71,11 +73,12 @@ describe("Queue", () => {
     const jobs = new Queue(stack, "jobs", JOBS);
     jobs.allowBucketNotifications("arn:aws:s3:::acme-test-objects");
     // The account comes from the queue's ARN (a function call decodePolicy cannot read), so match the text.
-    const policy = onlyResource(synth(stack), "aws_sqs_queue_policy").policy as string;
+    const { json, refs } = synthWithHandles(stack, { queueArn: jobs.queueArn });
+    const policy = onlyResource(json, "aws_sqs_queue_policy").policy as string;
     expect(policy).toContain('"Effect" = "Allow", "Action" = ["sqs:SendMessage"]');
     expect(policy).toContain('"Principal" = {"Service" = ["s3.amazonaws.com"]}');
     expect(policy).toContain('"ArnEquals" = {"aws:SourceArn" = "arn:aws:s3:::acme-test-objects"}');
-    expect(policy).toMatch(/"StringEquals" = \{"aws:SourceAccount" = element\(split\(":", aws_sqs_queue\.jobs_queue_\w+\.arn\), 4\)\}/);
+    expect(policy).toContain(`"StringEquals" = {"aws:SourceAccount" = element(split(":", ${bare(refs.queueArn)}), 4)}`);
   });
 
   test("settings outside SQS's limits are rejected naming the prop", () => {

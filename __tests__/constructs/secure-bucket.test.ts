@@ -8,6 +8,10 @@ function secureBucket(props: Partial<SecureBucketProps> = {}) {
 }
 
 describe("SecureBucket", () => {
+  test("the Name tag is nameTag when given, whatever the construct id", () => {
+    expect(onlyResource(secureBucket({ nameTag: "acme-test-uploads" }), "aws_s3_bucket").tags).toEqual({ Name: "acme-test-uploads" });
+  });
+
   test("bucket is versioned and encrypted with SSE-S3", () => {
     const json = secureBucket();
     expect(onlyResource(json, "aws_s3_bucket_versioning").versioning_configuration.status).toBe("Enabled");
@@ -48,6 +52,6 @@ describe("SecureBucket", () => {
   });
 
   test("an invalid bucket name is rejected naming the prop", () => {
-    expect(() => secureBucket({ bucketName: "Acme_Files" })).toThrow(/bucketName must be 3-63/);
+    expect(() => secureBucket({ bucketName: "Acme_Files" })).toThrow(/bucketName must be a valid S3 bucket name: 3-63/);
   });
 });

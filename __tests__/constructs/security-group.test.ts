@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { Peer, SecurityGroup } from "../../constructs/security-group";
 import { EnvironmentStack } from "../../stacks/environment-stack";
-import { onlyResource, resourcesOf, synth, testConfig, testStack } from "../helpers";
+import { onlyResource, referenceTo, resourceJson, resourcesOf, synth, testConfig, testStack } from "../helpers";
 
 const VPC = "vpc-0123456789abcdef0";
 
@@ -37,8 +37,8 @@ describe("SecurityGroup", () => {
     const json = synth(stack);
     expect(resourcesOf(json, "aws_vpc_security_group_egress_rule")).toHaveLength(0);
     expect(onlyResource(json, "aws_vpc_security_group_ingress_rule")).toMatchObject({
-      security_group_id: expect.stringMatching(/^\$\{aws_security_group\.db_group_\w+\.id\}$/),
-      referenced_security_group_id: expect.stringMatching(/^\$\{aws_security_group\.app_group_\w+\.id\}$/),
+      security_group_id: referenceTo(db.groupResource),
+      referenced_security_group_id: referenceTo(app.groupResource),
       ip_protocol: "tcp",
       from_port: 5432,
       to_port: 5432,
@@ -70,6 +70,24 @@ describe("SecurityGroup", () => {
     expect(() => db.allowFrom(app, 5432, "the app's PostgreSQL")).toThrow(/allowFrom description must be/);
     const stack = testStack(testConfig(), "network");
     expect(() => new SecurityGroup(stack, "x", { vpcId: VPC, description: "" })).toThrow(/description must be 1-255/);
+  });
+
+  test("rules name their peer by its rule label, from the group name, not by its construct id", () => {
+    const stack = testStack(testConfig(), "network");
+    const db = new SecurityGroup(stack, "database", { vpcId: VPC, description: "Database", groupName: "acme-test-db-sg" });
+    const app = new SecurityGroup(stack, "renamed", { vpcId: VPC, description: "App", groupName: "acme-test-app-sg" });
+    const rule = db.allowFrom(app, 5432, "PostgreSQL from the app");
+    expect(app.ruleLabel).toBe("app-sg");
+    expect(rule.node.id).toBe("from-app-sg-5432");
+    expect(resourceJson(synth(stack), rule).tags).toEqual({ Name: "acme-test-db-sg-from-app-sg-5432" });
+  });
+
+  test("ruleLabel, when given, is what rules call the group", () => {
+    const stack = testStack(testConfig(), "network");
+    const db = new SecurityGroup(stack, "db", { vpcId: VPC, description: "Database" });
+    const lb = new SecurityGroup(stack, "sg", { vpcId: VPC, description: "LB", groupName: "acme-test-alb-sg", ruleLabel: "lb" });
+    expect(db.allowFrom(lb, 8080, "From the load balancer").node.id).toBe("from-lb-8080");
+    expect(() => new SecurityGroup(stack, "bad", { vpcId: VPC, description: "x", ruleLabel: "a b" })).toThrow(/ruleLabel must be/);
   });
 
   test("a name starting with sg- is rejected", () => {
@@ -109,7 +127,7 @@ describe("SecurityGroup", () => {
       expect(resourcesOf(networkJson, "aws_vpc_security_group_egress_rule")).toHaveLength(0);
       const rule = onlyResource(dataJson, "aws_vpc_security_group_egress_rule");
       expect(rule.security_group_id).toMatch(/terraform_remote_state/);
-      expect(rule.referenced_security_group_id).toMatch(/^\$\{aws_security_group\.cache_group_\w+\.id\}$/);
+      expect(rule.referenced_security_group_id).toBe(referenceTo(cache.groupResource));
     });
   });
 });

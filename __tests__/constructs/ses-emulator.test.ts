@@ -16,7 +16,7 @@ let zoneId: string;
 beforeAll(async () => {
   emulator = await startMoto();
   stack = new EmulatedStack(emulator, testConfig(), (scope) => {
-    const topic = new AlarmTopic(scope, "alerts", {});
+    const topic = new AlarmTopic(scope, "alerts", { topicName: "acme-test-alerts" });
     const domain = new SesDomain(scope, "domain", {
       domain: "example.org",
       region: "us-east-1",

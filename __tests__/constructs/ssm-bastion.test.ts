@@ -1,9 +1,14 @@
 import { SsmBastion, type SsmBastionProps } from "../../constructs/ssm-bastion";
-import { onlyResource, resourcesOf, synth, testStack } from "../helpers";
+import { configProblems, MINIMAL_DOCUMENT, onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
 function bastion(props: Partial<SsmBastionProps> = {}) {
   const stack = testStack(undefined, "access");
-  const construct = new SsmBastion(stack, "bastion", { subnetId: "subnet-public-1", securityGroupIds: ["sg-bastion"], ...props });
+  const construct = new SsmBastion(stack, "bastion", {
+    instanceName: "acme-test-bastion",
+    subnetId: "subnet-public-1",
+    securityGroupIds: ["sg-bastion"],
+    ...props,
+  });
   return { construct, json: synth(stack) };
 }
 
@@ -76,7 +81,7 @@ describe("SsmBastion", () => {
 
   test("a grant names exactly the granted ARN", () => {
     const stack = testStack(undefined, "access");
-    new SsmBastion(stack, "bastion", { subnetId: "subnet-1", securityGroupIds: ["sg-1"] }).role.allow(
+    new SsmBastion(stack, "bastion", { instanceName: "acme-test-bastion", subnetId: "subnet-1", securityGroupIds: ["sg-1"] }).role.allow(
       ["secretsmanager:GetSecretValue"],
       ["arn:secret"],
     );
@@ -113,6 +118,15 @@ describe("SsmBastion", () => {
 
   test("an instance type that is not one is rejected naming the prop", () => {
     expect(() => bastion({ instanceType: "nano" })).toThrow(/instanceType must be an EC2 instance type.*got "nano"/);
+  });
+
+  test("a Mac type is refused by the construct and by the config schema, in the same words", () => {
+    expect(() => bastion({ instanceType: "mac2.metal" })).toThrow(
+      /instanceType must be an EC2 instance type such as t4g.nano \(not a Mac type\)/,
+    );
+    expect(configProblems({ ...MINIMAL_DOCUMENT, bastion: { instanceType: "mac2.metal" } })).toEqual([
+      'bastion.instanceType: must be an EC2 instance type such as t4g.nano (not a Mac type) (got "mac2.metal")',
+    ]);
   });
 
   test("no security group is rejected naming the prop", () => {
