@@ -25,14 +25,7 @@ import { inParallel, prepareTerraform, type TerraformSetup } from "./lib/terrafo
 import { parseUpgradeArgs, UPGRADE_USAGE, UpgradeUsageError } from "./lib/upgrade-args";
 import { formatChanges, stateLosses, summarize } from "./lib/upgrade-plan";
 import { checkoutRelease, releaseConfig, synthesizeRelease, synthFolder, type ReleaseCheckout } from "./lib/upgrade-release";
-import {
-  applyStack,
-  planUpgrade,
-  resourceCount,
-  stackStateLocation,
-  withoutUnavailableProviders,
-  type PlanResult,
-} from "./lib/upgrade-stacks";
+import { applyStack, planUpgrade, resourceCount, stackStateLocation, withoutUnavailableProviders } from "./lib/upgrade-stacks";
 
 const ROOT = join(__dirname, "..");
 
@@ -50,6 +43,10 @@ interface Context {
   readonly write: (line: string) => void;
   readonly setup: TerraformSetup;
   readonly signal: AbortSignal;
+  readonly planOnly: boolean;
+  readonly accept: readonly string[];
+  /** The --accept entries a plan met. */
+  readonly matched: Set<string>;
 }
 
 const short = (stack: SynthesizedStack, env: string): string => stack.name.slice(env.length + 1);
@@ -86,30 +83,40 @@ async function deployPrevious(ctx: Context, env: Environment): Promise<boolean> 
   return true;
 }
 
-/** Plans this release's stacks over that state; one check per stack, its changes listed under it. */
+/**
+ * Plans this release's stacks in deploy order over that state, one check per stack with its changes
+ * listed under it; unless --plan-only, each plan is applied before the next stack is planned, as deploy
+ * does, so a change that reaches a later stack through an output (a new secret ARN) shows there too.
+ */
 async function planCurrent(ctx: Context, env: Environment): Promise<void> {
   const started = Date.now();
-  const results: PlanResult[] = [];
+  let applying = !ctx.planOnly;
   for (const stack of env.current) {
-    ctx.write(`upgrade-check: ${stack.name}: plan (this release) ...`);
-    results.push(await planUpgrade(stack, ctx.setup, ctx.signal));
-  }
-  env.current.forEach((stack, i) => {
-    const result = results[i];
+    ctx.write(`upgrade-check: ${stack.name}: plan${applying ? " and apply" : ""} (this release) ...`);
+    const result = await planUpgrade(stack, ctx.setup, { apply: applying, signal: ctx.signal });
     const check = `plan ${stack.name} over ${ctx.ref}'s state`;
-    if (!result.ok) {
+    if (!result.ok && result.changes.length === 0) {
       ctx.ledger.fail(check, result.problem ?? "failed");
-      return;
+      continue;
     }
     const losses = stateLosses(result.changes);
+    const accepted = losses.filter((c) => ctx.accept.includes(`${stack.name}:${c.address}`));
+    const refused = losses.filter((c) => !accepted.includes(c));
+    for (const c of accepted) ctx.matched.add(`${stack.name}:${c.address}`);
+    const applied = result.applyMs !== undefined ? `, applied in ${seconds(result.applyMs)}` : "";
     ctx.ledger.expect(
-      `${check}: ${summarize(result.changes)} (${seconds(result.ms)})`,
-      losses.length > 0
-        ? `${losses.length} stateful resource(s) deleted or replaced: each needs a moved block (constructs/moved.ts) or a migration`
+      `${check}: ${summarize(result.changes)} (${seconds(result.ms)}${applied})${accepted.length ? `; ${accepted.length} accepted with --accept` : ""}`,
+      refused.length > 0
+        ? `${refused.length} stateful resource(s) deleted or replaced: each needs a moved block (constructs/moved.ts), a migration, or --accept ${stack.name}:<address> when intended`
         : undefined,
     );
     for (const line of formatChanges(result.changes)) ctx.write(`       ${line}`);
-  });
+    if (!result.ok) {
+      ctx.ledger.fail(`apply ${stack.name} (this release) on the emulator`, result.problem ?? "failed");
+      // Later stacks are still planned, against the previous release's outputs.
+      applying = false;
+    }
+  }
   // A previous stack whose state no stack of this release manages any more: its resources would be orphaned.
   const managed = new Set(env.current.map(stackStateLocation));
   for (const stack of env.old) {
@@ -121,7 +128,15 @@ async function planCurrent(ctx: Context, env: Environment): Promise<void> {
       count > 0 ? `${count} resource(s) would be left unmanaged (keep the layer, or give its successor stateKey)` : undefined,
     );
   }
-  ctx.write(`upgrade-check ${env.name}: planned in ${seconds(Date.now() - started)}`);
+  const stacks = new Set([...env.old, ...env.current].map((s) => s.name));
+  for (const accepted of ctx.accept.filter((a) => stacks.has(a.split(":")[0]))) {
+    ctx.write(
+      ctx.matched.has(accepted)
+        ? `upgrade-check: accepted (--accept) ${accepted}`
+        : `upgrade-check: --accept ${accepted}: not deleted or replaced in this run, nothing to accept`,
+    );
+  }
+  ctx.write(`upgrade-check ${env.name}: this release planned${ctx.planOnly ? "" : " and applied"} in ${seconds(Date.now() - started)}`);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -201,7 +216,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.env.INFRA_AWS_CA_BUNDLE = emulator.caBundle;
     process.env.INFRA_EMULATOR_STATE_DIR = join(emulator.dir, "state");
     mkdirSync(process.env.INFRA_EMULATOR_STATE_DIR, { recursive: true });
-    const ctx: Context = { ref: args.from, ledger, write, setup: prepareTerraform(), signal: controller.signal };
+    const ctx: Context = {
+      ref: args.from,
+      ledger,
+      write,
+      setup: prepareTerraform(),
+      signal: controller.signal,
+      planOnly: args.planOnly,
+      accept: args.accept,
+    };
     for (const env of envs) {
       prepare(ctx, env, env.old, args.from);
       prepare(ctx, env, env.current, "this release");

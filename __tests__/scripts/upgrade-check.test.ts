@@ -125,8 +125,9 @@ describe("isUpgradeStateful", () => {
 describe("stateLocation", () => {
   test("matches a stack to its predecessor by backend, not by name", () => {
     expect(stateLocation({ terraform: { backend: { s3: { bucket: "b", key: "sb/tenants.tfstate" } } } })).toBe("s3://b/sb/tenants.tfstate");
-    expect(stateLocation({ terraform: { backend: { local: { path: "/x/terraform.dev-state.tfstate" } } } })).toBe(
-      "local:/x/terraform.dev-state.tfstate",
+    // A local path names the checkout that synthesized it: the same state file in two checkouts matches.
+    expect(stateLocation({ terraform: { backend: { local: { path: "/old/checkout/terraform.dev-state.tfstate" } } } })).toBe(
+      stateLocation({ terraform: { backend: { local: { path: "/work/repo/terraform.dev-state.tfstate" } } } }),
     );
     expect(stateLocation({})).toBeUndefined();
   });
@@ -138,6 +139,8 @@ describe("parseUpgradeArgs", () => {
       from: "v1.2.0",
       environments: ["dev", "safebucket-dev"],
       parallel: 2,
+      planOnly: false,
+      accept: [],
       help: false,
     });
     expect(parseUpgradeArgs(["--from=08a0d48", "--parallel", "1"])).toMatchObject({ from: "08a0d48", environments: [], parallel: 1 });
@@ -154,6 +157,28 @@ describe("parseUpgradeArgs", () => {
   ])("%j is refused", (argv, message) => {
     expect(() => parseUpgradeArgs(argv)).toThrow(UpgradeUsageError);
     expect(() => parseUpgradeArgs(argv)).toThrow(message);
+  });
+
+  test("--plan-only and repeated --accept <stack>:<address>", () => {
+    expect(
+      parseUpgradeArgs([
+        "--from",
+        "v1",
+        "--plan-only",
+        "--accept",
+        "dev-data:aws_secretsmanager_secret.app-secret_99D6BEB7",
+        "--accept=dev-access:aws_instance.bastion",
+      ]),
+    ).toMatchObject({
+      planOnly: true,
+      accept: ["dev-data:aws_secretsmanager_secret.app-secret_99D6BEB7", "dev-access:aws_instance.bastion"],
+    });
+  });
+
+  test("--accept without its stack is refused", () => {
+    expect(() => parseUpgradeArgs(["--from", "v1", "--accept", "aws_s3_bucket.b"])).toThrow(
+      /--accept: <stack>:<address>.*\(got aws_s3_bucket.b\)/,
+    );
   });
 
   test("--help needs nothing else", () => {

@@ -1,7 +1,8 @@
 /** The command line of `npm run upgrade-check -- --from <git-ref> [env...] [--parallel N]`. */
 import { parseArgs } from "node:util";
 
-export const UPGRADE_USAGE = "usage: npm run upgrade-check -- --from <git-ref> [env...] [--parallel N]";
+export const UPGRADE_USAGE =
+  "usage: npm run upgrade-check -- --from <git-ref> [env...] [--plan-only] [--accept <stack>:<address>]... [--parallel N]";
 
 export interface UpgradeArgs {
   /** The previous release: a tag, branch or commit id. */
@@ -10,6 +11,13 @@ export interface UpgradeArgs {
   readonly environments: readonly string[];
   /** Environments deployed and planned side by side, in one emulator. @default 2 */
   readonly parallel: number;
+  /** Plan every stack against the previous release's state only; by default each stack's plan is applied before the next is planned, as deploy does. */
+  readonly planOnly: boolean;
+  /**
+   * Deletions or replacements of stateful resources that are intended, as `<stack>:<address>`: shown
+   * as accepted instead of failing. Each is a decision to write in the release notes.
+   */
+  readonly accept: readonly string[];
   readonly help: boolean;
 }
 
@@ -28,6 +36,8 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeArgs {
       options: {
         from: { type: "string" },
         parallel: { type: "string" },
+        "plan-only": { type: "boolean", default: false },
+        accept: { type: "string", multiple: true, default: [] },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -35,7 +45,7 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeArgs {
     throw new UpgradeUsageError((err as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return { from: "", environments: [], parallel: 1, help: true };
+  if (values.help) return { from: "", environments: [], parallel: 1, planOnly: false, accept: [], help: true };
   if (values.from === undefined || values.from.trim() === "") {
     throw new UpgradeUsageError("--from: name the previous release (a tag, branch or commit id), e.g. --from v1.4.0");
   }
@@ -49,5 +59,12 @@ export function parseUpgradeArgs(argv: readonly string[]): UpgradeArgs {
   }
   const bad = positionals.filter((p) => !ENVIRONMENT.test(p));
   if (bad.length > 0) throw new UpgradeUsageError(`environment: a config file's base name such as dev (got ${bad.join(", ")})`);
-  return { from: values.from, environments: [...new Set(positionals)], parallel, help: false };
+  const accept = values.accept ?? [];
+  const malformed = accept.filter((a) => !/^[a-z0-9-]+:[\w-]+\.[\w-]+(\[[^\]]+\])?$/.test(a));
+  if (malformed.length > 0) {
+    throw new UpgradeUsageError(
+      `--accept: <stack>:<address>, e.g. dev-data:aws_secretsmanager_secret.app-secret_99D6BEB7 (got ${malformed.join(", ")})`,
+    );
+  }
+  return { from: values.from, environments: [...new Set(positionals)], parallel, planOnly: values["plan-only"], accept, help: false };
 }

@@ -10,7 +10,7 @@
  * application secret's value) are still applied and planned, so their `moved` blocks are proven too.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { stubUnavailableProviders } from "./stub";
 import type { SynthesizedStack } from "./synth";
 import { providerAddress, terraform, type TerraformSetup } from "./terraform";
@@ -40,7 +40,9 @@ function readStack(stack: SynthesizedStack): StackDocument {
 export function stateLocation(document: StackDocument): string | undefined {
   const backend = document.terraform?.backend ?? {};
   if (backend.s3) return `s3://${String(backend.s3.bucket)}/${String(backend.s3.key)}`;
-  if (backend.local) return `local:${String(backend.local.path ?? "terraform.tfstate")}`;
+  // A local path is written relative to the checkout that synthesized it; emulator mode keeps every
+  // local state in one folder by file name (scripts/lib/emulator.ts), so the file name is the place.
+  if (backend.local) return `local:${basename(String(backend.local.path ?? "terraform.tfstate"))}`;
   return undefined;
 }
 
@@ -118,10 +120,21 @@ export async function applyStack(stack: SynthesizedStack, setup: TerraformSetup,
 
 export interface PlanResult extends StepResult {
   readonly changes: readonly UpgradeChange[];
+  /** How long the apply of that plan took, when it was applied. */
+  readonly applyMs?: number;
 }
 
-/** `terraform init`, `plan -out`, `show -json`; the plan file (it holds every value) is removed at once. */
-export async function planUpgrade(stack: SynthesizedStack, setup: TerraformSetup, signal?: AbortSignal): Promise<PlanResult> {
+/**
+ * `terraform init`, `plan -out`, `show -json`, then with `apply` the apply of that very plan (as deploy
+ * applies the plan it showed), so the next stack is planned against this one's new outputs. The plan
+ * file (it holds every value) is removed at once.
+ */
+export async function planUpgrade(
+  stack: SynthesizedStack,
+  setup: TerraformSetup,
+  options: { readonly apply?: boolean; readonly signal?: AbortSignal } = {},
+): Promise<PlanResult> {
+  const signal = options.signal;
   const started = Date.now();
   const failed = (step: string, output: string): PlanResult => ({
     ok: false,
@@ -143,8 +156,19 @@ export async function planUpgrade(stack: SynthesizedStack, setup: TerraformSetup
     if (plan.code !== 0) return failed("plan", plan.stderr || plan.stdout);
     const show = await terraform(["show", "-json", "-no-color", PLAN_FILE], stack.dir, setup, {}, bounded(signal));
     if (show.code !== 0) return failed("show", show.stderr || show.stdout);
-    const document = JSON.parse(show.stdout) as UpgradePlanDocument;
-    return { ok: true, ms: Date.now() - started, changes: classifyPlan(document) };
+    const changes = classifyPlan(JSON.parse(show.stdout) as UpgradePlanDocument);
+    const planned = Date.now() - started;
+    if (!options.apply || changes.length === 0) return { ok: true, ms: planned, changes };
+    const apply = await terraform(
+      ["apply", "-input=false", "-no-color", "-lock-timeout=120s", PLAN_FILE],
+      stack.dir,
+      setup,
+      {},
+      bounded(signal),
+    );
+    const applyMs = Date.now() - started - planned;
+    if (apply.code !== 0) return { ...failed("apply", apply.stderr || apply.stdout), ms: planned, changes, applyMs };
+    return { ok: true, ms: planned, changes, applyMs };
   } finally {
     if (existsSync(planFile)) rmSync(planFile, { force: true });
   }
