@@ -170,6 +170,7 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  process.once("SIGHUP", onSignal);
 
   let checkout: ReleaseCheckout | undefined;
   let emulator: Emulator | undefined;
@@ -182,6 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Both releases synthesized before the emulator starts: a release that does not synthesize stops here.
     const envs: Environment[] = [];
     for (const name of environments) {
+      if (controller.signal.aborted) break;
       const previousConfig = releaseConfig(checkout.dir, name);
       const currentConfig = releaseConfig(ROOT, name);
       if (!currentConfig) {
@@ -209,6 +211,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (envs.length === 0) throw new Error("no environment to check");
 
+    if (controller.signal.aborted) throw new Error("stopped before the emulator started");
     emulator = await startMoto({ log: (line) => write(`upgrade-check: ${line}`) });
     write(`upgrade-check: moto ${emulator.endpoint} ready`);
     // Emulator mode for every terraform call of this process (scripts/lib/emulator.ts reads these).
@@ -224,6 +227,7 @@ async function main(argv: readonly string[]): Promise<number> {
       signal: controller.signal,
       planOnly: args.planOnly,
       accept: args.accept,
+      matched: new Set(),
     };
     for (const env of envs) {
       prepare(ctx, env, env.old, args.from);
@@ -233,6 +237,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
 
     await inParallel(envs, args.parallel, async (env) => {
+      if (controller.signal.aborted) return;
       if (await deployPrevious(ctx, env)) await planCurrent(ctx, env);
     });
     write(`upgrade-check: total ${seconds(Date.now() - started)}`);
@@ -244,6 +249,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
   }
   write(ledger.summary());
   return ledger.failed === 0 && ledger.passed > 0 ? 0 : 1;

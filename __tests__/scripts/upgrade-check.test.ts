@@ -2,6 +2,10 @@
  * npm run upgrade-check without an emulator: the plan classification over `show -json` documents
  * written here by hand, the verdict on stateful types, the printed lines, and the command line.
  */
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseUpgradeArgs, UpgradeUsageError } from "../../scripts/lib/upgrade-args";
 import {
   classifyPlan,
@@ -13,6 +17,7 @@ import {
   type UpgradePlanDocument,
   type UpgradeResourceChange,
 } from "../../scripts/lib/upgrade-plan";
+import { checkoutRelease, releaseConfig, synthesizeRelease } from "../../scripts/lib/upgrade-release";
 import { stateLocation } from "../../scripts/lib/upgrade-stacks";
 
 function change(address: string, actions: string[], extra: Partial<UpgradeResourceChange> = {}): UpgradeResourceChange {
@@ -183,5 +188,59 @@ describe("parseUpgradeArgs", () => {
 
   test("--help needs nothing else", () => {
     expect(parseUpgradeArgs(["--help"]).help).toBe(true);
+  });
+});
+
+describe("a previous release's checkout and synthesis", () => {
+  const git = (cwd: string, ...args: string[]): string =>
+    execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd, encoding: "utf8" }).trim();
+  let repo: string;
+  let first: string;
+
+  beforeAll(() => {
+    repo = mkdtempSync(join(tmpdir(), "upgrade-repo-"));
+    git(repo, "init", "-q");
+    mkdirSync(join(repo, "config"));
+    mkdirSync(join(repo, "node_modules"));
+    writeFileSync(join(repo, "config", "dev.json"), '{"release": 1}\n');
+    // The release's own app: writes a manifest naming one stack and records which config it was given.
+    const app = [
+      "const fs = require('fs'), path = require('path'); const out = process.env.CDKTF_OUTDIR;",
+      "fs.mkdirSync(path.join(out, 'stacks', 'dev-state'), { recursive: true });",
+      "fs.writeFileSync(path.join(out, 'stacks', 'dev-state', 'cdk.tf.json'), fs.readFileSync(process.env.INFRA_CONFIG));",
+      "fs.writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ stacks: { 'dev-state': { name: 'dev-state', workingDirectory: 'stacks/dev-state', dependencies: [] } } }));",
+    ].join(" ");
+    writeFileSync(join(repo, "app.js"), app);
+    writeFileSync(join(repo, "cdktf.json"), JSON.stringify({ app: "node app.js" }));
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "first");
+    first = git(repo, "rev-parse", "HEAD");
+    writeFileSync(join(repo, "config", "dev.json"), '{"release": 2}\n');
+    git(repo, "commit", "-qam", "second");
+  });
+
+  afterAll(() => rmSync(repo, { recursive: true, force: true }));
+
+  test("checks out the ref detached, links node_modules, synthesizes with its own config, and is removed", async () => {
+    const checkout = checkoutRelease(repo, first.slice(0, 7));
+    try {
+      expect(checkout.commit).toBe(first);
+      expect(lstatSync(join(checkout.dir, "node_modules")).isSymbolicLink()).toBe(true);
+      expect(git(repo, "worktree", "list")).toContain(checkout.dir);
+      const out = mkdtempSync(join(tmpdir(), "upgrade-out-"));
+      const stacks = await synthesizeRelease(checkout.dir, releaseConfig(checkout.dir, "dev")!, out);
+      expect(stacks.map((s) => s.name)).toEqual(["dev-state"]);
+      expect(readFileSync(join(out, "stacks", "dev-state", "cdk.tf.json"), "utf8")).toBe('{"release": 1}\n');
+      expect(releaseConfig(checkout.dir, "prod")).toBeUndefined();
+      rmSync(out, { recursive: true, force: true });
+    } finally {
+      checkout.remove();
+    }
+    expect(existsSync(checkout.dir)).toBe(false);
+    expect(git(repo, "worktree", "list")).not.toContain(checkout.dir);
+  });
+
+  test("a ref that names no commit is refused with the option's name", () => {
+    expect(() => checkoutRelease(repo, "no-such-tag")).toThrow(/--from: no-such-tag names no commit/);
   });
 });

@@ -7,7 +7,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { readManifest, type SynthesizedStack } from "./synth";
 
 /** One environment's synthesis runs the whole app: seconds normally, far longer means it hangs. */
@@ -39,7 +39,9 @@ export function resolveCommit(repo: string, ref: string): string {
 export function checkoutRelease(repo: string, ref: string): ReleaseCheckout {
   const commit = resolveCommit(repo, ref);
   const parent = mkdtempSync(join(tmpdir(), "infra-upgrade-"));
-  const dir = join(parent, commit.slice(0, 12));
+  // Git names a worktree's record after the folder's base name: a unique one keeps two checks running
+  // at once from sharing (and removing) one record.
+  const dir = join(parent, `${commit.slice(0, 12)}-${basename(parent).slice("infra-upgrade-".length)}`);
   let removed = false;
   const remove = (): void => {
     if (removed) return;
