@@ -210,6 +210,8 @@ async function main(argv: readonly string[]): Promise<number> {
       }
     }
     if (envs.length === 0) throw new Error("no environment to check");
+    // Everything of the previous release is synthesized: its checkout is not needed any more.
+    checkout.remove();
 
     if (controller.signal.aborted) throw new Error("stopped before the emulator started");
     emulator = await startMoto({ log: (line) => write(`upgrade-check: ${line}`) });
