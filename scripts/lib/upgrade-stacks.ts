@@ -147,18 +147,19 @@ export async function planUpgrade(
   const planFile = join(stack.dir, PLAN_FILE);
   try {
     const plan = await terraform(
-      ["plan", "-input=false", "-no-color", "-lock-timeout=120s", `-out=${PLAN_FILE}`],
+      ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-lock-timeout=120s", `-out=${PLAN_FILE}`],
       stack.dir,
       setup,
       {},
       bounded(signal),
     );
-    if (plan.code !== 0) return failed("plan", plan.stderr || plan.stdout);
+    // -detailed-exitcode: 0 no changes, 2 changes (outputs alone count: a later stack may read a new one).
+    if (plan.code !== 0 && plan.code !== 2) return failed("plan", plan.stderr || plan.stdout);
     const show = await terraform(["show", "-json", "-no-color", PLAN_FILE], stack.dir, setup, {}, bounded(signal));
     if (show.code !== 0) return failed("show", show.stderr || show.stdout);
     const changes = classifyPlan(JSON.parse(show.stdout) as UpgradePlanDocument);
     const planned = Date.now() - started;
-    if (!options.apply || changes.length === 0) return { ok: true, ms: planned, changes };
+    if (!options.apply || plan.code === 0) return { ok: true, ms: planned, changes };
     const apply = await terraform(
       ["apply", "-input=false", "-no-color", "-lock-timeout=120s", PLAN_FILE],
       stack.dir,
