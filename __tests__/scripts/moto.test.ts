@@ -203,6 +203,20 @@ print(service["capacityProviderStrategy"] == strategy, service["availabilityZone
   expect(run).toEqual({ code: 0, out: "True DISABLED True 60" });
 });
 
+test("reading a secret scheduled for deletion fails as AWS words it, which the provider takes as a version that is gone", async () => {
+  const run = await python(`
+import boto3
+sm = boto3.client("secretsmanager")
+sm.create_secret(Name="going", SecretString="placeholder")
+sm.delete_secret(SecretId="going", RecoveryWindowInDays=7)
+try:
+    sm.get_secret_value(SecretId="going")
+except sm.exceptions.InvalidRequestException as e:
+    print(e.response["Error"]["Message"])
+`);
+  expect(run).toEqual({ code: 0, out: "You can't perform this operation on the secret because it was marked for deletion." });
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

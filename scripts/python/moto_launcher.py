@@ -407,6 +407,24 @@ def patch_ecs_service_settings() -> None:
     EC2ContainerServiceResponse.create_service = create_service
 
 
+def patch_deleted_secret_reads() -> None:
+    """GetSecretValue of a secret scheduled for deletion: AWS says "...because it was marked for deletion",
+    which the provider takes as "the version is gone" (so a plan writes it again into the secret that
+    replaced it); moto's "...currently marked deleted" fails the refresh instead."""
+    from moto.secretsmanager.exceptions import InvalidRequestException
+    from moto.secretsmanager.models import SecretsManagerBackend
+
+    original = SecretsManagerBackend.get_secret_value
+
+    def get_secret_value(self, secret_id, *args, **kwargs):  # type: ignore[no-untyped-def]
+        secret = self.secrets[secret_id] if self._is_valid_identifier(secret_id) else None
+        if secret is not None and secret.is_deleted():
+            raise InvalidRequestException("You can't perform this operation on the secret because it was marked for deletion.")
+        return original(self, secret_id, *args, **kwargs)
+
+    SecretsManagerBackend.get_secret_value = get_secret_value
+
+
 def apply_patches() -> None:
     patch_bucket_policy_conditions()
     patch_adjacent_rds_windows()
@@ -425,6 +443,7 @@ def apply_patches() -> None:
     patch_sesv2_identity_tags()
     patch_ses_delete_event_destination()
     patch_iam_service_specific_credentials()
+    patch_deleted_secret_reads()
     # ElastiCache parameter groups and user groups, which moto lacks (SafeBucket's Redis).
     import moto_elasticache
 
