@@ -53,10 +53,19 @@ export class NetworkStack extends EnvironmentStack {
     const vpcId = this.vpc.vpcId;
     const database = new SecurityGroup(this, "database-sg", {
       vpcId,
+      groupName: this.naming.name("database-sg"),
       description: "PostgreSQL: reachable only from the backend and bastion groups",
     });
-    const bastion = new SecurityGroup(this, "bastion-sg", { vpcId, description: "SSM bastion: no inbound; out to HTTPS and PostgreSQL" });
-    const backend = new SecurityGroup(this, "backend-sg", { vpcId, description: "Application backend: out to PostgreSQL, HTTPS and SMTP" });
+    const bastion = new SecurityGroup(this, "bastion-sg", {
+      vpcId,
+      groupName: this.naming.name("bastion-sg"),
+      description: "SSM bastion: no inbound; out to HTTPS and PostgreSQL",
+    });
+    const backend = new SecurityGroup(this, "backend-sg", {
+      vpcId,
+      groupName: this.naming.name("backend-sg"),
+      description: "Application backend: out to PostgreSQL, HTTPS and SMTP",
+    });
 
     database.allowFrom(backend, Port.POSTGRES, "PostgreSQL from the backend");
     database.allowFrom(bastion, Port.POSTGRES, "PostgreSQL from the bastion (operators, tenants stack tunnel)");

@@ -23,6 +23,7 @@ export class StateStack extends EnvironmentStack {
     super(scope, { config, layer: "state", backend: config.state.stateStackBackend });
     this.stateBucket = new StateBucket(this, "state-bucket", {
       bucketName: config.state.bucket,
+      nameTag: this.naming.name("state-bucket"),
       noncurrentVersionExpirationDays: config.state.noncurrentVersionExpirationDays,
       protect: config.protect,
     });

@@ -66,6 +66,7 @@ export class SafeBucket implements ApplicationModule {
     const backend = stack.securityGroups.backend;
     const cache = new SecurityGroup(stack, "cache-sg", {
       vpcId: stack.vpc.vpcId,
+      groupName: stack.naming.name("cache-sg"),
       description: "Redis: reachable only from the backend group",
     });
     cache.allowFrom(backend, Port.REDIS, "Redis from the backend");

@@ -69,7 +69,8 @@ export class ServicesStack extends EnvironmentStack {
       namespace: { name: `${project}.local`, vpcId: network.vpc.vpcId },
     });
 
-    const group = (id: string, description: string) => new SecurityGroup(this, id, { vpcId: network.vpc.vpcId, description });
+    const group = (id: string, description: string) =>
+      new SecurityGroup(this, id, { vpcId: network.vpc.vpcId, groupName: this.naming.name(id), description });
     const appGroup = group("safebucket-sg", "SafeBucket tasks: from the load balancer, out to Loki and Mailpit");
     const lokiGroup = group("loki-sg", "Loki tasks: log pushes and queries from SafeBucket, out to S3 and the registry");
 
@@ -96,6 +97,7 @@ export class ServicesStack extends EnvironmentStack {
 
     this.lokiBucket = new SecureBucket(this, "loki-bucket", {
       bucketName: this.naming.name("loki"),
+      nameTag: this.naming.name("loki-bucket"),
       // Loki's compactor deletes expired chunks; their old versions need not outlive them long.
       noncurrentVersionExpirationDays: 7,
       protect,
