@@ -61,6 +61,14 @@ export interface FargateServiceProps {
    * @default - `<project>-<env>-<id>`
    */
   readonly serviceName?: string;
+  /**
+   * The container's name in the task definition: what the load balancer registers, ECS Exec and
+   * `run-task` overrides name, and the middle part of each awslogs stream (`<prefix>/<container>/<task id>`).
+   * Renaming it replaces the service's load balancer attachment, so it is set on purpose, never
+   * taken from the construct id.
+   * @default "app"
+   */
+  readonly containerName?: string;
   /** Container image with a pinned tag or digest (`grafana/loki:3.5.0`). */
   readonly image: string;
   /**
@@ -221,7 +229,7 @@ export class FargateService extends Construct {
       assumedBy: ["ecs-tasks.amazonaws.com"],
     });
 
-    this.containerName = id;
+    this.containerName = props.containerName ?? "app";
     const container: Record<string, unknown> = {
       name: this.containerName,
       image: props.image,
