@@ -3,18 +3,13 @@ import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-s
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
-import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { Annotations, TerraformStack, type ITerraformDependable } from "cdktf";
+import { Annotations, TerraformStack, type ITerraformDependable, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { metricAlarm, type AlarmComparison, type AlarmStatistic } from "./alarm";
-import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
+import { movedResourceFrom } from "./moved";
 import { Naming } from "./naming";
 import { Peer, Port, SecurityGroup } from "./security-group";
+import { SecureBucket } from "./secure-bucket";
 import { propError } from "./errors";
 
 const HTTP = 80;
@@ -111,6 +106,10 @@ export class LoadBalancer extends Construct {
   /** What a service registering in the target group must wait for: ECS refuses a target group no listener uses. */
   readonly listeners: ITerraformDependable[];
   readonly accessLogsBucketName: string;
+  /** The access log bucket: a SecureBucket, unversioned, its objects expiring after `accessLogsRetentionDays`. */
+  readonly accessLogsBucket: SecureBucket;
+  /** The `moved` blocks from the addresses the log bucket's resources had before it was a SecureBucket. */
+  logBucketMoves: readonly { from: string; to: string }[] = [];
   readonly alarmNames: string[] = [];
   private readonly targetPort: number;
 
@@ -145,6 +144,7 @@ export class LoadBalancer extends Construct {
     if (this.https) this.securityGroup.allowFrom(Peer.anyIpv4(), Port.HTTPS, "HTTPS from the internet");
 
     const logs = this.accessLogBucket(name, retentionDays, props);
+    this.accessLogsBucket = logs;
     this.accessLogsBucketName = logs.bucketName;
 
     const lb = new Lb(this, "lb", {
@@ -228,67 +228,48 @@ export class LoadBalancer extends Construct {
     targets.allowFrom(this.securityGroup, this.targetPort, "Requests from the public load balancer");
   }
 
-  private accessLogBucket(
-    name: string,
-    retentionDays: number,
-    props: LoadBalancerProps,
-  ): { bucketName: string; policy: ITerraformDependable } {
-    const bucket = new S3Bucket(this, "access-logs", {
+  private accessLogBucket(name: string, retentionDays: number, props: LoadBalancerProps): SecureBucket {
+    const logs = new SecureBucket(this, "logs", {
       // A generated suffix: bucket names are global, and a fixed name collides with any other account's.
       bucketPrefix: `${name}-logs-`,
+      // ELB writes each log object once and the lifecycle rule expires it: old versions would only keep expired logs.
+      versioned: false,
+      expireObjectsAfterDays: retentionDays,
       forceDestroy: props.accessLogsForceDestroy ?? false,
-      tags: { Name: `${name}-logs` },
+      protect: !(props.accessLogsForceDestroy ?? false),
     });
-    // ELB delivers access logs only to buckets encrypted with S3-managed keys; with SSE-KMS it fails silently.
-    new S3BucketServerSideEncryptionConfigurationA(this, "access-logs-encryption", {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    });
-    const publicAccess = new S3BucketPublicAccessBlock(this, "access-logs-public-access", {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "access-logs-ownership", {
-      bucket: bucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-    new S3BucketLifecycleConfiguration(this, "access-logs-lifecycle", {
-      bucket: bucket.id,
-      rule: [
-        {
-          id: "expire-access-logs",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          expiration: [{ days: retentionDays }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-        },
-      ],
-    });
-
+    // SecureBucket encrypts with S3-managed keys (SSE-S3): ELB delivers access logs only to those; with SSE-KMS it fails silently.
     const account = accountOf(this);
-    const logObjects = `${bucket.arn}/${ACCESS_LOG_PREFIX}/AWSLogs/${account}/*`;
-    const writers: PolicyStatement[] = [
-      { sid: "ElbLogDelivery", actions: ["s3:PutObject"], resources: [logObjects], principals: { Service: [LOG_DELIVERY] } },
-    ];
+    const logObjects = `${logs.bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${account}/*`;
+    logs.addToResourcePolicy({
+      sid: "ElbLogDelivery",
+      actions: ["s3:PutObject"],
+      resources: [logObjects],
+      principals: { Service: [LOG_DELIVERY] },
+    });
     if (ELB_ACCOUNT_REGIONS.has(props.region)) {
       const elbAccount = new DataAwsElbServiceAccount(this, "elb-account", {});
-      writers.push({
+      logs.addToResourcePolicy({
         sid: "ElbRegionalAccount",
         actions: ["s3:PutObject"],
         resources: [logObjects],
         principals: { AWS: [elbAccount.arn] },
       });
     }
-    const policy = new S3BucketPolicy(this, "access-logs-policy", {
-      bucket: bucket.id,
-      policy: policyDocument([denyInsecureTransport([bucket.arn, `${bucket.arn}/*`]), ...writers]),
-      // S3 rejects a bucket policy while the public access block is still being applied.
-      dependsOn: [publicAccess],
-    });
-    return { bucketName: bucket.bucket, policy };
+    // The bucket's resources lived directly under the load balancer until they became a SecureBucket.
+    const previous = this.node.scopes.slice(TerraformStack.of(this).node.scopes.length).map((c) => c.node.id);
+    const before: Record<string, string> = {
+      bucket: "access-logs",
+      encryption: "access-logs-encryption",
+      "public-access": "access-logs-public-access",
+      ownership: "access-logs-ownership",
+      lifecycle: "access-logs-lifecycle",
+      policy: "access-logs-policy",
+    };
+    this.logBucketMoves = Object.entries(before).map(([child, oldId]) =>
+      movedResourceFrom(logs.node.findChild(child) as TerraformResource, [...previous, oldId]),
+    );
+    return logs;
   }
 
   private addAlarms(name: string, lbDimension: string, targetGroupDimension: string, topicArn: string): void {

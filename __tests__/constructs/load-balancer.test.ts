@@ -65,14 +65,36 @@ describe("LoadBalancer", () => {
     });
   });
 
-  test("access logs go to a bucket of its own, encrypted with S3-managed keys as ELB requires", () => {
+  test("access logs go to a SecureBucket of its own, encrypted with S3-managed keys as ELB requires, unversioned", () => {
     const json = synthOf();
     const lb = onlyResource(json, "aws_lb");
-    expect(lb.access_logs).toMatchObject({ enabled: true, prefix: "alb", bucket: expect.stringMatching(/aws_s3_bucket\.alb_access-logs/) });
+    expect(lb.access_logs).toMatchObject({ enabled: true, prefix: "alb", bucket: expect.stringMatching(/aws_s3_bucket\.alb_logs_bucket/) });
     expect(onlyResource(json, "aws_s3_bucket").bucket_prefix).toBe("acme-test-alb-logs-");
     const sse = onlyResource(json, "aws_s3_bucket_server_side_encryption_configuration").rule[0];
     expect(sse.apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
-    expect(lb.depends_on).toEqual([expect.stringMatching(/aws_s3_bucket_policy\.alb_access-logs-policy/)]);
+    expect(resourcesOf(json, "aws_s3_bucket_versioning")).toHaveLength(0);
+    expect(lb.depends_on).toEqual([expect.stringMatching(/aws_s3_bucket_policy\.alb_logs_policy/)]);
+  });
+
+  test("every log bucket resource moves from its address before SecureBucket, so a deployed bucket is kept", () => {
+    const { stack, lb } = build();
+    const json = synth(stack);
+    expect(lb.logBucketMoves.map((m) => m.from).sort()).toEqual(
+      [
+        "aws_s3_bucket.alb_access-logs_7027E44E",
+        "aws_s3_bucket_lifecycle_configuration.alb_access-logs-lifecycle_9B10F2CC",
+        "aws_s3_bucket_ownership_controls.alb_access-logs-ownership_D81F6A89",
+        "aws_s3_bucket_policy.alb_access-logs-policy_14FE4C23",
+        "aws_s3_bucket_public_access_block.alb_access-logs-public-access_96E25399",
+        "aws_s3_bucket_server_side_encryption_configuration.alb_access-logs-encryption_A36F8181",
+      ].sort(),
+    );
+    // Every S3 resource of the bucket is a target of one move.
+    const s3 = Object.entries(json.resource as Json)
+      .filter(([type]) => type.startsWith("aws_s3_"))
+      .flatMap(([type, byName]) => Object.keys(byName as Json).map((name) => `${type}.${name}`));
+    expect(lb.logBucketMoves.map((m) => m.to).sort()).toEqual(s3.sort());
+    expect((json.moved as Json[]).map((m) => m.to).sort()).toEqual(s3.sort());
   });
 
   test("the log bucket's policy denies plain HTTP and lets only ELB put objects under AWSLogs/<account>", () => {
@@ -104,6 +126,12 @@ describe("LoadBalancer", () => {
     });
     expect(onlyResource(json, "aws_s3_bucket_lifecycle_configuration").rule[0].expiration).toEqual([{ days: 30 }]);
     expect(onlyResource(json, "aws_s3_bucket").force_destroy).toBe(false);
+    expect(onlyResource(json, "aws_s3_bucket").lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test("accessLogsForceDestroy lets a destroy empty and remove the log bucket", () => {
+    const bucket = onlyResource(synthOf({ accessLogsForceDestroy: true }), "aws_s3_bucket");
+    expect(bucket).toMatchObject({ force_destroy: true, lifecycle: { prevent_destroy: false } });
   });
 
   test("the target group health-checks the given path on IP targets", () => {
