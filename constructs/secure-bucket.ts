@@ -64,6 +64,8 @@ export class SecureBucket extends Construct {
   readonly bucketArn: string;
   /** The id other S3 resources take as `bucket`. */
   readonly bucketId: string;
+  /** `<name>.s3.<region>.amazonaws.com`: what a CloudFront origin names. */
+  readonly bucketRegionalDomainName: string;
   /** The bucket policy: what a service that checks its write access at setup (ELB logging) must wait for. */
   readonly policy: ITerraformDependable;
   private readonly extraStatements: PolicyStatement[] = [];
@@ -85,6 +87,7 @@ export class SecureBucket extends Construct {
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.bucketId = bucket.id;
+    this.bucketRegionalDomainName = bucket.bucketRegionalDomainName;
 
     if (versioned) {
       new S3BucketVersioningA(this, "versioning", {
