@@ -68,9 +68,9 @@ export class WebDistribution extends Construct {
     const staticPath = props.staticPathPattern ?? "/static/*";
     const hstsMaxAge = props.hstsMaxAgeSeconds ?? 63072000;
     if (!staticPath.startsWith("/")) throw propError(this, "staticPathPattern", `must start with / (got "${staticPath}")`);
-    // Browsers ignore HSTS under a day; preload lists want a year or more.
-    if (!Number.isInteger(hstsMaxAge) || hstsMaxAge < 86400) {
-      throw propError(this, "hstsMaxAgeSeconds", `must be a whole number of seconds >= 86400 (got ${hstsMaxAge})`);
+    // A shorter HSTS lets a first visit after expiry be downgraded; preload lists want a year or more.
+    if (!Number.isInteger(hstsMaxAge) || hstsMaxAge < 31536000) {
+      throw propError(this, "hstsMaxAgeSeconds", `must be a whole number of seconds >= 31536000, one year (got ${hstsMaxAge})`);
     }
 
     const access = new CloudfrontOriginAccessControl(this, "origin-access", {
@@ -88,7 +88,8 @@ export class WebDistribution extends Construct {
         strictTransportSecurity: {
           accessControlMaxAgeSec: hstsMaxAge,
           includeSubdomains: true,
-          preload: false,
+          // Only a domain's apex can be submitted to the browsers' preload list; on www the directive enrolls nothing.
+          preload: true,
           override: true,
         },
         contentTypeOptions: { override: true },
