@@ -174,3 +174,59 @@ describe("LoadBalancer", () => {
     expect(() => build({ certificateArn: "my-cert" })).toThrow(/certificateArn must be an ACM/);
   });
 });
+
+describe("LoadBalancer path targets", () => {
+  const pathTarget = (name: string, priority: number) => ({
+    targetGroupName: `acme-test-${name}`,
+    port: 8000,
+    healthCheckPath: "/health/",
+    pathPatterns: [`/projects/${name}`, `/projects/${name}/*`],
+    priority,
+  });
+
+  test("without a default target, unmatched paths get a 404 from the load balancer itself", () => {
+    const { stack, lb } = build({ target: undefined, certificateArn: CERT });
+    const https = resourcesOf(synth(stack), "aws_lb_listener").find((l) => l.port === 443)!;
+    expect(https.default_action[0]).toMatchObject({ type: "fixed-response", fixed_response: { status_code: "404" } });
+    expect(() => lb.targetGroupArn).toThrow(/target is not set/);
+  });
+
+  test("each path target gets its own target group and a rule on the HTTPS listener", () => {
+    const { stack, lb } = build({ target: undefined, certificateArn: CERT, alarmTopicArn: "arn:aws:sns:us-east-1:111111111111:alerts" });
+    const shop = lb.addPathTarget("shop", pathTarget("shop", 1));
+    lb.addPathTarget("blog", pathTarget("blog", 2));
+    const json = synth(stack);
+    expect(
+      resourcesOf(json, "aws_lb_target_group")
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["acme-test-blog", "acme-test-shop"]);
+    const rule = resourcesOf(json, "aws_lb_listener_rule").find((r) => r.priority === 1)!;
+    expect(rule.condition[0].path_pattern.values).toEqual(["/projects/shop", "/projects/shop/*"]);
+    expect(String(rule.listener_arn)).toMatch(/aws_lb_listener\.alb_https/);
+    expect(shop.dependables.length).toBeGreaterThan(1);
+    expect(shop.alarmNames).toHaveLength(3);
+    const alarms = resourcesOf(json, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
+    expect(alarms.sort()).toEqual(
+      [
+        "acme-test-alb-alb-5xx",
+        ...["shop", "blog"].flatMap((t) => ["target-5xx", "unhealthy-targets", "no-healthy-targets"].map((p) => `acme-test-${t}-${p}`)),
+      ].sort(),
+    );
+  });
+
+  test("a duplicate priority or a bad pattern is refused", () => {
+    const { lb } = build({ target: undefined });
+    lb.addPathTarget("shop", pathTarget("shop", 1));
+    expect(() => lb.addPathTarget("blog", pathTarget("blog", 1))).toThrow(/priority must be a whole number 1-50000 not used/);
+    expect(() => lb.addPathTarget("x", { ...pathTarget("x", 3), pathPatterns: ["projects"] })).toThrow(/pathPatterns must be 1-5 paths/);
+  });
+
+  test("allowTrafficTo needs a port when there is no default target", () => {
+    const { stack, lb } = build({ target: undefined });
+    const tasks = new SecurityGroup(stack, "tasks-sg", { vpcId: "vpc-1", description: "tasks" });
+    expect(() => lb.allowTrafficTo(tasks)).toThrow(/needs a port/);
+    lb.allowTrafficTo(tasks, 8000);
+    expect(resourcesOf(synth(stack), "aws_vpc_security_group_ingress_rule").some((r) => r.from_port === 8000)).toBe(true);
+  });
+});
