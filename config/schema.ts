@@ -276,7 +276,9 @@ const webSchema = z.strictObject({
   apps: z
     .record(pgIdentifier, appSlug)
     .default({})
-    .describe("URL name of each tenant database's app, `/projects/<app>`, by database (default: the database name with '_' as '-')"),
+    .describe(
+      "URL name of each tenant database's app, `/projects/<app>`, by database (default: the database name without a trailing `_<env>`, '_' as '-')",
+    ),
   containerPort: port.default(8000).describe("port the backend container listens on (gunicorn's 8000)"),
   healthCheckPath: z
     .string()
@@ -880,16 +882,6 @@ function checkWeb(env: ParsedStartupWebApp, ctx: Ctx): void {
     if (!databases.includes(database))
       issue(["apps", database], `must name a tenant database (tenants.databases: ${databases.join(", ")})`);
   }
-  const seen = new Map<string, string>();
-  for (const database of databases) {
-    const app = webAppName(database, apps);
-    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(app)) {
-      issue(["apps", database], `is needed: the database name does not make a URL name of a-z, 0-9 and '-' (got "${app}")`);
-    }
-    const other = seen.get(app);
-    if (other !== undefined) issue(["apps", database], `must differ from ${other}'s: both would be served at /projects/${app}`);
-    seen.set(app, database);
-  }
   if (typeof web.cpu === "number" || typeof web.memory === "number") {
     const problem = fargateSizeProblem(web.cpu ?? 256, web.memory ?? 512);
     if (problem) issue([problem.split(" ")[0]], problem.replace(/^\w+ /, ""));
@@ -909,9 +901,14 @@ function checkWeb(env: ParsedStartupWebApp, ctx: Ctx): void {
   }
 }
 
-/** The URL name of a tenant database's app: `web.apps[database]`, else the database name with '_' as '-'. */
-export function webAppName(database: string, apps: Readonly<Record<string, string>>): string {
-  return apps[database] ?? database.replace(/_/g, "-");
+/**
+ * The URL name of a tenant database's app: `web.apps[database]`, else the database name without a
+ * trailing `_<environment>` and with '_' as '-' (`startupwebapp_dev` in dev: `startupwebapp`).
+ */
+export function webAppName(database: string, apps: Readonly<Record<string, string>>, environment: string): string {
+  if (apps[database] !== undefined) return apps[database];
+  const suffix = `_${environment}`.replace(/-/g, "_");
+  return (database.endsWith(suffix) && database !== suffix ? database.slice(0, -suffix.length) : database).replace(/_/g, "-");
 }
 
 /** A daily and a weekly window of one service: each long enough, and never overlapping. */
@@ -1197,9 +1194,22 @@ function webProblems(config: StartupWebAppConfig): Problem[] {
     if (problem) problems.push({ path: ["web", "imageTag"], message: `${problem}: production environment ${config.environment}` });
   }
   const naming = new Naming(config.project, config.environment);
+  const seen = new Map<string, string>();
   for (const database of config.tenants.databases) {
+    const app = webAppName(database, web.apps, config.environment);
+    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(app)) {
+      problems.push({
+        path: ["web", "apps", database],
+        message: `is needed: the database name does not make a URL name of a-z, 0-9 and '-' (got "${app}")`,
+      });
+    }
+    const other = seen.get(app);
+    if (other !== undefined) {
+      problems.push({ path: ["web", "apps", database], message: `must differ from ${other}'s: both would be served at /projects/${app}` });
+    }
+    seen.set(app, database);
     // The app's target group is `<prefix>-<app>`, and AWS allows target group names of 32 characters.
-    const name = naming.name(webAppName(database, web.apps));
+    const name = naming.name(app);
     if (name.length > 32) {
       problems.push({
         path: ["web", "apps", database],

@@ -227,13 +227,18 @@ describe("web config", () => {
   });
 
   test("apps must name tenant databases and be unique", () => {
-    const problems = configProblems(document({ apps: { nope: "x", shop_prod: "blog-prod" } }));
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^web\.apps\.nope: must name a tenant database/),
-        expect.stringMatching(/^web\.apps\.blog_prod: must differ from shop_prod's/),
-      ]),
-    );
+    expect(configProblems(document({ apps: { nope: "x" } }))).toEqual([
+      expect.stringMatching(/^web\.apps\.nope: must name a tenant database/),
+    ]);
+    expect(configProblems(document({ apps: { shop_prod: "blog-prod" } }))).toEqual([
+      expect.stringMatching(/^web\.apps\.blog_prod: must differ from shop_prod's: both would be served at \/projects\/blog-prod/),
+    ]);
+  });
+
+  test("by default an app is named after its database, without the environment's suffix", () => {
+    const config = shippedStartupWebApp("dev");
+    const json = synth(testEnvironment(config).web!);
+    expect(resourcesOf(json, "aws_ecs_service").map((s) => s.name)).toEqual(["startupwebapp-dev-startupwebapp"]);
   });
 
   test("sizes, spot and autoscaling are checked across fields with their paths", () => {

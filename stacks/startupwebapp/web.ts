@@ -118,7 +118,7 @@ export class WebStack extends EnvironmentStack {
     const services: Record<string, FargateService> = {};
     const targets: Record<string, string> = {};
     tenants.databases.forEach((database, i) => {
-      const app = webAppName(database, web.apps);
+      const app = webAppName(database, web.apps, this.config.environment);
       const name = this.naming.name(app);
       const target = this.loadBalancer.addPathTarget(app, {
         targetGroupName: name,
@@ -197,7 +197,7 @@ export class WebStack extends EnvironmentStack {
       clusterName: this.cluster.clusterName,
       loadBalancerArnSuffix: this.loadBalancer.loadBalancerArnSuffix,
       services: tenants.databases.map((database) => ({
-        label: webAppName(database, web.apps),
+        label: webAppName(database, web.apps, this.config.environment),
         serviceName: services[database].serviceName,
         targetGroupArnSuffix: targets[database],
       })),
