@@ -1,10 +1,15 @@
-"""StartupWebApp's web layer on moto 5.2.5: the CloudFront API its distribution uses that moto lacks.
+"""StartupWebApp's web layer on moto 5.2.5: what its CloudFront and ECS lack or answer unlike AWS.
 
-moto's CloudFront serves distributions and origin access controls but has no response headers
-policies: CreateResponseHeadersPolicy is answered 404, so the web layer's HSTS policy cannot be
-created, read back or deleted. This keeps them in memory with the shape and ETag rules of AWS
-(an update or delete must name the current ETag), so `npm run e2e` can deploy, plan and destroy
-the layer. Nothing here changes what the project synthesizes for AWS.
+1. Response headers policies: moto's CloudFront has none (CreateResponseHeadersPolicy is answered
+   404), so the layer's HSTS policy could not be created. They are kept in memory here with the
+   shape and ETag rules of AWS (an update or delete must name the current ETag).
+2. A distribution read back as AWS returns it, or every plan after the deploy shows changes:
+   an origin keeps its OriginAccessControlId (moto drops it); a cache behaviour with a cache policy
+   has no ForwardedValues (moto invents empty ones); a viewer certificate from ACM is not also
+   CloudFrontDefaultCertificate (moto says true).
+3. ECS services keep enableExecuteCommand (moto drops it on create and update).
+
+Nothing here changes what the project synthesizes for AWS.
 
 Hook (scripts/python/moto_launcher.py, next to moto_elasticache.install()):
     import moto_web; moto_web.install()
@@ -116,7 +121,58 @@ def list_response_headers_policies(self: CloudFrontResponse) -> ActionResult:
     return ActionResult({"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
 
 
+def _distribution_read_back() -> None:
+    from moto.cloudfront import models
+
+    origin_init = models.Origin.__init__
+
+    def origin(self, origin, *args, **kwargs):  # type: ignore[no-untyped-def]
+        origin_init(self, origin, *args, **kwargs)
+        self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+    models.Origin.__init__ = origin
+
+    for cls in (models.DefaultCacheBehaviour, models.CacheBehaviour):
+        behaviour_init = cls.__init__
+
+        def behaviour(self, config, *args, _init=behaviour_init, **kwargs):  # type: ignore[no-untyped-def]
+            _init(self, config, *args, **kwargs)
+            if config.get("CachePolicyId"):
+                self.forwarded_values = None
+
+        cls.__init__ = behaviour
+
+    certificate_init = models.ViewerCertificate.__init__
+
+    def certificate(self, config, *args, **kwargs):  # type: ignore[no-untyped-def]
+        certificate_init(self, config, *args, **kwargs)
+        if config.get("ACMCertificateArn") or config.get("IAMCertificateId"):
+            self.cloud_front_default_certificate = False
+            self.certificate_source = "acm" if config.get("ACMCertificateArn") else "iam"
+
+    models.ViewerCertificate.__init__ = certificate
+
+
+def _ecs_execute_command() -> None:
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    for name in ("create_service", "update_service"):
+        handler = getattr(EC2ContainerServiceResponse, name)
+
+        def wrapped(self, _handler=handler):  # type: ignore[no-untyped-def]
+            result = _handler(self)
+            requested = self._get_param("enableExecuteCommand")
+            service = result.result["service"]
+            if requested is not None or not hasattr(service, "enable_execute_command"):
+                service.enable_execute_command = bool(requested)
+            return result
+
+        setattr(EC2ContainerServiceResponse, name, wrapped)
+
+
 def install() -> None:
+    _distribution_read_back()
+    _ecs_execute_command()
     # moto's server builds its URL map from this dict when it starts: routes must be in before that.
     base = "{0}/2020-05-31/response-headers-policy"
     cloudfront_urls.url_paths[base + "$"] = CloudFrontResponse.dispatch
