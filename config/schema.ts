@@ -18,6 +18,7 @@ import {
   RESERVED_ROLES,
   SPOT_NEEDS_X86,
 } from "../constructs/aws-limits";
+import { imageReferenceProblem } from "../constructs/container-registry";
 import { imagePinProblem } from "../constructs/fargate-service";
 import { SES_DEFAULTS } from "../constructs/ses";
 import { NETWORK_DEFAULTS } from "../constructs/network";
@@ -275,6 +276,61 @@ const emailSchema = z.strictObject({
   complaintRateAlarmPercent: alarmPercent
     .default(SES_DEFAULTS.complaintRateAlarmPercent)
     .describe("alarm when the account's complaint rate exceeds this percent (AWS reviews the account at 0.1, pauses sending at 0.5)"),
+});
+
+/** A tenant app's name in its URL, `/projects/<app>`: also the last part of its service and target group names. */
+const appSlug = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, "must be 1-32 of a-z, 0-9 and '-', starting and ending with a letter or digit");
+
+// StartupWebApp's web layer (README, Web layer): defaults the constructs own are told in the descriptions.
+const webSchema = z.strictObject({
+  domain: domainName.describe(
+    "host every app is served from (`https://<domain>/projects/<app>`): the apps' ALLOWED_HOSTS and the certificates' name (required to enable the section)",
+  ),
+  hostedZoneId: z
+    .string()
+    .regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+    .optional()
+    .describe(
+      "Route 53 zone the certificates' validation records are created in (default: none, the records are the output certificate_validation_records, to create by hand)",
+    ),
+  imageTag: z
+    .string()
+    .regex(/^(sha256:[0-9a-f]{64}|[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/, "must be an image tag (1.4.2) or a digest (sha256:<64 hex>)")
+    .describe(
+      "the backend image to run, from the environment's ECR repository: a tag or digest; production needs a version tag (1.4.2, v1.4.2) or a digest, never latest (required)",
+    ),
+  keepImages: positiveInt.max(1000).optional().describe("images the ECR repository keeps; older ones expire (default: 20)"),
+  apps: z
+    .record(pgIdentifier, appSlug)
+    .default({})
+    .describe(
+      "URL name of each tenant database's app, `/projects/<app>`, by database (default: the database name without a trailing `_<env>`, '_' as '-')",
+    ),
+  containerPort: port.default(8000).describe("port the backend container listens on (gunicorn's 8000)"),
+  healthCheckPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.~\/-]*$/, "must be a path starting with /")
+    .default("/health/")
+    .describe("path the load balancer health-checks on each task; it must answer 200-399 with the task's IP as Host"),
+  cpu: z.number().int().optional().describe("CPU units per task (1024 = 1 vCPU): 256, 512, 1024, ... (default: 256)"),
+  memory: positiveInt.optional().describe("memory per task in MiB, one Fargate allows for cpu (default: 512)"),
+  architecture: z.enum(["X86_64", "ARM64"]).optional().describe("CPU architecture the image is built for (default: X86_64)"),
+  spot: z
+    .boolean()
+    .default(false)
+    .describe("run on Fargate Spot: about 70% cheaper, tasks interrupted with 2 minutes' notice; X86_64 only"),
+  desiredCount: z.number().int().min(0).optional().describe("tasks per tenant; with autoscaling, only the count at creation (default: 1)"),
+  autoscaling: z
+    .strictObject({
+      minCount: positiveInt.describe("fewest tasks per tenant the autoscaler keeps"),
+      maxCount: positiveInt.describe("most tasks per tenant the autoscaler starts"),
+    })
+    .optional()
+    .describe("target tracking on CPU 70% and memory 80% per tenant service (default: none, desiredCount fixed)"),
+  logRetentionDays: logRetention.optional().describe("days container logs (`/ecs/<project>-<env>-<app>`) are kept (default: 30)"),
+  accessLogsRetentionDays: positiveInt.optional().describe("days the load balancer's access logs are kept (default: 90)"),
 });
 
 const bastionSchema = z.strictObject({
@@ -567,6 +623,11 @@ const startupWebAppFields = z.strictObject({
   ...coreShape,
   tenants: tenantsSchema.prefault({}),
   email: emailSchema.optional().describe("SES sending for the application: leave out to keep mail where tenants.emailHost points"),
+  web: webSchema
+    .optional()
+    .describe(
+      "the `<env>-web` layer: ECR, one Fargate service per tenant behind an HTTPS load balancer, static and media on S3 behind CloudFront",
+    ),
 });
 
 const safeBucketFields = z.strictObject({
@@ -585,7 +646,8 @@ const startupWebAppShape = startupWebAppFields
   .superRefine((env, ctx) => checkCore(env, ctx), always)
   .superRefine((env, ctx) => checkAccess(env, ctx, ["tenants"]), always)
   .superRefine((env, ctx) => checkTenants(env, ctx), always)
-  .superRefine((env, ctx) => checkEmail(env, ctx), always);
+  .superRefine((env, ctx) => checkEmail(env, ctx), always)
+  .superRefine((env, ctx) => checkWeb(env, ctx), always);
 
 const safeBucketShape = safeBucketFields
   .superRefine((env, ctx) => checkCore(env, ctx), always)
@@ -837,6 +899,46 @@ function checkServices(env: ParsedSafeBucket, ctx: Ctx): void {
   }
 }
 
+/** The web section against the tenants it serves, and its sizes against Fargate's. */
+function checkWeb(env: ParsedStartupWebApp, ctx: Ctx): void {
+  const web = env.web;
+  if (typeof web !== "object" || web === null) return;
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: ["web", ...path], message });
+  const databases = isStrings(env.tenants?.databases) ? env.tenants.databases : [];
+  const apps = typeof web.apps === "object" && web.apps !== null ? web.apps : {};
+  for (const database of Object.keys(apps)) {
+    if (!databases.includes(database))
+      issue(["apps", database], `must name a tenant database (tenants.databases: ${databases.join(", ")})`);
+  }
+  if (typeof web.cpu === "number" || typeof web.memory === "number") {
+    const problem = fargateSizeProblem(web.cpu ?? 256, web.memory ?? 512);
+    if (problem) issue([problem.split(" ")[0]], problem.replace(/^\w+ /, ""));
+  }
+  if (web.spot === true && web.architecture === "ARM64") issue(["spot"], SPOT_NEEDS_X86);
+  const scaling = web.autoscaling;
+  if (scaling && typeof scaling.minCount === "number" && typeof scaling.maxCount === "number") {
+    const desired = web.desiredCount ?? 1;
+    if (scaling.maxCount < scaling.minCount) {
+      issue(["autoscaling", "maxCount"], `must be at least minCount ${scaling.minCount} (got ${scaling.maxCount})`);
+    } else if (typeof desired === "number" && (desired < scaling.minCount || desired > scaling.maxCount)) {
+      issue(
+        ["desiredCount"],
+        `must lie between autoscaling.minCount and maxCount (${scaling.minCount}-${scaling.maxCount}) (got ${desired}${web.desiredCount === undefined ? ", the default" : ""})`,
+      );
+    }
+  }
+}
+
+/**
+ * The URL name of a tenant database's app: `web.apps[database]`, else the database name without a
+ * trailing `_<environment>` and with '_' as '-' (`startupwebapp_dev` in dev: `startupwebapp`).
+ */
+export function webAppName(database: string, apps: Readonly<Record<string, string>>, environment: string): string {
+  if (apps[database] !== undefined) return apps[database];
+  const suffix = `_${environment}`.replace(/-/g, "_");
+  return (database.endsWith(suffix) && database !== suffix ? database.slice(0, -suffix.length) : database).replace(/_/g, "-");
+}
+
 /** A daily and a weekly window of one service: each long enough, and never overlapping. */
 function checkWindows(
   ctx: Ctx,
@@ -1060,7 +1162,7 @@ type Problem = { path: (string | number)[]; message: string };
 
 export function resolvedProblems(config: EnvironmentConfig): Problem[] {
   const problems: { path: (string | number)[]; message: string }[] = [];
-  if (config.application !== "safebucket") return problems;
+  if (config.application !== "safebucket") return webProblems(config);
   const { objectStorage } = config;
   const naming = new Naming(config.project, config.environment);
   if (config.production) {
@@ -1105,6 +1207,48 @@ export function resolvedProblems(config: EnvironmentConfig): Problem[] {
     problems.push({
       path: ["project"],
       message: `the replication group id ${group} must be at most 32 characters so its user ids fit ElastiCache's 40; shorten project or the environment name (got ${group.length})`,
+    });
+  }
+  return problems;
+}
+
+/** The web layer's rules that depend on the environment's name: production images, names within AWS limits. */
+function webProblems(config: StartupWebAppConfig): Problem[] {
+  const web = config.web;
+  if (web === undefined) return [];
+  const problems: Problem[] = [];
+  if (config.production) {
+    const problem = imageReferenceProblem(web.imageTag);
+    if (problem) problems.push({ path: ["web", "imageTag"], message: `${problem}: production environment ${config.environment}` });
+  }
+  const naming = new Naming(config.project, config.environment);
+  const seen = new Map<string, string>();
+  for (const database of config.tenants.databases) {
+    const app = webAppName(database, web.apps, config.environment);
+    if (!/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/.test(app)) {
+      problems.push({
+        path: ["web", "apps", database],
+        message: `is needed: the database name does not make a URL name of a-z, 0-9 and '-' (got "${app}")`,
+      });
+    }
+    const other = seen.get(app);
+    if (other !== undefined) {
+      problems.push({ path: ["web", "apps", database], message: `must differ from ${other}'s: both would be served at /projects/${app}` });
+    }
+    seen.set(app, database);
+    // The app's target group is `<prefix>-<app>`, and AWS allows target group names of 32 characters.
+    const name = naming.name(app);
+    if (name.length > 32) {
+      problems.push({
+        path: ["web", "apps", database],
+        message: `makes the target group name ${name} longer than AWS's 32 characters; set a shorter app name (got ${name.length})`,
+      });
+    }
+  }
+  if (naming.name("web").length > 28) {
+    problems.push({
+      path: ["project"],
+      message: `the load balancer is named ${naming.name("web")}, which must fit 28 characters; shorten project or the environment name`,
     });
   }
   return problems;

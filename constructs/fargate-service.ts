@@ -61,6 +61,14 @@ export interface FargateServiceProps {
    * @default - `<project>-<env>-<id>`
    */
   readonly serviceName?: string;
+  /**
+   * The container's name in the task definition: what the load balancer registers, ECS Exec and
+   * `run-task` overrides name, and the middle part of each awslogs stream (`<prefix>/<container>/<task id>`).
+   * Renaming it replaces the service's load balancer attachment, so it is set on purpose, never
+   * taken from the construct id.
+   * @default "app"
+   */
+  readonly containerName?: string;
   /** Container image with a pinned tag or digest (`grafana/loki:3.5.0`). */
   readonly image: string;
   /**
@@ -68,6 +76,19 @@ export interface FargateServiceProps {
    * @default false
    */
   readonly allowUnpinnedImage?: boolean;
+  /**
+   * ARN of the ECR repository `image` comes from, when its URL is a reference to another resource
+   * (a literal `<account>.dkr.ecr.<region>.amazonaws.com/<name>` URL is recognised by itself): the
+   * execution role may pull from exactly this repository.
+   * @default - taken from `image` when it is a literal ECR URL, else no ECR permissions
+   */
+  readonly ecrRepositoryArn?: string;
+  /**
+   * ECS Exec: operators open a shell or run a command in a running task (`aws ecs execute-command`),
+   * through the SSM agent ECS injects. The task role gets the four `ssmmessages` channel actions it needs.
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
   /**
    * CPU units (1024 = 1 vCPU); one of Fargate's sizes.
    * @default 256
@@ -157,6 +178,9 @@ export interface FargateServiceProps {
   };
 }
 
+/** ECS names each task's log stream `<prefix>/<container>/<task id>`. */
+const LOG_STREAM_PREFIX = "ecs";
+
 /** 5 minutes, 3 periods: long enough for the autoscaler to act first. */
 const ALARM_PERIOD_SECONDS = 300;
 
@@ -175,7 +199,11 @@ export class FargateService extends Construct {
   /** What ECS runs as to start the task: pulls the image, writes logs, reads the secrets. */
   readonly executionRole: Role;
   readonly logGroupName: string;
+  /** The awslogs stream prefix: a task's stream is `<logStreamPrefix>/<containerName>/<task id>`. */
+  readonly logStreamPrefix: string = LOG_STREAM_PREFIX;
   readonly containerName: string;
+  /** The task definition family (the service name): what `run-task` names to start a one-off task of the latest revision. */
+  readonly taskDefinitionFamily: string;
   /** `<discoveryName>.<namespace>`; undefined without `discoveryName`. */
   readonly discoveryName?: string;
   readonly alarmNames: string[] = [];
@@ -208,7 +236,7 @@ export class FargateService extends Construct {
     const secrets = Object.entries(props.secrets ?? {}).sort(([a], [b]) => a.localeCompare(b));
     const secretArns = [...new Set(secrets.map(([, s]) => s.secretArn))];
     if (secretArns.length > 0) this.executionRole.allow(["secretsmanager:GetSecretValue"], secretArns);
-    const repository = ecrRepositoryArn(props.image, () => partitionOf(this));
+    const repository = props.ecrRepositoryArn ?? ecrRepositoryArn(props.image, () => partitionOf(this));
     if (repository) {
       // GetAuthorizationToken has no resource-level permissions: AWS only accepts "*" for it.
       this.executionRole.allow(["ecr:GetAuthorizationToken"], ["*"]);
@@ -220,8 +248,20 @@ export class FargateService extends Construct {
       description: `${serviceName} containers run as this role; it holds only what grants add`,
       assumedBy: ["ecs-tasks.amazonaws.com"],
     });
+    if (props.enableExecuteCommand) {
+      // The SSM agent in the task opens its channels as the task role; these actions have no resource-level permissions.
+      this.taskRole.allow(
+        [
+          "ssmmessages:CreateControlChannel",
+          "ssmmessages:CreateDataChannel",
+          "ssmmessages:OpenControlChannel",
+          "ssmmessages:OpenDataChannel",
+        ],
+        ["*"],
+      );
+    }
 
-    this.containerName = id;
+    this.containerName = props.containerName ?? "app";
     const container: Record<string, unknown> = {
       name: this.containerName,
       image: props.image,
@@ -234,7 +274,7 @@ export class FargateService extends Construct {
       secrets: secrets.map(([name, s]) => ({ name, valueFrom: s.jsonKey ? `${s.secretArn}:${s.jsonKey}::` : s.secretArn })),
       logConfiguration: {
         logDriver: "awslogs",
-        options: { "awslogs-group": logGroup.name, "awslogs-region": regionOf(this), "awslogs-stream-prefix": "ecs" },
+        options: { "awslogs-group": logGroup.name, "awslogs-region": regionOf(this), "awslogs-stream-prefix": this.logStreamPrefix },
       },
       ...(props.entryPoint ? { entryPoint: [...props.entryPoint] } : {}),
       ...(props.command ? { command: [...props.command] } : {}),
@@ -256,6 +296,7 @@ export class FargateService extends Construct {
       tags: { Name: serviceName },
     });
     this.taskDefinitionArn = taskDefinition.arn;
+    this.taskDefinitionFamily = taskDefinition.family;
 
     let registryArn: string | undefined;
     if (props.discoveryName !== undefined) {
@@ -298,6 +339,7 @@ export class FargateService extends Construct {
       serviceRegistries: registryArn ? { registryArn } : undefined,
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
+      enableExecuteCommand: props.enableExecuteCommand ? true : undefined,
       // With autoscaling the autoscaler owns the count; an apply resetting it would undo a scale-out under load.
       lifecycle: props.autoscaling ? { ignoreChanges: ["desired_count"] } : undefined,
       dependsOn: [props.cluster.capacityProviders, ...(target?.dependsOn ?? [])],

@@ -2,19 +2,15 @@ import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsElbServiceAccount } from "@cdktf/provider-aws/lib/data-aws-elb-service-account";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
-import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { Annotations, TerraformStack, type ITerraformDependable } from "cdktf";
+import { Annotations, TerraformStack, Token, type ITerraformDependable, type TerraformResource } from "cdktf";
 import { Construct } from "constructs";
 import { metricAlarm, type AlarmComparison, type AlarmStatistic } from "./alarm";
-import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
+import { movedResourceFrom } from "./moved";
 import { Naming } from "./naming";
 import { Peer, Port, SecurityGroup } from "./security-group";
+import { SecureBucket } from "./secure-bucket";
 import { propError } from "./errors";
 
 const HTTP = 80;
@@ -45,14 +41,37 @@ export interface LoadBalancerTarget {
   readonly healthyHttpCodes?: string;
 }
 
+/** A target group that gets the requests whose path matches, through a listener rule. */
+export interface PathTargetProps extends LoadBalancerTarget {
+  /** The target group's name (at most 32 characters, an AWS limit). */
+  readonly targetGroupName: string;
+  /** Path patterns the rule matches, e.g. `["/projects/shop", "/projects/shop/*"]` (at most 5 conditions per rule). */
+  readonly pathPatterns: readonly string[];
+  /** The rule's priority (1-50000, unique per listener; lower is evaluated first). */
+  readonly priority: number;
+}
+
+/** A target group behind a path rule: what a service registers in. */
+export interface PathTarget {
+  readonly targetGroupArn: string;
+  /** `targetgroup/<name>/<id>`: the TargetGroup dimension of its CloudWatch metrics. */
+  readonly targetGroupArnSuffix: string;
+  /** What a service registering in the target group must wait for: ECS refuses a target group no rule uses. */
+  readonly dependables: readonly ITerraformDependable[];
+  readonly alarmNames: readonly string[];
+}
+
 export interface LoadBalancerProps {
   readonly vpcId: string;
   /** Public subnets, in at least two AZs (an ALB needs two). */
   readonly subnetIds: readonly string[];
   /** The region the stack deploys to: decides how ELB is allowed to write access logs. */
   readonly region: string;
-  /** Where every request goes (IP targets: Fargate tasks register themselves). */
-  readonly target: LoadBalancerTarget;
+  /**
+   * Where every request no path rule claims goes (IP targets: Fargate tasks register themselves).
+   * @default - no default target: such requests get a 404 from the load balancer; add targets with `addPathTarget`
+   */
+  readonly target?: LoadBalancerTarget;
   /**
    * ACM certificate for HTTPS on 443; HTTP on 80 then only redirects to HTTPS.
    * @default - HTTP only on 80, with a synth warning: credentials cross the internet in clear text
@@ -102,7 +121,6 @@ export class LoadBalancer extends Construct {
   readonly loadBalancerArnSuffix: string;
   readonly dnsName: string;
   readonly zoneId: string;
-  readonly targetGroupArn: string;
   readonly securityGroup: SecurityGroup;
   /** True when a certificate was given: the load balancer serves HTTPS. */
   readonly https: boolean;
@@ -111,8 +129,18 @@ export class LoadBalancer extends Construct {
   /** What a service registering in the target group must wait for: ECS refuses a target group no listener uses. */
   readonly listeners: ITerraformDependable[];
   readonly accessLogsBucketName: string;
+  /** The access log bucket: a SecureBucket, unversioned, its objects expiring after `accessLogsRetentionDays`. */
+  readonly accessLogsBucket: SecureBucket;
+  /** The `moved` blocks from the addresses the log bucket's resources had before it was a SecureBucket. */
+  logBucketMoves: readonly { from: string; to: string }[] = [];
   readonly alarmNames: string[] = [];
-  private readonly targetPort: number;
+  private readonly targetPort?: number;
+  private readonly defaultTargetGroupArn?: string;
+  private readonly vpcId: string;
+  /** The listener that forwards (HTTPS, or HTTP without a certificate): path rules attach to it. */
+  private readonly frontListener: LbListener;
+  private readonly alarmTopicArn?: string;
+  private readonly priorities = new Set<number>();
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
@@ -121,9 +149,10 @@ export class LoadBalancer extends Construct {
     const targetGroupName = `${name}-tg`;
     const sslPolicy = props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06";
     const retentionDays = props.accessLogsRetentionDays ?? 90;
-    const healthyHttpCodes = props.target.healthyHttpCodes ?? "200-399";
     this.https = props.certificateArn !== undefined;
-    this.targetPort = props.target.port;
+    this.targetPort = props.target?.port;
+    this.vpcId = props.vpcId;
+    this.alarmTopicArn = props.alarmTopicArn;
     this.validate(props, { name, targetGroupName, retentionDays });
 
     if (!this.https) {
@@ -147,6 +176,7 @@ export class LoadBalancer extends Construct {
     if (this.https) this.securityGroup.allowFrom(Peer.anyIpv4(), Port.HTTPS, "HTTPS from the internet");
 
     const logs = this.accessLogBucket(name, retentionDays, props);
+    this.accessLogsBucket = logs;
     this.accessLogsBucketName = logs.bucketName;
 
     const lb = new Lb(this, "lb", {
@@ -169,27 +199,12 @@ export class LoadBalancer extends Construct {
     this.zoneId = lb.zoneId;
     this.url = `${this.https ? "https" : "http"}://${lb.dnsName}`;
 
-    const targetGroup = new LbTargetGroup(this, "target", {
-      name: targetGroupName,
-      port: props.target.port,
-      protocol: "HTTP",
-      targetType: "ip",
-      vpcId: props.vpcId,
-      // The default 300 s makes every deployment wait five minutes per old task.
-      deregistrationDelay: "30",
-      healthCheck: {
-        enabled: true,
-        path: props.target.healthCheckPath,
-        matcher: healthyHttpCodes,
-        interval: 30,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
-      },
-      tags: { Name: targetGroupName },
-    });
-    this.targetGroupArn = targetGroup.arn;
-    const forward = [{ type: "forward", targetGroupArn: targetGroup.arn }];
+    const targetGroup = props.target ? this.targetGroup("target", targetGroupName, props.target) : undefined;
+    this.defaultTargetGroupArn = targetGroup?.arn;
+    const forward = targetGroup
+      ? [{ type: "forward", targetGroupArn: targetGroup.arn }]
+      : // Paths no rule claims: the load balancer answers itself instead of picking one tenant's app.
+        [{ type: "fixed-response", fixedResponse: { contentType: "text/plain", statusCode: "404", messageBody: "Not found" } }];
 
     if (this.https) {
       const httpsListener = new LbListener(this, "https", {
@@ -209,92 +224,151 @@ export class LoadBalancer extends Construct {
         tags: naming.tags(id, "http"),
       });
       this.listeners = [httpsListener, redirect];
+      this.frontListener = httpsListener;
     } else {
-      this.listeners = [
-        new LbListener(this, "http", {
-          loadBalancerArn: lb.arn,
-          port: HTTP,
-          protocol: "HTTP",
-          defaultAction: forward,
-          tags: naming.tags(id, "http"),
-        }),
-      ];
+      this.frontListener = new LbListener(this, "http", {
+        loadBalancerArn: lb.arn,
+        port: HTTP,
+        protocol: "HTTP",
+        defaultAction: forward,
+        tags: naming.tags(id, "http"),
+      });
+      this.listeners = [this.frontListener];
     }
 
-    if (props.alarmTopicArn) this.addAlarms(name, lb.arnSuffix, targetGroup.arnSuffix, props.alarmTopicArn);
+    if (props.alarmTopicArn) {
+      this.alarmNames.push(...this.addAlarms(name, lb.arnSuffix, targetGroup?.arnSuffix, props.alarmTopicArn, ""));
+    }
   }
 
-  /** Opens the path from the load balancer to `targets` on the target port, both ways round. */
-  allowTrafficTo(targets: SecurityGroup): void {
-    this.securityGroup.allowTo(targets, this.targetPort, "Requests to the load balanced tasks");
-    targets.allowFrom(this.securityGroup, this.targetPort, "Requests from the public load balancer");
+  /** The default target's group; only for a load balancer created with `target`. */
+  get targetGroupArn(): string {
+    if (this.defaultTargetGroupArn === undefined) {
+      throw propError(this, "target", "is not set, so there is no default target group; use addPathTarget");
+    }
+    return this.defaultTargetGroupArn;
   }
 
-  private accessLogBucket(
-    name: string,
-    retentionDays: number,
-    props: LoadBalancerProps,
-  ): { bucketName: string; policy: ITerraformDependable } {
-    const bucket = new S3Bucket(this, "access-logs", {
+  /**
+   * A target group of its own for the requests whose path matches `pathPatterns`, through a rule on
+   * the forwarding listener, with its own 5xx and health alarms when the load balancer has a topic.
+   */
+  addPathTarget(id: string, props: PathTargetProps): PathTarget {
+    const fail = (message: string): never => {
+      throw propError(this, `addPathTarget(${id}): ${message}`);
+    };
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(props.targetGroupName)) {
+      fail(`targetGroupName must be 1-32 of letters, digits and '-' (got "${props.targetGroupName}")`);
+    }
+    if (!Number.isInteger(props.priority) || props.priority < 1 || props.priority > 50000 || this.priorities.has(props.priority)) {
+      fail(`priority must be a whole number 1-50000 not used by another rule (got ${props.priority})`);
+    }
+    if (props.pathPatterns.length < 1 || props.pathPatterns.length > 5 || props.pathPatterns.some((p) => !p.startsWith("/"))) {
+      fail(`pathPatterns must be 1-5 paths starting with / (got ${JSON.stringify(props.pathPatterns)})`);
+    }
+    if (!props.healthCheckPath.startsWith("/")) fail(`healthCheckPath must start with / (got "${props.healthCheckPath}")`);
+    this.priorities.add(props.priority);
+    const group = this.targetGroup(`${id}-target`, props.targetGroupName, props);
+    const rule = new LbListenerRule(this, `${id}-rule`, {
+      listenerArn: this.frontListener.arn,
+      priority: props.priority,
+      action: [{ type: "forward", targetGroupArn: group.arn }],
+      condition: [{ pathPattern: { values: [...props.pathPatterns] } }],
+      tags: { Name: `${props.targetGroupName}-rule` },
+    });
+    const alarmNames = this.alarmTopicArn
+      ? this.addAlarms(props.targetGroupName, this.loadBalancerArnSuffix, group.arnSuffix, this.alarmTopicArn, `${id}-`)
+      : [];
+    this.alarmNames.push(...alarmNames);
+    return { targetGroupArn: group.arn, targetGroupArnSuffix: group.arnSuffix, dependables: [...this.listeners, rule], alarmNames };
+  }
+
+  private targetGroup(id: string, name: string, target: LoadBalancerTarget): LbTargetGroup {
+    return new LbTargetGroup(this, id, {
+      name,
+      port: target.port,
+      protocol: "HTTP",
+      targetType: "ip",
+      vpcId: this.vpcId,
+      // The default 300 s makes every deployment wait five minutes per old task.
+      deregistrationDelay: "30",
+      healthCheck: {
+        enabled: true,
+        path: target.healthCheckPath,
+        matcher: target.healthyHttpCodes ?? "200-399",
+        interval: 30,
+        timeout: 5,
+        healthyThreshold: 2,
+        unhealthyThreshold: 3,
+      },
+      tags: { Name: name },
+    });
+  }
+
+  /** Opens the path from the load balancer to `targets` on `port` (default: the default target's), both ways round. */
+  allowTrafficTo(targets: SecurityGroup, port?: number): void {
+    const to = port ?? this.targetPort;
+    if (to === undefined) throw propError(this, "allowTrafficTo", "needs a port: this load balancer has no default target");
+    this.securityGroup.allowTo(targets, to, "Requests to the load balanced tasks");
+    targets.allowFrom(this.securityGroup, to, "Requests from the public load balancer");
+  }
+
+  private accessLogBucket(name: string, retentionDays: number, props: LoadBalancerProps): SecureBucket {
+    const logs = new SecureBucket(this, "logs", {
       // A generated suffix: bucket names are global, and a fixed name collides with any other account's.
       bucketPrefix: `${name}-logs-`,
+      // ELB writes each log object once and the lifecycle rule expires it: old versions would only keep expired logs.
+      versioned: false,
+      expireObjectsAfterDays: retentionDays,
       forceDestroy: props.accessLogsForceDestroy ?? false,
-      tags: { Name: `${name}-logs` },
+      protect: !(props.accessLogsForceDestroy ?? false),
     });
-    // ELB delivers access logs only to buckets encrypted with S3-managed keys; with SSE-KMS it fails silently.
-    new S3BucketServerSideEncryptionConfigurationA(this, "access-logs-encryption", {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    });
-    const publicAccess = new S3BucketPublicAccessBlock(this, "access-logs-public-access", {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-    new S3BucketOwnershipControls(this, "access-logs-ownership", {
-      bucket: bucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-    new S3BucketLifecycleConfiguration(this, "access-logs-lifecycle", {
-      bucket: bucket.id,
-      rule: [
-        {
-          id: "expire-access-logs",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          expiration: [{ days: retentionDays }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-        },
-      ],
-    });
-
+    // SecureBucket encrypts with S3-managed keys (SSE-S3): ELB delivers access logs only to those; with SSE-KMS it fails silently.
     const account = accountOf(this);
-    const logObjects = `${bucket.arn}/${ACCESS_LOG_PREFIX}/AWSLogs/${account}/*`;
-    const writers: PolicyStatement[] = [
-      { sid: "ElbLogDelivery", actions: ["s3:PutObject"], resources: [logObjects], principals: { Service: [LOG_DELIVERY] } },
-    ];
+    const logObjects = `${logs.bucketArn}/${ACCESS_LOG_PREFIX}/AWSLogs/${account}/*`;
+    logs.addToResourcePolicy({
+      sid: "ElbLogDelivery",
+      actions: ["s3:PutObject"],
+      resources: [logObjects],
+      principals: { Service: [LOG_DELIVERY] },
+    });
     if (ELB_ACCOUNT_REGIONS.has(props.region)) {
       const elbAccount = new DataAwsElbServiceAccount(this, "elb-account", {});
-      writers.push({
+      logs.addToResourcePolicy({
         sid: "ElbRegionalAccount",
         actions: ["s3:PutObject"],
         resources: [logObjects],
         principals: { AWS: [elbAccount.arn] },
       });
     }
-    const policy = new S3BucketPolicy(this, "access-logs-policy", {
-      bucket: bucket.id,
-      policy: policyDocument([denyInsecureTransport([bucket.arn, `${bucket.arn}/*`]), ...writers]),
-      // S3 rejects a bucket policy while the public access block is still being applied.
-      dependsOn: [publicAccess],
-    });
-    return { bucketName: bucket.bucket, policy };
+    // The bucket's resources lived directly under the load balancer until they became a SecureBucket.
+    const previous = this.node.scopes.slice(TerraformStack.of(this).node.scopes.length).map((c) => c.node.id);
+    const before: Record<string, string> = {
+      bucket: "access-logs",
+      encryption: "access-logs-encryption",
+      "public-access": "access-logs-public-access",
+      ownership: "access-logs-ownership",
+      lifecycle: "access-logs-lifecycle",
+      policy: "access-logs-policy",
+    };
+    this.logBucketMoves = Object.entries(before).map(([child, oldId]) =>
+      movedResourceFrom(logs.node.findChild(child) as TerraformResource, [...previous, oldId]),
+    );
+    return logs;
   }
 
-  private addAlarms(name: string, lbDimension: string, targetGroupDimension: string, topicArn: string): void {
-    const specs: {
+  /**
+   * The load balancer's own 5xx alarm (with no `idPrefix`), and the 5xx and health alarms of the target group
+   * `targetGroupDimension`; returns their names.
+   */
+  private addAlarms(
+    name: string,
+    lbDimension: string,
+    targetGroupDimension: string | undefined,
+    topicArn: string,
+    idPrefix: string,
+  ): string[] {
+    type Spec = {
       purpose: string;
       metricName: string;
       statistic: AlarmStatistic;
@@ -302,7 +376,8 @@ export class LoadBalancer extends Construct {
       threshold: number;
       dimensions: Record<string, string>;
       description: string;
-    }[] = [
+    };
+    const all: Spec[] = [
       {
         purpose: "alb-5xx",
         metricName: "HTTPCode_ELB_5XX_Count",
@@ -318,7 +393,7 @@ export class LoadBalancer extends Construct {
         statistic: "Sum",
         comparison: "GreaterThanOrEqualToThreshold",
         threshold: 10,
-        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension! },
         description: `ALB ${name}: the application answered 5xx 10 or more times in 5 minutes.`,
       },
       {
@@ -327,7 +402,7 @@ export class LoadBalancer extends Construct {
         statistic: "Maximum",
         comparison: "GreaterThanThreshold",
         threshold: 0,
-        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension! },
         description: `ALB ${name}: a task fails its health check for 10 minutes (the circuit breaker rolls back failed deployments).`,
       },
       {
@@ -336,12 +411,14 @@ export class LoadBalancer extends Construct {
         statistic: "Minimum",
         comparison: "LessThanThreshold",
         threshold: 1,
-        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension },
+        dimensions: { LoadBalancer: lbDimension, TargetGroup: targetGroupDimension! },
         description: `ALB ${name}: no healthy task for 10 minutes; every request fails.`,
       },
     ];
+    const specs = all.filter((spec) => (spec.purpose === "alb-5xx" ? idPrefix === "" : targetGroupDimension !== undefined));
+    const names: string[] = [];
     for (const spec of specs) {
-      const alarm = metricAlarm(this, `alarm-${spec.purpose}`, {
+      const alarm = metricAlarm(this, `${idPrefix}alarm-${spec.purpose}`, {
         alarmName: `${name}-${spec.purpose}`,
         description: spec.description,
         namespace: "AWS/ApplicationELB",
@@ -356,8 +433,9 @@ export class LoadBalancer extends Construct {
         treatMissingData: spec.purpose === "no-healthy-targets" ? "breaching" : "notBreaching",
         topicArn,
       });
-      this.alarmNames.push(alarm.alarmName);
+      names.push(alarm.alarmName);
     }
+    return names;
   }
 
   private validate(props: LoadBalancerProps, v: { name: string; targetGroupName: string; retentionDays: number }): void {
@@ -372,10 +450,14 @@ export class LoadBalancer extends Construct {
     }
     if (props.subnetIds.length < 2)
       fail(`subnetIds needs subnets in at least two AZs, as AWS requires of an ALB (got ${props.subnetIds.length})`);
-    if (props.certificateArn !== undefined && !/^arn:aws[a-z-]*:(acm|iam):/.test(props.certificateArn)) {
+    if (
+      props.certificateArn !== undefined &&
+      !Token.isUnresolved(props.certificateArn) &&
+      !/^arn:aws[a-z-]*:(acm|iam):/.test(props.certificateArn)
+    ) {
       fail(`certificateArn must be an ACM (or IAM) certificate ARN (got "${props.certificateArn}")`);
     }
-    if (!props.target.healthCheckPath.startsWith("/"))
+    if (props.target && !props.target.healthCheckPath.startsWith("/"))
       fail(`target.healthCheckPath must start with / (got "${props.target.healthCheckPath}")`);
     if (!Number.isInteger(v.retentionDays) || v.retentionDays < 1)
       fail(`accessLogsRetentionDays must be a whole number >= 1 (got ${v.retentionDays})`);

@@ -15,10 +15,16 @@ export function movedFrom(construct: Construct, previousPath: readonly string[])
   return construct.node
     .findAll()
     .filter((c): c is TerraformResource => TerraformResource.isTerraformResource(c))
-    .map((resource) => {
-      const below = resource.node.scopes.slice(base).map((c) => c.node.id);
-      const from = `${resource.terraformResourceType}.${makeUniqueId([...previousPath, ...below])}`;
-      resource.moveFromId(from);
-      return { from, to: `${resource.terraformResourceType}.${resource.friendlyUniqueId}` };
-    });
+    .map((resource) => movedResourceFrom(resource, [...previousPath, ...resource.node.scopes.slice(base).map((c) => c.node.id)]));
+}
+
+/**
+ * Records that `resource` used to be the resource at construct path `previousPath` (ids from the stack
+ * down, the resource's own id last), as a Terraform `moved` block: for a resource that changed its
+ * place in the tree on its own, such as one folded into a shared construct.
+ */
+export function movedResourceFrom(resource: TerraformResource, previousPath: readonly string[]): { from: string; to: string } {
+  const from = `${resource.terraformResourceType}.${makeUniqueId([...previousPath])}`;
+  resource.moveFromId(from);
+  return { from, to: `${resource.terraformResourceType}.${resource.friendlyUniqueId}` };
 }

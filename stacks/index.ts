@@ -11,6 +11,7 @@ import type { ServicesStack } from "./safebucket/services";
 import { StartupWebApp } from "./startupwebapp";
 import type { EmailStack } from "./startupwebapp/email";
 import type { TenantsStack } from "./startupwebapp/tenants";
+import type { WebStack } from "./startupwebapp/web";
 import { StateStack } from "./state";
 
 export { LAYERS, type Layer } from "./environment-stack";
@@ -37,6 +38,8 @@ export interface EnvironmentStacks {
   readonly tenants?: TenantsStack;
   /** StartupWebApp's, with an `email` section. */
   readonly email?: EmailStack;
+  /** StartupWebApp's, with a `web` section. */
+  readonly web?: WebStack;
   /** SafeBucket's. */
   readonly database?: SafeBucketDatabaseStack;
   readonly services?: ServicesStack;

@@ -9,7 +9,7 @@ export const CORE_LAYERS = ["state", "network", "data", "access", "observability
 
 /** Each application's own layers, deployed after the core, in order. */
 export const APPLICATION_LAYERS = {
-  startupwebapp: ["email", "tenants"],
+  startupwebapp: ["email", "tenants", "web"],
   safebucket: ["database", "services"],
 } as const satisfies Record<Application, readonly string[]>;
 
@@ -21,6 +21,8 @@ export type Layer = (typeof CORE_LAYERS)[number] | (typeof APPLICATION_LAYERS)[A
 const OPTIONAL_LAYERS: Partial<Record<Layer, (config: EnvironmentConfig) => boolean>> = {
   // StartupWebApp's SES domain, sender and reputation alarms: only with an `email` section.
   email: (config) => config.application === "startupwebapp" && config.email !== undefined,
+  // StartupWebApp's ECR, Fargate services, load balancer and CloudFront: only with a `web` section.
+  web: (config) => config.application === "startupwebapp" && config.web !== undefined,
 };
 
 /** The layers `config`'s environment has, in deploy order. */

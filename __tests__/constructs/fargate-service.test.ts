@@ -36,6 +36,13 @@ describe("FargateService", () => {
     expect(containerOf(json).logConfiguration.logDriver).toBe("awslogs");
   });
 
+  test("the container is named by the containerName prop, not by the construct id", () => {
+    expect(containerOf(synthOf()).name).toBe("app");
+    const json = synthOf({ containerName: "web", loadBalancerTarget: { targetGroupArn: "arn:tg" } });
+    expect(containerOf(json).name).toBe("web");
+    expect(onlyResource(json, "aws_ecs_service").load_balancer[0].container_name).toBe("web");
+  });
+
   test("a failing deployment stops and rolls back", () => {
     expect(onlyResource(synthOf(), "aws_ecs_service").deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
   });

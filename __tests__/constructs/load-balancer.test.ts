@@ -65,14 +65,36 @@ describe("LoadBalancer", () => {
     });
   });
 
-  test("access logs go to a bucket of its own, encrypted with S3-managed keys as ELB requires", () => {
+  test("access logs go to a SecureBucket of its own, encrypted with S3-managed keys as ELB requires, unversioned", () => {
     const json = synthOf();
     const lb = onlyResource(json, "aws_lb");
-    expect(lb.access_logs).toMatchObject({ enabled: true, prefix: "alb", bucket: expect.stringMatching(/aws_s3_bucket\.alb_access-logs/) });
+    expect(lb.access_logs).toMatchObject({ enabled: true, prefix: "alb", bucket: expect.stringMatching(/aws_s3_bucket\.alb_logs_bucket/) });
     expect(onlyResource(json, "aws_s3_bucket").bucket_prefix).toBe("acme-test-alb-logs-");
     const sse = onlyResource(json, "aws_s3_bucket_server_side_encryption_configuration").rule[0];
     expect(sse.apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
-    expect(lb.depends_on).toEqual([expect.stringMatching(/aws_s3_bucket_policy\.alb_access-logs-policy/)]);
+    expect(resourcesOf(json, "aws_s3_bucket_versioning")).toHaveLength(0);
+    expect(lb.depends_on).toEqual([expect.stringMatching(/aws_s3_bucket_policy\.alb_logs_policy/)]);
+  });
+
+  test("every log bucket resource moves from its address before SecureBucket, so a deployed bucket is kept", () => {
+    const { stack, lb } = build();
+    const json = synth(stack);
+    expect(lb.logBucketMoves.map((m) => m.from).sort()).toEqual(
+      [
+        "aws_s3_bucket.alb_access-logs_7027E44E",
+        "aws_s3_bucket_lifecycle_configuration.alb_access-logs-lifecycle_9B10F2CC",
+        "aws_s3_bucket_ownership_controls.alb_access-logs-ownership_D81F6A89",
+        "aws_s3_bucket_policy.alb_access-logs-policy_14FE4C23",
+        "aws_s3_bucket_public_access_block.alb_access-logs-public-access_96E25399",
+        "aws_s3_bucket_server_side_encryption_configuration.alb_access-logs-encryption_A36F8181",
+      ].sort(),
+    );
+    // Every S3 resource of the bucket is a target of one move.
+    const s3 = Object.entries(json.resource as Json)
+      .filter(([type]) => type.startsWith("aws_s3_"))
+      .flatMap(([type, byName]) => Object.keys(byName as Json).map((name) => `${type}.${name}`));
+    expect(lb.logBucketMoves.map((m) => m.to).sort()).toEqual(s3.sort());
+    expect((json.moved as Json[]).map((m) => m.to).sort()).toEqual(s3.sort());
   });
 
   test("the log bucket's policy denies plain HTTP and lets only ELB put objects under AWSLogs/<account>", () => {
@@ -104,6 +126,12 @@ describe("LoadBalancer", () => {
     });
     expect(onlyResource(json, "aws_s3_bucket_lifecycle_configuration").rule[0].expiration).toEqual([{ days: 30 }]);
     expect(onlyResource(json, "aws_s3_bucket").force_destroy).toBe(false);
+    expect(onlyResource(json, "aws_s3_bucket").lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test("accessLogsForceDestroy lets a destroy empty and remove the log bucket", () => {
+    const bucket = onlyResource(synthOf({ accessLogsForceDestroy: true }), "aws_s3_bucket");
+    expect(bucket).toMatchObject({ force_destroy: true, lifecycle: { prevent_destroy: false } });
   });
 
   test("the target group health-checks the given path on IP targets", () => {
@@ -144,5 +172,61 @@ describe("LoadBalancer", () => {
 
   test("a certificate ARN that is not one is rejected", () => {
     expect(() => build({ certificateArn: "my-cert" })).toThrow(/certificateArn must be an ACM/);
+  });
+});
+
+describe("LoadBalancer path targets", () => {
+  const pathTarget = (name: string, priority: number) => ({
+    targetGroupName: `acme-test-${name}`,
+    port: 8000,
+    healthCheckPath: "/health/",
+    pathPatterns: [`/projects/${name}`, `/projects/${name}/*`],
+    priority,
+  });
+
+  test("without a default target, unmatched paths get a 404 from the load balancer itself", () => {
+    const { stack, lb } = build({ target: undefined, certificateArn: CERT });
+    const https = resourcesOf(synth(stack), "aws_lb_listener").find((l) => l.port === 443)!;
+    expect(https.default_action[0]).toMatchObject({ type: "fixed-response", fixed_response: { status_code: "404" } });
+    expect(() => lb.targetGroupArn).toThrow(/target is not set/);
+  });
+
+  test("each path target gets its own target group and a rule on the HTTPS listener", () => {
+    const { stack, lb } = build({ target: undefined, certificateArn: CERT, alarmTopicArn: "arn:aws:sns:us-east-1:111111111111:alerts" });
+    const shop = lb.addPathTarget("shop", pathTarget("shop", 1));
+    lb.addPathTarget("blog", pathTarget("blog", 2));
+    const json = synth(stack);
+    expect(
+      resourcesOf(json, "aws_lb_target_group")
+        .map((g) => g.name)
+        .sort(),
+    ).toEqual(["acme-test-blog", "acme-test-shop"]);
+    const rule = resourcesOf(json, "aws_lb_listener_rule").find((r) => r.priority === 1)!;
+    expect(rule.condition[0].path_pattern.values).toEqual(["/projects/shop", "/projects/shop/*"]);
+    expect(String(rule.listener_arn)).toMatch(/aws_lb_listener\.alb_https/);
+    expect(shop.dependables.length).toBeGreaterThan(1);
+    expect(shop.alarmNames).toHaveLength(3);
+    const alarms = resourcesOf(json, "aws_cloudwatch_metric_alarm").map((a) => a.alarm_name);
+    expect(alarms.sort()).toEqual(
+      [
+        "acme-test-alb-alb-5xx",
+        ...["shop", "blog"].flatMap((t) => ["target-5xx", "unhealthy-targets", "no-healthy-targets"].map((p) => `acme-test-${t}-${p}`)),
+      ].sort(),
+    );
+  });
+
+  test("a duplicate priority or a bad pattern is refused", () => {
+    const { lb } = build({ target: undefined });
+    lb.addPathTarget("shop", pathTarget("shop", 1));
+    expect(() => lb.addPathTarget("blog", pathTarget("blog", 1))).toThrow(/priority must be a whole number 1-50000 not used/);
+    expect(() => lb.addPathTarget("x", { ...pathTarget("x", 3), pathPatterns: ["projects"] })).toThrow(/pathPatterns must be 1-5 paths/);
+  });
+
+  test("allowTrafficTo needs a port when there is no default target", () => {
+    const { stack, lb } = build({ target: undefined });
+    const tasks = new SecurityGroup(stack, "tasks-sg", { vpcId: "vpc-1", description: "tasks" });
+    expect(() => lb.allowTrafficTo(tasks)).toThrow(/needs a port/);
+    lb.allowTrafficTo(tasks, 8000);
+    expect(resourcesOf(synth(stack), "aws_vpc_security_group_ingress_rule").some((r) => r.from_port === 8000)).toBe(true);
   });
 });

@@ -1,4 +1,6 @@
+import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { EbsVolume } from "@cdktf/provider-aws/lib/ebs-volume";
 import { ElasticacheCluster } from "@cdktf/provider-aws/lib/elasticache-cluster";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
@@ -240,7 +242,58 @@ const BREACHES: Record<string, Breach[]> = {
       build: (s) => loadBalancer(s, { type: "forward", targetGroupArn: TARGET_GROUP }),
     },
   ],
+  "ecr-immutable-scanned": [
+    {
+      name: "a repository with mutable tags",
+      build: (s) =>
+        new EcrRepository(s, "repo", { name: "app", imageTagMutability: "MUTABLE", imageScanningConfiguration: { scanOnPush: true } }),
+    },
+    {
+      name: "a repository that does not scan on push",
+      build: (s) => new EcrRepository(s, "repo", { name: "app", imageTagMutability: "IMMUTABLE" }),
+    },
+  ],
+  "cloudfront-https": [
+    { name: "a behaviour that allows plain HTTP", build: (s) => distribution(s, { viewerProtocolPolicy: "allow-all" }) },
+    { name: "TLS 1.0 allowed to viewers", build: (s) => distribution(s, { minimumProtocolVersion: "TLSv1" }) },
+    { name: "plain HTTP to the load balancer origin", build: (s) => distribution(s, { originProtocolPolicy: "http-only" }) },
+  ],
 };
+
+/** A CloudFront distribution in front of a load balancer, HTTPS everywhere unless `breach` says otherwise. */
+function distribution(
+  stack: TerraformStack,
+  breach: { viewerProtocolPolicy?: string; minimumProtocolVersion?: string; originProtocolPolicy?: string } = {},
+): void {
+  new CloudfrontDistribution(stack, "cdn", {
+    enabled: true,
+    origin: [
+      {
+        originId: "app",
+        domainName: "app-123.us-east-1.elb.amazonaws.com",
+        customOriginConfig: {
+          httpPort: 80,
+          httpsPort: 443,
+          originProtocolPolicy: breach.originProtocolPolicy ?? "https-only",
+          originSslProtocols: ["TLSv1.2"],
+        },
+      },
+    ],
+    defaultCacheBehavior: {
+      targetOriginId: "app",
+      viewerProtocolPolicy: breach.viewerProtocolPolicy ?? "redirect-to-https",
+      allowedMethods: ["GET", "HEAD"],
+      cachedMethods: ["GET", "HEAD"],
+      cachePolicyId: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+    },
+    restrictions: { geoRestriction: { restrictionType: "none" } },
+    viewerCertificate: {
+      acmCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
+      sslSupportMethod: "sni-only",
+      minimumProtocolVersion: breach.minimumProtocolVersion ?? "TLSv1.2_2021",
+    },
+  });
+}
 
 const TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/0123456789abcdef";
 
@@ -280,6 +333,16 @@ describe("guardrail rules", () => {
     };
     expect(summaries(violationsOf(build))).toEqual([]);
     expect(summaries(violationsOf(build, production()))).toEqual([]);
+  });
+
+  test("a distribution with HTTPS to viewers and origins passes cloudfront-https", () => {
+    expect(summaries(violationsOf((s) => distribution(s)))).toEqual([]);
+  });
+
+  test("an immutable repository scanning on push passes ecr-immutable-scanned", () => {
+    const build = (s: TerraformStack) =>
+      new EcrRepository(s, "repo", { name: "app", imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    expect(summaries(violationsOf(build))).toEqual([]);
   });
 
   test("an HTTP listener that redirects to HTTPS passes lb-http-redirect", () => {

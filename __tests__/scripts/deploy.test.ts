@@ -22,7 +22,16 @@ test("--dry-run prints every stack of prod in deploy order, tenants inside the t
   const { code, text } = await run(["prod", "--dry-run"]);
   expect(code).toBe(0);
   const order = [...text.matchAll(/-chdir=stacks\/(prod-[a-z]+) init/g)].map((m) => m[1]);
-  expect(order).toEqual(["prod-state", "prod-network", "prod-data", "prod-access", "prod-observability", "prod-email", "prod-tenants"]);
+  expect(order).toEqual([
+    "prod-state",
+    "prod-network",
+    "prod-data",
+    "prod-access",
+    "prod-observability",
+    "prod-email",
+    "prod-tenants",
+    "prod-web",
+  ]);
   const tunnel = text.indexOf("aws ssm start-session --region us-east-1 --target <prod-access.bastion_instance_id>");
   expect(tunnel).toBeGreaterThan(text.indexOf("stacks/prod-email apply"));
   expect(tunnel).toBeLessThan(text.indexOf("stacks/prod-tenants init"));
@@ -63,7 +72,7 @@ test("a real run stops before running anything when a tool is missing", async ()
   const { code, text } = await run(["prod"], { findExecutable: () => undefined });
   expect(code).toBe(1);
   expect(text).toContain("session-manager-plugin: not found on PATH");
-  expect(text).not.toContain("[1/6]");
+  expect(text).not.toMatch(/\[1\/\d+\]/);
 });
 
 test("only the tools a plan needs are required", () => {
@@ -120,7 +129,7 @@ describe("Ctrl-C during a real run (fake terraform and AWS CLI)", () => {
   });
 
   test("SIGINT between stacks: no later stack is planned or applied", async () => {
-    const { code, calls } = await interruptAt("[2/6] dev-network: Apply complete!");
+    const { code, calls } = await interruptAt("[2/7] dev-network: Apply complete!");
     expect(code).toBe(130);
     expect(calls.at(-1)).toBe("dev-network apply");
     expect(calls.some((c) => c.startsWith("dev-data"))).toBe(false);
@@ -130,14 +139,16 @@ describe("Ctrl-C during a real run (fake terraform and AWS CLI)", () => {
     const { code, calls, text } = await interruptAt("==> dev-observability: apply", ["dev", "--yes", "--parallel", "2"]);
     expect(code).toBe(130);
     expect(calls.filter((c) => c.startsWith("dev-tenants") || c === "open tunnel")).toEqual([]);
-    expect(text).toContain("==> dev-access: init [4/6]");
+    expect(text).toContain("==> dev-access: init [4/7]");
     expect(text).toMatch(/deploy dev: interrupted (before|during) dev-(access|observability): \w+; no later step ran except cleanup/);
   });
 
   test("without SIGINT the same run completes with exit 0", async () => {
     const { code, calls } = await interruptAt("never printed");
     expect(code).toBe(0);
-    expect(calls).toContain("dev-tenants apply");
-    expect(calls.at(-1)).toBe("aws ec2 stop-instances");
+    expect(calls).toContain("aws ec2 stop-instances");
+    // The web layer waits for the tenants (their databases and secrets), then comes last.
+    expect(calls.indexOf("dev-web apply")).toBeGreaterThan(calls.indexOf("dev-tenants apply"));
+    expect(calls.at(-1)).toBe("dev-web apply");
   });
 });

@@ -30,7 +30,7 @@ test("dev is destroyed in reverse order: tenants through the tunnel first, the s
   const { code, text } = await run(["dev", "--dry-run"]);
   expect(code).toBe(0);
   const order = [...text.matchAll(/-chdir=stacks\/(dev-[a-z]+) init/g)].map((m) => m[1]);
-  expect(order).toEqual(["dev-tenants", "dev-observability", "dev-access", "dev-data", "dev-network"]);
+  expect(order).toEqual(["dev-web", "dev-tenants", "dev-observability", "dev-access", "dev-data", "dev-network"]);
   expect(text).toContain("plan -destroy -input=false");
   expect(text.indexOf("aws ec2 start-instances")).toBeLessThan(text.indexOf("aws ssm start-session"));
   expect(text).toContain("dev-state (the state bucket startupwebapp-dev-tfstate) is kept");

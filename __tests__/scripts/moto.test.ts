@@ -217,6 +217,42 @@ except sm.exceptions.InvalidRequestException as e:
   expect(run).toEqual({ code: 0, out: "You can't perform this operation on the secret because it was marked for deletion." });
 });
 
+test("CloudFront response headers policies, which moto lacks, keep their config and demand the current ETag, as AWS does", async () => {
+  const run = await python(`
+import boto3
+cf = boto3.client("cloudfront")
+config = {"Name": "hsts", "Comment": "web", "SecurityHeadersConfig": {"StrictTransportSecurity": {
+  "Override": True, "IncludeSubdomains": True, "Preload": True, "AccessControlMaxAgeSec": 63072000}}}
+made = cf.create_response_headers_policy(ResponseHeadersPolicyConfig=config)
+pid, etag = made["ResponseHeadersPolicy"]["Id"], made["ETag"]
+got = cf.get_response_headers_policy(Id=pid)
+print(got["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]["StrictTransportSecurity"]["AccessControlMaxAgeSec"])
+try:
+    cf.delete_response_headers_policy(Id=pid, IfMatch="stale")
+except cf.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+cf.delete_response_headers_policy(Id=pid, IfMatch=got["ETag"])
+try:
+    cf.get_response_headers_policy(Id=pid)
+except cf.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+`);
+  expect(run.code).toBe(0);
+  expect(run.out.split("\n")).toEqual(["63072000", "PreconditionFailed", "NoSuchResponseHeadersPolicy"]);
+});
+
+test("an ECS service keeps enableExecuteCommand (ECS Exec for npm run manage), which moto drops", async () => {
+  const run = await python(`
+import boto3
+ecs = boto3.client("ecs")
+ecs.create_cluster(clusterName="web")
+ecs.register_task_definition(family="app", containerDefinitions=[{"name": "web", "image": "nginx", "memory": 512}])
+ecs.create_service(cluster="web", serviceName="app", taskDefinition="app", desiredCount=0, enableExecuteCommand=True)
+print(ecs.describe_services(cluster="web", services=["app"])["services"][0].get("enableExecuteCommand"))
+`);
+  expect(run).toEqual({ code: 0, out: "True" });
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

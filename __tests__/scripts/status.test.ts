@@ -5,8 +5,8 @@
 import { bastionState, formatStatus, nextCommand, readStackState, type StackState, type StackTerraform } from "../../scripts/lib/status";
 import { layersOf, type Layer } from "../../stacks/layers";
 import { ACCESS_OUTPUTS, DATA_OUTPUTS } from "../../stacks/outputs";
-import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
-import { testConfig } from "../helpers";
+import { EMAIL_OUTPUTS, WEB_OUTPUTS } from "../../stacks/startupwebapp/outputs";
+import { shippedStartupWebApp, testConfig } from "../helpers";
 
 const ok = (stdout = "") => ({ code: 0, stdout, stderr: "" });
 const fail = (stderr: string) => ({ code: 1, stdout: "", stderr });
@@ -125,6 +125,22 @@ describe("the report", () => {
     expect(text).toContain("SES identity: arn:aws:ses:us-east-1:123456789012:identity/example.org");
     expect(text).toContain("SMTP user: acme-test-smtp");
     expect(text).toContain("npm run ses:credentials -- test");
+  });
+
+  test("the web layer shows its load balancer, CloudFront domain, image repository, tenant services and the migrate command", () => {
+    const text = formatStatus(shippedStartupWebApp("prod"), [
+      deployed("web", {
+        [WEB_OUTPUTS.albDnsName]: "startupwebapp-prod-web-123.us-east-1.elb.amazonaws.com",
+        [WEB_OUTPUTS.cloudfrontDomainName]: "d111111abcdef8.cloudfront.net",
+        [WEB_OUTPUTS.ecrRepositoryUrl]: "123456789012.dkr.ecr.us-east-1.amazonaws.com/startupwebapp-prod-backend",
+        [WEB_OUTPUTS.tenantServices]: { startupwebapp_prod: {}, acme_prod: {} },
+      }),
+    ]);
+    expect(text).toContain("load balancer: startupwebapp-prod-web-123.us-east-1.elb.amazonaws.com:443");
+    expect(text).toContain("CloudFront: d111111abcdef8.cloudfront.net");
+    expect(text).toContain("image repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/startupwebapp-prod-backend");
+    expect(text).toContain("tenant services: startupwebapp_prod, acme_prod");
+    expect(text).toContain("npm run migrate -- prod");
   });
 
   test("with nothing deployed the next command is the first deploy", () => {

@@ -25,7 +25,16 @@ describe("EmailStack", () => {
   const prod = email(shippedStartupWebApp("prod"));
 
   test("prod's email layer is deployed after observability and before tenants", () => {
-    expect(layersOf(shippedStartupWebApp("prod"))).toEqual(["state", "network", "data", "access", "observability", "email", "tenants"]);
+    expect(layersOf(shippedStartupWebApp("prod"))).toEqual([
+      "state",
+      "network",
+      "data",
+      "access",
+      "observability",
+      "email",
+      "tenants",
+      "web",
+    ]);
   });
 
   test("an environment without an email section has no email layer and no SES resource anywhere", () => {

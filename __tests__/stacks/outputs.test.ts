@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { EnvironmentConfig } from "../../config/schema";
-import type { Layer } from "../../stacks/layers";
+import { APPLICATION_LAYERS, CORE_LAYERS, type Layer } from "../../stacks/layers";
 import {
   ACCESS_OUTPUTS,
   DATA_OUTPUTS,
@@ -16,7 +16,7 @@ import {
   type OutputNames,
 } from "../../stacks/outputs";
 import { DATABASE_OUTPUTS, SAFEBUCKET_DATA_OUTPUTS, SAFEBUCKET_NETWORK_OUTPUTS, SERVICES_OUTPUTS } from "../../stacks/safebucket/outputs";
-import { EMAIL_OUTPUTS, TENANTS_OUTPUTS } from "../../stacks/startupwebapp/outputs";
+import { EMAIL_OUTPUTS, TENANTS_OUTPUTS, WEB_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { preparedEnvironment, shippedConfig, synth, testStack, type Json } from "../helpers";
 
 /** Every layer's declared outputs: the core's, then what an application adds to it or its own. */
@@ -28,6 +28,7 @@ const DECLARED = {
   observability: [OBSERVABILITY_OUTPUTS],
   email: [EMAIL_OUTPUTS],
   tenants: [TENANTS_OUTPUTS],
+  web: [WEB_OUTPUTS],
   database: [DATABASE_OUTPUTS],
   services: [SERVICES_OUTPUTS],
 } as const satisfies Record<Layer, readonly OutputNames[]>;
@@ -85,11 +86,13 @@ describe("stack outputs", () => {
     expect(never).toEqual([]);
   });
 
-  test("one name has one meaning: no output name is declared by two layers", () => {
-    const layers = Object.keys(DECLARED) as Layer[];
-    const shared = layers.flatMap((a, i) =>
-      layers.slice(i + 1).flatMap((b) => [...declaredNames(a)].filter((n) => declaredNames(b).has(n)).map((n) => `${n}: ${a} and ${b}`)),
-    );
+  test("one name has one meaning: no output name is declared by two layers of one environment", () => {
+    // Two applications' layers never meet in one environment, so each may call its load balancer alb_dns_name.
+    const sharedIn = (layers: readonly Layer[]) =>
+      layers.flatMap((a, i) =>
+        layers.slice(i + 1).flatMap((b) => [...declaredNames(a)].filter((n) => declaredNames(b).has(n)).map((n) => `${n}: ${a} and ${b}`)),
+      );
+    const shared = Object.values(APPLICATION_LAYERS).flatMap((own) => sharedIn([...CORE_LAYERS, ...own]));
     expect(shared).toEqual([]);
   });
 

@@ -350,6 +350,52 @@ export const RULES: readonly Rule[] = [
         .map((block) => ({ block, detail: "HTTP listener forwards next to an HTTPS listener instead of redirecting" }));
     },
   },
+  {
+    id: "ecr-immutable-scanned",
+    what: "ECR repositories have immutable tags and scan every pushed image",
+    why: "a mutable tag can be pushed again, so two tasks of one deployment, or a rollback, run different code; scan on push reports known CVEs before the image runs",
+    fix: 'set image_tag_mutability = "IMMUTABLE" and image_scanning_configuration { scan_on_push = true } (constructs/container-registry.ts)',
+    check: ({ view }) =>
+      view.resources("aws_ecr_repository").flatMap((repository) => {
+        const problems: string[] = [];
+        if (repository.attributes.image_tag_mutability !== "IMMUTABLE") problems.push("image_tag_mutability is not IMMUTABLE");
+        if (!isTrue(blocksIn(repository.attributes.image_scanning_configuration)[0]?.scan_on_push)) {
+          problems.push("image_scanning_configuration.scan_on_push is not true");
+        }
+        return problems.length > 0 ? [{ block: repository, detail: problems.join("; ") }] : [];
+      }),
+  },
+  {
+    id: "cloudfront-https",
+    what: "CloudFront serves viewers only over HTTPS with TLS 1.2 or later, and reaches custom origins only over HTTPS",
+    why: "one behaviour that allows HTTP, an old TLS policy or a plain-HTTP hop to the load balancer sends session cookies and logins readable",
+    fix: 'set viewer_protocol_policy "redirect-to-https" on every cache behaviour, an ACM viewer_certificate with minimum_protocol_version TLSv1.2_2021, and origin_protocol_policy "https-only" (constructs/web-distribution.ts)',
+    check: ({ view }) =>
+      view.resources("aws_cloudfront_distribution").flatMap((distribution) => {
+        const a = distribution.attributes;
+        const problems: string[] = [];
+        const behaviours = [...blocksIn(a.default_cache_behavior), ...blocksIn(a.ordered_cache_behavior)];
+        behaviours.forEach((b, i) => {
+          if (!["redirect-to-https", "https-only"].includes(String(b.viewer_protocol_policy))) {
+            const which = i === 0 ? "default_cache_behavior" : `ordered_cache_behavior ${String(b.path_pattern)}`;
+            problems.push(`${which} viewer_protocol_policy is ${String(b.viewer_protocol_policy)}`);
+          }
+        });
+        const certificate = blocksIn(a.viewer_certificate)[0] ?? {};
+        if (!/^TLSv1\.2_/.test(String(certificate.minimum_protocol_version ?? ""))) {
+          problems.push(
+            `viewer_certificate.minimum_protocol_version is ${String(certificate.minimum_protocol_version ?? "unset")}, not TLSv1.2_*`,
+          );
+        }
+        for (const origin of blocksIn(a.origin)) {
+          const custom = blocksIn(origin.custom_origin_config)[0];
+          if (custom && custom.origin_protocol_policy !== "https-only") {
+            problems.push(`origin ${String(origin.origin_id)} origin_protocol_policy is ${String(custom.origin_protocol_policy)}`);
+          }
+        }
+        return problems.length > 0 ? [{ block: distribution, detail: problems.join("; ") }] : [];
+      }),
+  },
 ];
 
 /** Attributes that hold an IAM policy document. `assume_role_policy` (trust) is not one of them. */

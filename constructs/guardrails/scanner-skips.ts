@@ -245,10 +245,10 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
   {
     check: "CKV_AWS_333",
     resourceType: "aws_ecs_service",
-    scope: "tasks in public subnets (services.subnets public, no NAT)",
+    scope: "tasks in public subnets (SafeBucket's services.subnets public; StartupWebApp's web without network.natGateway)",
     applies: (service) => asObject(service.attributes.network_configuration).assign_public_ip === true,
     reason:
-      "without a NAT gateway tasks pull images and reach AWS APIs through a public IP; their security group admits only the load balancer; network.natGateway with services.subnets private removes it",
+      "without a NAT gateway tasks pull images and reach AWS APIs through a public IP; their security group admits only the load balancer; network.natGateway (with services.subnets private for SafeBucket) removes it",
   },
   // SES
   {
@@ -256,6 +256,47 @@ export const SCANNER_SKIPS: readonly ScannerSkip[] = [
     resourceType: "aws_iam_user",
     reason:
       "the SES SMTP sender: SMTP authenticates with an IAM user's access key (its password is derived from the key), which SSO cannot issue; the user's only permission is ses:SendRawEmail on the identity, and no key is in Terraform",
+  },
+  // ECR
+  {
+    check: "CKV_AWS_136",
+    resourceType: "aws_ecr_repository",
+    reason:
+      "AES256 (ECR's default, AWS-managed keys) is the deliberate choice, as for the buckets: images hold no secrets (no-literal-secret), a KMS key adds request charges and a key policy",
+  },
+  // CloudFront
+  {
+    check: "CKV_AWS_68",
+    resourceType: "aws_cloudfront_distribution",
+    reason:
+      "no AWS WAF yet (StartupWebApp's phase 12, about $5/month per web ACL plus rules): the load balancer drops invalid headers, Django validates hosts and CSRF; a web ACL is one web_acl_id away",
+  },
+  {
+    check: "CKV2_AWS_47",
+    resourceType: "aws_cloudfront_distribution",
+    reason: "no web ACL to attach the Log4j managed rules to (see CKV_AWS_68); the backend is Python, not Java",
+  },
+  {
+    check: "CKV_AWS_86",
+    resourceType: "aws_cloudfront_distribution",
+    reason:
+      "CloudFront standard logs need a bucket with ACLs enabled, which every SecureBucket disables; every request that reaches the app is in the load balancer's access logs, and CloudWatch has the distribution's metrics",
+  },
+  {
+    check: "CKV_AWS_374",
+    resourceType: "aws_cloudfront_distribution",
+    reason: "the apps are public on purpose, for visitors from any country: a geo restriction would turn customers away",
+  },
+  {
+    check: "CKV_AWS_310",
+    resourceType: "aws_cloudfront_distribution",
+    reason:
+      "one region and one load balancer by design (REFERENCE part D): an origin group needs a second origin, and fails over only GET and HEAD",
+  },
+  {
+    check: "CKV_AWS_305",
+    resourceType: "aws_cloudfront_distribution",
+    reason: "the default behaviour goes to Django, which answers / itself; a default root object is for a bucket website",
   },
 ];
 

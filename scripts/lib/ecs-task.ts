@@ -21,6 +21,7 @@ import { join } from "node:path";
 import type { EventEmitter } from "node:events";
 import { ConfigError } from "../../config/load";
 import type { StartupWebAppConfig } from "../../config/schema";
+import { WEB_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { loadEnvironment, UsageError } from "./operator/cli";
 import { OutputsUnavailable, readOutputs, type StackOutputs } from "./outputs";
 import { AwsCliError, type AwsCli } from "./ses-credentials";
@@ -30,18 +31,8 @@ import { findOnPath } from "./tunnel";
 
 // ---------------------------------------------------------------- the web stack's outputs
 
-/**
- * The `<env>-web` outputs these commands read, in one place so they can point at the stack's typed
- * output names once it exports them.
- */
-export const WEB_OUTPUTS = {
-  clusterName: "cluster_name",
-  /** tenant database -> { service_name, task_definition_family, container_name, log_group_name, log_stream_prefix } */
-  tenantServices: "tenant_services",
-  taskSubnetIds: "task_subnet_ids",
-  taskSecurityGroupIds: "task_security_group_ids",
-  taskAssignPublicIp: "task_assign_public_ip",
-} as const;
+/** The `<env>-web` outputs these commands read are the stack's declared names (stacks/startupwebapp/outputs.ts). */
+export { WEB_OUTPUTS };
 
 /** One tenant's Fargate service, as the web stack outputs it. */
 export interface TenantService {

@@ -6,7 +6,7 @@
 import type { EnvironmentConfig } from "../../config/schema";
 import { LAYERS, type Layer } from "../../stacks/layers";
 import { ACCESS_OUTPUTS, DATA_OUTPUTS, NETWORK_OUTPUTS, OBSERVABILITY_OUTPUTS } from "../../stacks/outputs";
-import { EMAIL_OUTPUTS } from "../../stacks/startupwebapp/outputs";
+import { EMAIL_OUTPUTS, WEB_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { classifyFailure, parseOutputs, type StackOutputs } from "./outputs";
 import type { RunResult } from "./terraform";
 
@@ -105,6 +105,19 @@ function keyFacts(config: EnvironmentConfig, state: Extract<StackState, { status
       add("databases", config.tenants.databases.join(", "));
       add("app user", config.tenants.isolation === "shared" ? config.tenants.appUser : "one role per database");
       break;
+    case "web": {
+      if (config.application !== "startupwebapp" || !config.web) break;
+      const alb = text(o[WEB_OUTPUTS.albDnsName]);
+      // HTTPS only with a certificate; the web layer always has one (DNS-validated, web.domain).
+      add("load balancer", alb && `${alb}:443`);
+      add("CloudFront", o[WEB_OUTPUTS.cloudfrontDomainName]);
+      add("point DNS", `${config.web.domain} -> the CloudFront domain above`);
+      add("image repository", o[WEB_OUTPUTS.ecrRepositoryUrl]);
+      const services = o[WEB_OUTPUTS.tenantServices];
+      if (services && typeof services === "object") add("tenant services", Object.keys(services).join(", "));
+      add("migrations", `npm run migrate -- ${config.environment}`);
+      break;
+    }
     case "database":
       if (config.application !== "safebucket") break;
       add("database", config.appDatabase.name);

@@ -448,6 +448,10 @@ def apply_patches() -> None:
     import moto_elasticache
 
     moto_elasticache.install()
+    # CloudFront response headers policies and read-backs, ECS Exec on services (StartupWebApp's web layer).
+    import moto_web
+
+    moto_web.install()
 
 
 # ------------------------------------------------------------------ server

@@ -111,6 +111,7 @@ export class ServicesStack extends EnvironmentStack {
           ...sizeOf(services.loki),
           cluster: this.cluster,
           image: services.loki.image!,
+          containerName: "loki",
           ports: [{ name: "http", port: SERVICE_PORTS.loki }],
           securityGroupIds: [lokiGroup.securityGroupId],
           discoveryName: "loki",
@@ -154,6 +155,7 @@ export class ServicesStack extends EnvironmentStack {
             ...sizeOf(services.mailpit),
             cluster: this.cluster,
             image: services.mailpit.image!,
+            containerName: "mailpit",
             ports: [
               { name: "smtp", port: SERVICE_PORTS.mailpitSmtp },
               { name: "ui", port: SERVICE_PORTS.mailpitUi },
@@ -233,6 +235,7 @@ export class ServicesStack extends EnvironmentStack {
           ...sizeOf(app),
           cluster: this.cluster,
           image: app.image!,
+          containerName: "safebucket",
           ports: [{ name: "http", port: SERVICE_PORTS.safebucket }],
           // The backend group is the one PostgreSQL and Redis accept; this stack's group adds the load balancer and the sidecars.
           securityGroupIds: [network.securityGroups.backend.securityGroupId, appGroup.securityGroupId],

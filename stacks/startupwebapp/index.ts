@@ -5,6 +5,7 @@ import type { ApplicationData, ApplicationModule, CoreStacks } from "../applicat
 import type { DataStack } from "../data";
 import { EmailStack } from "./email";
 import { TenantsStack } from "./tenants";
+import { WebStack } from "./web";
 
 /**
  * StartupWebApp: a multi-tenant Django app, one PostgreSQL database per tenant on the core instance.
@@ -50,7 +51,7 @@ export class StartupWebApp implements ApplicationModule {
     return { appSecret, appSecrets: [...new Set([appSecret, ...Object.values(this.tenantSecrets)])] };
   }
 
-  addStacks(scope: Construct, core: CoreStacks): { email?: EmailStack; tenants: TenantsStack } {
+  addStacks(scope: Construct, core: CoreStacks): { email?: EmailStack; tenants: TenantsStack; web?: WebStack } {
     // SES before the tenants stack: deploy order is layer order, and npm run ses:credentials reads its outputs.
     const email =
       this.config.email === undefined ? undefined : new EmailStack(scope, { config: this.config, observability: core.observability });
@@ -58,6 +59,12 @@ export class StartupWebApp implements ApplicationModule {
     const tenants = new TenantsStack(scope, { config: this.config, data: core.data, tenantSecrets: this.tenantSecrets });
     // The tunnel to the database runs through the access stack's bastion.
     tenants.addDependency(core.access);
-    return { ...(email ? { email } : {}), tenants };
+    // The web layer after the tenants: its tasks need the databases and the secrets' values.
+    const web =
+      this.config.web === undefined
+        ? undefined
+        : new WebStack(scope, { config: this.config, core, tenantSecrets: this.tenantSecrets, secretNames: tenants.secretNames });
+    web?.addDependency(tenants);
+    return { ...(email ? { email } : {}), tenants, ...(web ? { web } : {}) };
   }
 }
