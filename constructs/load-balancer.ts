@@ -315,6 +315,7 @@ export class LoadBalancer extends Construct {
 
   private accessLogBucket(name: string, retentionDays: number, props: LoadBalancerProps): SecureBucket {
     const logs = new SecureBucket(this, "logs", {
+      nameTag: Naming.of(this).name("logs"),
       // A generated suffix: bucket names are global, and a fixed name collides with any other account's.
       bucketPrefix: `${name}-logs-`,
       // ELB writes each log object once and the lifecycle rule expires it: old versions would only keep expired logs.

@@ -13,7 +13,6 @@ import { Construct } from "constructs";
 import { denyInsecureTransport, policyDocument, type PolicyStatement } from "./iam";
 import { LIMITS } from "./aws-limits";
 import { propError } from "./errors";
-import { Naming } from "./naming";
 
 /** Defaults decided here, once: the config schema shows them (README's settings table) and applies them. */
 export const SECURE_BUCKET_DEFAULTS = {
@@ -57,12 +56,8 @@ export interface SecureBucketProps {
    * @default true
    */
   readonly protect?: boolean;
-  /**
-   * The bucket's `Name` tag. Give it: the default is the last tag derived from a construct id, kept
-   * so existing buckets are not retagged.
-   * @default - `<project>-<env>-<id>`
-   */
-  readonly nameTag?: string;
+  /** The bucket's `Name` tag: the caller's, never derived from the construct id. */
+  readonly nameTag: string;
 }
 
 /**
@@ -95,7 +90,7 @@ export class SecureBucket extends Construct {
       // Destroying a bucket must never take its objects with it: empty it on purpose first.
       forceDestroy: props.forceDestroy ?? false,
       lifecycle: { preventDestroy: protect },
-      tags: { Name: props.nameTag ?? Naming.of(this).name(id) },
+      tags: { Name: props.nameTag },
     });
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;

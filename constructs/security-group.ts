@@ -39,12 +39,8 @@ export interface SecurityGroupProps {
    * a new description replaces the group.
    */
   readonly description: string;
-  /**
-   * The group's name. Give it: the default is the last name derived from a construct id, kept so
-   * existing groups keep theirs (a new name replaces the group).
-   * @default - `<project>-<env>-<id>`
-   */
-  readonly groupName?: string;
+  /** The group's name (a new name replaces the group): the caller's, never derived from the construct id. */
+  readonly groupName: string;
   /**
    * How this group's rules and its peers' rules name it: in their construct ids (so their
    * addresses) and their `Name` tags (`<project>-<env>-database-sg-from-<ruleLabel>-5432`).
@@ -73,7 +69,7 @@ export class SecurityGroup extends Construct {
     super(scope, id);
     checkDescription(`SecurityGroup ${this.node.path}: description`, props.description);
     const naming = Naming.of(this);
-    const name = props.groupName ?? naming.name(id);
+    const name = props.groupName;
     // AWS reserves the `sg-` prefix for group ids; a name starting with it is rejected at apply.
     if (name.toLowerCase().startsWith("sg-")) {
       throw propError(this, `groupName`, `must not start with "sg-" (got "${name}")`);

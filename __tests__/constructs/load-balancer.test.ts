@@ -142,7 +142,7 @@ describe("LoadBalancer", () => {
 
   test("allowTrafficTo opens exactly the target port between the two groups", () => {
     const { stack, lb } = build();
-    const tasks = new SecurityGroup(stack, "tasks-sg", { vpcId: "vpc-1", description: "tasks" });
+    const tasks = new SecurityGroup(stack, "tasks-sg", { groupName: "acme-test-tasks-sg", vpcId: "vpc-1", description: "tasks" });
     lb.allowTrafficTo(tasks);
     const json = synth(stack);
     const egress = resourcesOf(json, "aws_vpc_security_group_egress_rule");
@@ -224,7 +224,7 @@ describe("LoadBalancer path targets", () => {
 
   test("allowTrafficTo needs a port when there is no default target", () => {
     const { stack, lb } = build({ target: undefined });
-    const tasks = new SecurityGroup(stack, "tasks-sg", { vpcId: "vpc-1", description: "tasks" });
+    const tasks = new SecurityGroup(stack, "tasks-sg", { groupName: "acme-test-tasks-sg", vpcId: "vpc-1", description: "tasks" });
     expect(() => lb.allowTrafficTo(tasks)).toThrow(/needs a port/);
     lb.allowTrafficTo(tasks, 8000);
     expect(resourcesOf(synth(stack), "aws_vpc_security_group_ingress_rule").some((r) => r.from_port === 8000)).toBe(true);

@@ -3,9 +3,9 @@
 import { SecureBucket, type SecureBucketProps } from "../../constructs/secure-bucket";
 import { decodePolicy, onlyResource, resourcesOf, synth, testStack } from "../helpers";
 
-function build(props: SecureBucketProps) {
+function build(props: Omit<SecureBucketProps, "nameTag">) {
   const stack = testStack();
-  const bucket = new SecureBucket(stack, "logs", props);
+  const bucket = new SecureBucket(stack, "logs", { nameTag: "acme-test-logs", ...props });
   return { stack, bucket };
 }
 

@@ -3,7 +3,7 @@ import { decodePolicy, onlyResource, synth, testStack } from "../helpers";
 
 function secureBucket(props: Partial<SecureBucketProps> = {}) {
   const stack = testStack();
-  new SecureBucket(stack, "files", { bucketName: "acme-test-files", ...props });
+  new SecureBucket(stack, "files", { bucketName: "acme-test-files", nameTag: "acme-test-files", ...props });
   return synth(stack);
 }
 

@@ -7,8 +7,8 @@ const VPC = "vpc-0123456789abcdef0";
 
 function twoGroups() {
   const stack = testStack(testConfig(), "network");
-  const app = new SecurityGroup(stack, "app", { vpcId: VPC, description: "Application servers" });
-  const db = new SecurityGroup(stack, "db", { vpcId: VPC, description: "Database" });
+  const app = new SecurityGroup(stack, "app", { groupName: "acme-test-app", vpcId: VPC, description: "Application servers" });
+  const db = new SecurityGroup(stack, "db", { groupName: "acme-test-db", vpcId: VPC, description: "Database" });
   return { stack, app, db };
 }
 
@@ -69,7 +69,9 @@ describe("SecurityGroup", () => {
     const { app, db } = twoGroups();
     expect(() => db.allowFrom(app, 5432, "the app's PostgreSQL")).toThrow(/allowFrom description must be/);
     const stack = testStack(testConfig(), "network");
-    expect(() => new SecurityGroup(stack, "x", { vpcId: VPC, description: "" })).toThrow(/description must be 1-255/);
+    expect(() => new SecurityGroup(stack, "x", { groupName: "acme-test-x", vpcId: VPC, description: "" })).toThrow(
+      /description must be 1-255/,
+    );
   });
 
   test("rules name their peer by its rule label, from the group name, not by its construct id", () => {
@@ -84,10 +86,12 @@ describe("SecurityGroup", () => {
 
   test("ruleLabel, when given, is what rules call the group", () => {
     const stack = testStack(testConfig(), "network");
-    const db = new SecurityGroup(stack, "db", { vpcId: VPC, description: "Database" });
+    const db = new SecurityGroup(stack, "db", { groupName: "acme-test-db", vpcId: VPC, description: "Database" });
     const lb = new SecurityGroup(stack, "sg", { vpcId: VPC, description: "LB", groupName: "acme-test-alb-sg", ruleLabel: "lb" });
     expect(db.allowFrom(lb, 8080, "From the load balancer").node.id).toBe("from-lb-8080");
-    expect(() => new SecurityGroup(stack, "bad", { vpcId: VPC, description: "x", ruleLabel: "a b" })).toThrow(/ruleLabel must be/);
+    expect(() => new SecurityGroup(stack, "bad", { groupName: "acme-test-bad", vpcId: VPC, description: "x", ruleLabel: "a b" })).toThrow(
+      /ruleLabel must be/,
+    );
   });
 
   test("a name starting with sg- is rejected", () => {
@@ -101,8 +105,8 @@ describe("SecurityGroup", () => {
       const config = testConfig();
       const network = new EnvironmentStack(app, { config, layer: "network" });
       const data = new EnvironmentStack(app, { config, layer: "data" });
-      const backend = new SecurityGroup(network, "backend-sg", { vpcId: VPC, description: "Backend" });
-      const cache = new SecurityGroup(data, "cache", { vpcId: VPC, description: "Cache" });
+      const backend = new SecurityGroup(network, "backend-sg", { groupName: "acme-test-backend-sg", vpcId: VPC, description: "Backend" });
+      const cache = new SecurityGroup(data, "cache", { groupName: "acme-test-cache", vpcId: VPC, description: "Cache" });
       return { network, data, backend, cache };
     }
 

@@ -3,7 +3,7 @@ import { onlyResource, synth, testStack } from "../helpers";
 
 function stateBucket(props: Partial<ConstructorParameters<typeof StateBucket>[2]> = {}) {
   const stack = testStack();
-  new StateBucket(stack, "state", { bucketName: "acme-test-tfstate", ...props });
+  new StateBucket(stack, "state", { bucketName: "acme-test-tfstate", nameTag: "acme-test-state", ...props });
   return synth(stack);
 }
 

@@ -6,7 +6,7 @@ const CERT = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-aaaa-bbbb-
 
 function build(props: Partial<WebDistributionProps> = {}) {
   const stack = testStack(undefined, "web");
-  const staticBucket = new SecureBucket(stack, "static", { bucketName: "acme-test-static" });
+  const staticBucket = new SecureBucket(stack, "static", { bucketName: "acme-test-static", nameTag: "acme-test-static" });
   new WebDistribution(stack, "cdn", {
     name: "acme-test-web",
     domainName: "www.example.com",

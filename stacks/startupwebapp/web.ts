@@ -105,8 +105,16 @@ export class WebStack extends EnvironmentStack {
     const backend = network.securityGroups.backend;
     this.loadBalancer.allowTrafficTo(backend, web.containerPort);
 
-    this.staticBucket = new SecureBucket(this, "static", { bucketName: this.naming.name("static"), protect });
-    this.mediaBucket = new SecureBucket(this, "media", { bucketName: this.naming.name("media"), protect });
+    this.staticBucket = new SecureBucket(this, "static", {
+      bucketName: this.naming.name("static"),
+      nameTag: this.naming.name("static"),
+      protect,
+    });
+    this.mediaBucket = new SecureBucket(this, "media", {
+      bucketName: this.naming.name("media"),
+      nameTag: this.naming.name("media"),
+      protect,
+    });
     this.distribution = new WebDistribution(this, "cdn", {
       name: this.naming.name("web"),
       domainName: web.domain,
