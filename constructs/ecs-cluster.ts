@@ -10,11 +10,8 @@ import { propError } from "./errors";
 export type FargateCapacity = "FARGATE" | "FARGATE_SPOT";
 
 export interface EcsClusterProps {
-  /**
-   * The cluster's name.
-   * @default - `<project>-<env>-<id>`
-   */
-  readonly clusterName?: string;
+  /** The cluster's name: the caller's, never derived from the construct id. */
+  readonly clusterName: string;
   /**
    * CloudWatch Container Insights: per-task CPU, memory and network metrics. `enhanced` adds
    * per-container detail at a higher metric cost.
@@ -47,10 +44,10 @@ export class EcsCluster extends Construct {
    */
   readonly capacityProviders: ITerraformDependable;
 
-  constructor(scope: Construct, id: string, props: EcsClusterProps = {}) {
+  constructor(scope: Construct, id: string, props: EcsClusterProps) {
     super(scope, id);
     const naming = Naming.of(this);
-    const clusterName = props.clusterName ?? naming.name(id);
+    const clusterName = props.clusterName;
     const containerInsights = props.containerInsights ?? "enabled";
     if (!/^[A-Za-z0-9_-]{1,255}$/.test(clusterName)) {
       throw propError(this, `clusterName`, `must be 1-255 of letters, digits, '-' and '_' (got "${clusterName}")`);

@@ -10,7 +10,6 @@ import { Construct } from "constructs";
 import { metricAlarm } from "./alarm";
 import { fargateSizeProblem, SPOT_NEEDS_X86 } from "./aws-limits";
 import type { EcsCluster, FargateCapacity } from "./ecs-cluster";
-import { Naming } from "./naming";
 import { partitionOf, Role } from "./role";
 import { propError } from "./errors";
 
@@ -56,11 +55,8 @@ export interface FargateServiceAutoscaling {
 
 export interface FargateServiceProps {
   readonly cluster: EcsCluster;
-  /**
-   * The service's name, also its task family and the last part of its log group.
-   * @default - `<project>-<env>-<id>`
-   */
-  readonly serviceName?: string;
+  /** The service's name, also its task family and the last part of its log group: the caller's, never derived from the construct id. */
+  readonly serviceName: string;
   /**
    * The container's name in the task definition: what the load balancer registers, ECS Exec and
    * `run-task` overrides name, and the middle part of each awslogs stream (`<prefix>/<container>/<task id>`).
@@ -210,7 +206,7 @@ export class FargateService extends Construct {
 
   constructor(scope: Construct, id: string, props: FargateServiceProps) {
     super(scope, id);
-    const serviceName = props.serviceName ?? Naming.of(this).name(id);
+    const serviceName = props.serviceName;
     const cpu = props.cpu ?? 256;
     const memoryMiB = props.memoryMiB ?? 512;
     const architecture = props.architecture ?? "X86_64";

@@ -82,11 +82,8 @@ export interface LoadBalancerProps {
    * @default "ELBSecurityPolicy-TLS13-1-2-2021-06" - TLS 1.2 and 1.3 only
    */
   readonly sslPolicy?: string;
-  /**
-   * The load balancer's name (at most 32 characters, an AWS limit).
-   * @default - `<project>-<env>-<id>`
-   */
-  readonly loadBalancerName?: string;
+  /** The load balancer's name (at most 32 characters, an AWS limit): the caller's, never derived from the construct id. */
+  readonly loadBalancerName: string;
   /**
    * AWS refuses to delete the load balancer until this is turned off.
    * @default true
@@ -145,7 +142,7 @@ export class LoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const naming = Naming.of(this);
-    const name = props.loadBalancerName ?? naming.name(id);
+    const name = props.loadBalancerName;
     const targetGroupName = `${name}-tg`;
     const sslPolicy = props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06";
     const retentionDays = props.accessLogsRetentionDays ?? 90;

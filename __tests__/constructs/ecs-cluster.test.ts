@@ -1,9 +1,9 @@
 import { EcsCluster } from "../../constructs/ecs-cluster";
 import { onlyResource, resourcesOf, synth, testConfig, testStack } from "../helpers";
 
-function cluster(props: ConstructorParameters<typeof EcsCluster>[2] = {}) {
+function cluster(props: Partial<ConstructorParameters<typeof EcsCluster>[2]> = {}) {
   const stack = testStack(testConfig(), "services");
-  new EcsCluster(stack, "cluster", props);
+  new EcsCluster(stack, "cluster", { clusterName: "acme-test-cluster", ...props });
   return synth(stack);
 }
 
@@ -12,8 +12,9 @@ describe("EcsCluster", () => {
     expect(onlyResource(cluster(), "aws_ecs_cluster").setting).toEqual([{ name: "containerInsights", value: "enabled" }]);
   });
 
-  test("the cluster is named <project>-<env>-<id>", () => {
-    expect(onlyResource(cluster(), "aws_ecs_cluster").name).toBe("acme-test-cluster");
+  test("the cluster takes the name it is given, whatever its construct id", () => {
+    expect(onlyResource(cluster({ clusterName: "acme-test-web" }), "aws_ecs_cluster").name).toBe("acme-test-web");
+    expect(() => cluster({ clusterName: "bad name" })).toThrow(/clusterName must be 1-255/);
   });
 
   test("both Fargate capacity providers are registered and on-demand Fargate is the default", () => {

@@ -4,6 +4,7 @@ import { allStrings, decodePolicy, onlyResource, resourcesOf, synth, testConfig,
 
 type Props = Omit<FargateServiceProps, "cluster">;
 const BASE: Props = {
+  serviceName: "acme-test-loki",
   image: "grafana/loki:3.5.0",
   ports: [{ name: "http", port: 3100 }],
   subnetIds: ["subnet-a"],
@@ -12,7 +13,10 @@ const BASE: Props = {
 
 function build(props: Partial<Props> = {}, namespace = false) {
   const stack = testStack(testConfig(), "services");
-  const cluster = new EcsCluster(stack, "cluster", namespace ? { namespace: { name: "acme.local", vpcId: "vpc-1" } } : {});
+  const cluster = new EcsCluster(stack, "cluster", {
+    clusterName: "acme-test-cluster",
+    ...(namespace ? { namespace: { name: "acme.local", vpcId: "vpc-1" } } : {}),
+  });
   const service = new FargateService(stack, "loki", { ...BASE, ...props, cluster });
   return { stack, service };
 }
@@ -163,8 +167,8 @@ describe("FargateService", () => {
 
   test("a load balanced service registers its first port and waits for the listener", () => {
     const stack = testStack(testConfig(), "services");
-    const cluster = new EcsCluster(stack, "cluster");
-    const listener = new EcsCluster(stack, "stand-in-listener");
+    const cluster = new EcsCluster(stack, "cluster", { clusterName: "acme-test-cluster" });
+    const listener = new EcsCluster(stack, "stand-in-listener", { clusterName: "acme-test-stand-in" });
     new FargateService(stack, "app", {
       ...BASE,
       cluster,

@@ -4,6 +4,7 @@ import { decodePolicy, onlyResource, resourcesOf, synth, testConfig, testStack, 
 
 const CERT = "arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-aaaa-bbbb-cccc-123456789012";
 const BASE: LoadBalancerProps = {
+  loadBalancerName: "acme-test-alb",
   vpcId: "vpc-1",
   subnetIds: ["subnet-a", "subnet-b"],
   region: "us-east-1",

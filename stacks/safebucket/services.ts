@@ -65,6 +65,7 @@ export class ServicesStack extends EnvironmentStack {
     };
 
     this.cluster = new EcsCluster(this, "cluster", {
+      clusterName: this.naming.name("cluster"),
       containerInsights: services.containerInsights,
       namespace: { name: `${project}.local`, vpcId: network.vpc.vpcId },
     });
@@ -107,6 +108,7 @@ export class ServicesStack extends EnvironmentStack {
       "services.loki",
       () =>
         new FargateService(this, "loki", {
+          serviceName: this.naming.name("loki"),
           ...placement,
           ...sizeOf(services.loki),
           cluster: this.cluster,
@@ -151,6 +153,7 @@ export class ServicesStack extends EnvironmentStack {
         "services.mailpit",
         () =>
           new FargateService(this, "mailpit", {
+            serviceName: this.naming.name("mailpit"),
             ...placement,
             ...sizeOf(services.mailpit),
             cluster: this.cluster,
@@ -231,6 +234,7 @@ export class ServicesStack extends EnvironmentStack {
       "services.safebucket",
       () =>
         new FargateService(this, "safebucket", {
+          serviceName: this.naming.name("safebucket"),
           ...placement,
           ...sizeOf(app),
           cluster: this.cluster,
