@@ -56,7 +56,10 @@ export function targetsFor(files: readonly string[], scratch: string): Target[] 
     const tenants = doc.tenants ?? {};
     if (app === "startupwebapp" && (tenants.isolation ?? "shared") === "shared" && (tenants.databases?.length ?? 0) >= 2) {
       const variant = join(scratch, `${env.slice(0, 14)}-per-db.json`);
-      writeFileSync(variant, JSON.stringify({ ...doc, tenants: { ...tenants, isolation: "per-database" } }));
+      // The web layer runs no tenant SQL, and its AWS names (load balancer, target groups) may not fit the
+      // variant's longer environment name: the variant leaves it out.
+      const { web: _web, ...rest } = doc; // eslint-disable-line @typescript-eslint/no-unused-vars
+      writeFileSync(variant, JSON.stringify({ ...rest, tenants: { ...tenants, isolation: "per-database" } }));
       targets.push({ label: `${env} (per-database)`, file: variant });
     }
   }
