@@ -15,7 +15,7 @@
  * one); it reaches the AWS CLI through a private temp file, not its arguments, which `ps` shows.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EventEmitter } from "node:events";
@@ -24,10 +24,10 @@ import type { StartupWebAppConfig } from "../../config/schema";
 import { WEB_OUTPUTS } from "../../stacks/startupwebapp/outputs";
 import { loadEnvironment, UsageError } from "./operator/cli";
 import { OutputsUnavailable, readOutputs, type StackOutputs } from "./outputs";
-import { AwsCliError, type AwsCli } from "./ses-credentials";
+import { AwsCliError, awsJson, realAwsCli, type AwsCli } from "./ses-credentials";
 import { synthesize } from "./synth";
-import { prepareTerraform, type RunResult } from "./terraform";
-import { findOnPath } from "./tunnel";
+import { prepareTerraform } from "./terraform";
+import { abortableDelay, missingSessionTools } from "./tunnel";
 
 // ---------------------------------------------------------------- the web stack's outputs
 
@@ -116,39 +116,8 @@ export class EcsTaskError extends Error {
 
 // ---------------------------------------------------------------- the AWS CLI
 
-/**
- * The real AWS CLI, started in a process group of its own: the terminal's Ctrl-C then reaches only
- * this process, so a call in flight (a run-task that has just created the task) finishes and
- * tells us what to stop, instead of dying half-way. `@input` in args becomes a private temp file.
- */
-export const detachedAwsCli: AwsCli = async (args, input) => {
-  const dir = input === undefined ? undefined : mkdtempSync(join(tmpdir(), "ecs-task-"));
-  try {
-    let argv = [...args];
-    if (dir !== undefined) {
-      const file = join(dir, "input.json");
-      writeFileSync(file, input!, { mode: 0o600 });
-      argv = argv.map((a) => (a === "@input" ? `file://${file}` : a));
-    }
-    return await new Promise<RunResult>((resolve) => {
-      const child = spawn("aws", argv, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AWS_PAGER: "" } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}could not run aws: ${err.message}` }));
-      child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
-  } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  }
-};
-
-async function awsJson<T>(aws: AwsCli, args: readonly string[], input?: string): Promise<T> {
-  const result = await aws([...args, "--output", "json"], input);
-  if (result.code !== 0) throw new AwsCliError(args, result);
-  return (result.stdout.trim() ? JSON.parse(result.stdout) : {}) as T;
-}
+/** The real AWS CLI, each call in a process group of its own: a Ctrl-C never kills a run-task half-way. */
+export const detachedAwsCli: AwsCli = realAwsCli({ detached: true });
 
 // ---------------------------------------------------------------- one-off tasks
 
@@ -440,36 +409,14 @@ export function logReader(
   };
 }
 
-/** setTimeout as a promise that resolves early when `signal` aborts. */
-export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
 // ---------------------------------------------------------------- ECS Exec (interactive)
 
 /** Commands that ask questions (a password, a Python prompt): they need a terminal, so they run through ECS Exec. */
 export const INTERACTIVE_COMMANDS: readonly string[] = ["createsuperuser", "changepassword", "shell", "dbshell"];
 
-const INSTALL_AWS_CLI = "https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html";
-const INSTALL_PLUGIN = "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html";
-
-/** What ECS Exec needs on this machine, as the tunnel checks it (scripts/lib/tunnel.ts); one line per missing tool. */
-export function missingExecTools(find: (name: string) => string | undefined = (n) => findOnPath(n)): string[] {
-  const missing: string[] = [];
-  if (!find("aws")) missing.push(`aws CLI: not found on PATH; install AWS CLI v2 (${INSTALL_AWS_CLI})`);
-  if (!find("session-manager-plugin")) {
-    missing.push(`session-manager-plugin: not found on PATH; the aws CLI needs it for ECS Exec sessions (${INSTALL_PLUGIN})`);
-  }
-  return missing;
+/** What ECS Exec needs on this machine: the tunnel's check (scripts/lib/tunnel.ts); one line per missing tool. */
+export function missingExecTools(find?: (name: string) => string | undefined): string[] {
+  return missingSessionTools("ECS Exec sessions", find);
 }
 
 /** A running task of the tenant's service, for ECS Exec; throws when the service runs none. */

@@ -46,29 +46,41 @@ export const SES_SMTP_PORT = 587;
 /** Runs `aws <args>`; `input` is written to a private temp file whose `file://` path replaces `@input` in args. */
 export type AwsCli = (args: readonly string[], input?: string) => Promise<RunResult>;
 
-/** The real AWS CLI, without a pager (as the project's other AWS CLI steps run it). */
-export const awsCli: AwsCli = async (args, input) => {
-  const dir = input === undefined ? undefined : mkdtempSync(join(tmpdir(), "ses-credentials-"));
-  try {
-    let argv = [...args];
-    if (dir !== undefined) {
-      const file = join(dir, "input.json");
-      writeFileSync(file, input!, { mode: 0o600 });
-      argv = argv.map((a) => (a === "@input" ? `file://${file}` : a));
+/**
+ * The real AWS CLI, without a pager (as the project's other AWS CLI steps run it). `detached` starts
+ * each call in a process group of its own, so the terminal's Ctrl-C reaches only this process and a
+ * call in flight finishes (a run-task that has just created a task then says what to stop).
+ */
+export function realAwsCli(options: { readonly detached?: boolean } = {}): AwsCli {
+  return async (args, input) => {
+    const dir = input === undefined ? undefined : mkdtempSync(join(tmpdir(), "aws-cli-"));
+    try {
+      let argv = [...args];
+      if (dir !== undefined) {
+        const file = join(dir, "input.json");
+        writeFileSync(file, input!, { mode: 0o600 });
+        argv = argv.map((a) => (a === "@input" ? `file://${file}` : a));
+      }
+      return await new Promise<RunResult>((resolve) => {
+        const child = spawn("aws", argv, {
+          detached: options.detached ?? false,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, AWS_PAGER: "" },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.once("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}could not run aws: ${err.message}` }));
+        child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      });
+    } finally {
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     }
-    return await new Promise<RunResult>((resolve) => {
-      const child = spawn("aws", argv, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, AWS_PAGER: "" } });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-      child.once("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}could not run aws: ${err.message}` }));
-      child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    });
-  } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-  }
-};
+  };
+}
+
+export const awsCli: AwsCli = realAwsCli();
 
 /** An AWS CLI call that failed, with the command (never its input) and AWS's message. */
 export class AwsCliError extends Error {
@@ -80,7 +92,8 @@ export class AwsCliError extends Error {
   }
 }
 
-async function awsJson<T>(aws: AwsCli, args: readonly string[], input?: string): Promise<T> {
+/** `aws <args> --output json`, parsed; throws AwsCliError when the call fails. */
+export async function awsJson<T>(aws: AwsCli, args: readonly string[], input?: string): Promise<T> {
   const result = await aws([...args, "--output", "json"], input);
   if (result.code !== 0) throw new AwsCliError(args, result);
   return (result.stdout.trim() ? JSON.parse(result.stdout) : {}) as T;

@@ -95,16 +95,24 @@ export interface TunnelPrerequisites {
 }
 
 /**
+ * The aws CLI and the session-manager-plugin, which every SSM session needs (the tunnel's, ECS Exec's):
+ * one line per missing tool, saying where to get it. `purpose` names the sessions in the message.
+ */
+export function missingSessionTools(purpose: string, find: (name: string) => string | undefined = (name) => findOnPath(name)): string[] {
+  const missing: string[] = [];
+  if (!find("aws")) missing.push(`aws CLI: not found on PATH; install AWS CLI v2 (${INSTALL_AWS_CLI})`);
+  if (!find("session-manager-plugin")) {
+    missing.push(`session-manager-plugin: not found on PATH; the aws CLI needs it for ${purpose} (${INSTALL_PLUGIN})`);
+  }
+  return missing;
+}
+
+/**
  * Checks the aws CLI, the session-manager-plugin and the deployed outputs the tunnel needs; returns
  * the tunnel's target or throws TunnelPrerequisitesMissing listing every missing piece at once.
  */
 export function checkTunnelPrerequisites(input: TunnelPrerequisites): Pick<TunnelOptions, "bastionInstanceId" | "host" | "remotePort"> {
-  const find = input.findExecutable ?? ((name: string) => findOnPath(name));
-  const missing: string[] = [];
-  if (!find("aws")) missing.push(`aws CLI: not found on PATH; install AWS CLI v2 (${INSTALL_AWS_CLI})`);
-  if (!find("session-manager-plugin")) {
-    missing.push(`session-manager-plugin: not found on PATH; the aws CLI needs it for SSM sessions (${INSTALL_PLUGIN})`);
-  }
+  const missing = missingSessionTools("SSM sessions", input.findExecutable);
 
   const output = (layer: "access" | "data", outputs: StackOutputs | Error, name: string, why: string): unknown => {
     if (outputs instanceof Error) return undefined;
@@ -277,7 +285,7 @@ export async function startTunnel(opts: TunnelOptions, deps: TunnelDeps = {}): P
 }
 
 /** setTimeout as a promise that settles early (resolves) when `signal` aborts. */
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {
