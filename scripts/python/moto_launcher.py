@@ -23,6 +23,10 @@ import threading
 # Read when moto's IAM backend is created: AWS accounts have the AWS managed policies
 # (AmazonSSMManagedInstanceCore, AmazonRDSEnhancedMonitoringRole, ...); moto only with this.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+# moto issues a DNS-validated ACM certificate once it is 60 s old, an arbitrary figure of its own (AWS
+# issues when the validation record resolves, with no fixed delay). A few seconds keeps every web layer's
+# certificate validation from idling a minute; the provider still waits for ISSUED as against AWS.
+os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "3")
 
 
 def write_certificates(directory: str) -> tuple[str, str, str]:
