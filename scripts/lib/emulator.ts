@@ -8,10 +8,17 @@
  * `terraform_remote_state` point at the endpoint. Outside the mode synthesize() removes any such file
  * left behind, so a real deploy can never follow a stale redirect.
  *
+ * The provider's override holds placeholder keys, the skip flags and the CA, not an `endpoints` block:
+ * the provider finds the endpoint in AWS_ENDPOINT_URL, which the mode sets for every terraform run
+ * (emulatorTerraformEnv), the SDK's own variable, read for every service. An `endpoints` block, even
+ * with one entry, costs the provider about 3.4 CPU seconds per configuration in every plan and apply
+ * (measured: a one-resource plan takes 4.3 CPU s without it, 7.8 with it); on moto that was nearly
+ * half of each plan's CPU.
+ *
  * Override merging (Terraform docs, "Override Files"): in a provider block each argument of the
- * override replaces the original's and a nested block (endpoints) replaces blocks of that type, so
- * region and default_tags stay; a backend block in an override replaces the whole backend block,
- * so it repeats every argument; `config` of a data source is one argument, so it is given whole.
+ * override replaces the original's, so region and default_tags stay; a backend block in an override
+ * replaces the whole backend block, so it repeats every argument; `config` of a data source is one
+ * argument, so it is given whole.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -67,7 +74,8 @@ export function emulatorBanner(mode: EmulatorMode): string {
 /**
  * Environment for every child process in the mode (terraform, the AWS CLI, boto3): the SDKs'
  * standard variables for the endpoint and its CA, placeholder credentials, no profile, no IMDS.
- * Terraform's AWS provider trusts a private CA reliably only through AWS_CA_BUNDLE.
+ * Terraform's AWS provider takes the endpoint for every service from AWS_ENDPOINT_URL, and trusts a
+ * private CA reliably only through AWS_CA_BUNDLE.
  */
 export function emulatorEnv(mode: EmulatorMode): Record<string, string | undefined> {
   return {
@@ -81,93 +89,12 @@ export function emulatorEnv(mode: EmulatorMode): Record<string, string | undefin
   };
 }
 
-/**
- * The provider's `endpoints` key for each resource or data source type, by longest matching prefix.
- * A type no prefix covers stops the mode with an error naming it (a call would otherwise go to AWS);
- * `null` marks types that make no API call.
- */
-export const SERVICE_BY_PREFIX: Readonly<Record<string, string | null>> = {
-  aws_acm_: "acm",
-  aws_ami: "ec2",
-  aws_appautoscaling_: "appautoscaling",
-  aws_availability_zones: "ec2",
-  aws_caller_identity: "sts",
-  aws_cloudfront_: "cloudfront",
-  aws_cloudwatch_log_: "logs",
-  aws_cloudwatch_: "cloudwatch",
-  aws_db_: "rds",
-  aws_default_security_group: "ec2",
-  aws_default_route_table: "ec2",
-  aws_ec2_: "ec2",
-  aws_ecr_: "ecr",
-  aws_ecs_: "ecs",
-  aws_eip: "ec2",
-  aws_elasticache_: "elasticache",
-  aws_elb_service_account: null,
-  aws_flow_log: "ec2",
-  aws_iam_policy_document: null,
-  aws_iam_: "iam",
-  aws_instance: "ec2",
-  aws_internet_gateway: "ec2",
-  aws_kms_: "kms",
-  aws_lb: "elbv2",
-  aws_nat_gateway: "ec2",
-  aws_partition: null,
-  aws_region: null,
-  aws_route53_: "route53",
-  aws_route: "ec2",
-  aws_s3_: "s3",
-  aws_secretsmanager_: "secretsmanager",
-  aws_security_group: "ec2",
-  aws_service_discovery_: "servicediscovery",
-  aws_ses_: "ses",
-  aws_sesv2_: "sesv2",
-  aws_sns_: "sns",
-  aws_sqs_: "sqs",
-  aws_ssm_: "ssm",
-  aws_subnet: "ec2",
-  aws_vpc: "ec2",
-};
-
-/** Always pointed at the endpoint: the provider asks STS for the account id, IAM for some ARNs. */
-const ALWAYS = ["sts", "iam"];
-
-/** The `endpoints` key serving `type`, null when it makes no call; throws for an unknown aws_ type. */
-export function serviceOf(type: string): string | null {
-  const prefix = Object.keys(SERVICE_BY_PREFIX)
-    .filter((p) => type.startsWith(p))
-    .sort((a, b) => b.length - a.length)[0];
-  if (prefix === undefined) {
-    throw new Error(`emulator mode: no endpoint known for ${type}; add its service to SERVICE_BY_PREFIX in scripts/lib/emulator.ts`);
-  }
-  return SERVICE_BY_PREFIX[prefix];
-}
-
 interface StackDocument {
   provider?: Record<string, Record<string, unknown>[]>;
   terraform?: { backend?: Record<string, Record<string, unknown>> };
   resource?: Record<string, unknown>;
   data?: Record<string, Record<string, { backend?: string; config?: Record<string, unknown> }>>;
   ephemeral?: Record<string, unknown>;
-}
-
-/** Every AWS resource, data source and ephemeral type a stack uses. */
-export function awsTypes(document: StackDocument): string[] {
-  const types = new Set<string>();
-  for (const block of [document.resource, document.data, document.ephemeral]) {
-    for (const type of Object.keys(block ?? {})) if (type.startsWith("aws_")) types.add(type);
-  }
-  return [...types].sort();
-}
-
-/** The endpoints a stack needs: one per service its AWS types call, plus STS and IAM. */
-export function servicesOf(document: StackDocument): string[] {
-  const services = new Set(ALWAYS);
-  for (const type of awsTypes(document)) {
-    const service = serviceOf(type);
-    if (service) services.add(service);
-  }
-  return [...services].sort();
 }
 
 /** What the S3 backend and terraform_remote_state need to reach the endpoint's S3 (state only). */
@@ -188,7 +115,6 @@ function s3ClientSettings(mode: EmulatorMode): Record<string, unknown> {
 /** The override document for one synthesized stack (`cdk.tf.json` parsed), named `stackName`. */
 export function emulatorOverride(document: StackDocument, stackName: string, mode: EmulatorMode): Record<string, unknown> {
   const override: Record<string, unknown> = {};
-  const endpoints = Object.fromEntries(servicesOf(document).map((s) => [s, mode.endpoint]));
   const awsProviders = document.provider?.aws ?? [];
   if (awsProviders.length > 0) {
     override.provider = {
@@ -202,7 +128,6 @@ export function emulatorOverride(document: StackDocument, stackName: string, mod
         skip_region_validation: true,
         s3_use_path_style: true,
         ...(mode.caBundle ? { custom_ca_bundle: mode.caBundle } : {}),
-        endpoints: [endpoints],
       })),
     };
   }
