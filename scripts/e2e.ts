@@ -3,8 +3,8 @@
  *
  * The project's own commands, for real, against an AWS emulator: one moto server (scripts/lib/moto.ts)
  * holds one account; every given environment (default: every shipped config) is deployed into it
- * side by side, then status, plan, drift, an out-of-band change, the state lock, destroy, a redeploy
- * and Ctrl-C are checked, each environment's lifecycle running alongside the others. One line per
+ * side by side, then status, plan, drift, an out-of-band change, the state lock, Ctrl-C, destroy and
+ * a redeploy are checked, each environment's lifecycle running alongside the others. One line per
  * check (`ok`, `FAIL`, or `skip` with the reason: skips are never counted as passes), the measured
  * times, and `N passed, M failed`; exit 0 only when every check passed.
  *
@@ -441,11 +441,37 @@ async function firstDeploy(ctx: Context, config: EnvironmentConfig, result: Envi
   result.deployed = await deployEnvironment(ctx, config, result);
 }
 
-/** Everything after the first deploy, in order. */
-async function lifecycle(ctx: Context, config: EnvironmentConfig, roles: Roles, result: EnvironmentResult): Promise<void> {
+/**
+ * Everything after the environment's own first deploy, in order. It starts at once, while other
+ * environments may still be deploying; `everyDeployed` (every first deploy done and the coexistence
+ * check made) is awaited before the destroy. The environment that is destroyed and deployed again
+ * without drift checks (dev, beside others) does that first: its chain is the longest, and its status,
+ * plan and Ctrl-C checks then run on the redeployed environment, when the others no longer compete for
+ * the CPU. Alone, an environment does everything in the order the README lists.
+ */
+async function lifecycle(
+  ctx: Context,
+  config: EnvironmentConfig,
+  roles: Roles,
+  result: EnvironmentResult,
+  everyDeployed: Promise<void>,
+): Promise<void> {
   const env = config.environment;
   const started = Date.now();
   if (!result.deployed) return;
+  const finish = (): void => void (result.lifecycleMs = (result.deployMs ?? 0) + Date.now() - started);
+  if (roles.redeploy && !roles.drift) {
+    await everyDeployed;
+    await checkDestroy(ctx, config);
+    if (await deployEnvironment(ctx, config, result, "redeploy")) {
+      await checkStatus(ctx, config);
+      await checkPlan(ctx, config);
+      await checkInterrupt(ctx, config);
+    } else {
+      ctx.ledger.skip(`status, plan and Ctrl-C of ${env}`, "they run on the redeployed environment, and the redeploy failed");
+    }
+    return finish();
+  }
   const firstDrift = roles.drift ? await checkNoDrift(ctx, config, "first") : 0;
   await checkStatus(ctx, config);
   await checkPlan(ctx, config);
@@ -459,11 +485,12 @@ async function lifecycle(ctx: Context, config: EnvironmentConfig, roles: Roles, 
       else ctx.ledger.fail(`state lock check on ${env}`, "needs the out-of-band change above, which could not be made");
     }
   }
+  // After the drift checks: the bastion it starts and stops must not fall between them.
+  if (roles.redeploy) await checkInterrupt(ctx, config);
+  await everyDeployed;
   await checkDestroy(ctx, config);
-  if (roles.redeploy) {
-    if (await deployEnvironment(ctx, config, result, "redeploy")) await checkInterrupt(ctx, config);
-  }
-  result.lifecycleMs = (result.deployMs ?? 0) + Date.now() - started;
+  if (roles.redeploy) await deployEnvironment(ctx, config, result, "redeploy");
+  finish();
 }
 
 /** The layer whose stack each kind of out-of-band change touches. */
@@ -583,9 +610,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const results: EnvironmentResult[] = configs.map((c) => ({ environment: c.environment, stacks: [], deployed: false }));
 
     // Environments run side by side; cdktf.out/ is shared, so deploys take turns to synthesize (operate).
-    await Promise.all(configs.map((config, i) => firstDeploy(ctx, config, results[i])));
-    await checkCoexistence(ctx, configs, results);
-    await Promise.all(configs.map((config, i) => lifecycle(ctx, config, roles[i], results[i])));
+    // Each lifecycle starts when its own deploy is done; coexistence is checked once all are, before any destroy.
+    const deploys = configs.map((config, i) => firstDeploy(ctx, config, results[i]));
+    const everyDeployed = Promise.all(deploys).then(() => checkCoexistence(ctx, configs, results));
+    await Promise.all(configs.map((config, i) => deploys[i].then(() => lifecycle(ctx, config, roles[i], results[i], everyDeployed))));
+    await everyDeployed;
 
     write("");
     write("timings (this machine, environments in parallel):");
