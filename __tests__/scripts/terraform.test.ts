@@ -111,3 +111,64 @@ test("aborting the stop signal asks a running terraform to stop with one SIGINT"
   expect(result.stderr).toContain("Interrupt received.");
   expect(await terraform(["plan"], dir, setup, {}, stop.signal)).toMatchObject({ code: 1, stderr: expect.stringContaining("not started") });
 });
+
+/** A terraform whose init counts its runs in `inits`, fails when `fail-init` exists, and fills the data dir as init does. */
+const COUNTING_FAKE = `#!/bin/sh
+[ "$1" = init ] || exit 0
+echo run >> "$PWD/inits"
+[ -e "$PWD/fail-init" ] && { echo "init failed" >&2; exit 1; }
+mkdir -p "\${TF_DATA_DIR:-$PWD/.terraform}/providers"
+[ -e "$PWD/.terraform.lock.hcl" ] || echo '# written by init' > "$PWD/.terraform.lock.hcl"
+exit 0
+`;
+
+test("an init is run again only when what it depends on changed: lock file, backend, arguments, data dir", async () => {
+  const fake = join(root, "counting-terraform");
+  writeFileSync(fake, COUNTING_FAKE);
+  chmodSync(fake, 0o755);
+  const [dir] = stackDirs("init-once", 1);
+  const stack = (backendKey: string, resources: Record<string, unknown>): void =>
+    writeFileSync(
+      join(dir, "cdk.tf.json"),
+      JSON.stringify({ terraform: { backend: { s3: { bucket: "b", key: backendKey } } }, resource: resources }),
+    );
+  const setup = prepareTerraform({}, { mirrors: [], cache: join(root, "cache3") });
+  const inits = (): number => (existsSync(join(dir, "inits")) ? readFileSync(join(dir, "inits"), "utf8").split("\n").length - 1 : 0);
+  const init = (args = ["init", "-input=false"]) => terraform(args, dir, setup);
+  process.env.TERRAFORM_BINARY = fake;
+  try {
+    stack("dev/data.tfstate", { aws_sqs_queue: { q: {} } });
+    expect((await init()).code).toBe(0);
+    expect(inits()).toBe(1);
+    // the lock file the first init wrote is part of what the next one compares
+    expect(existsSync(join(dir, ".terraform.lock.hcl"))).toBe(true);
+    expect(await init()).toMatchObject({ code: 0, stdout: expect.stringContaining("already initialized") });
+    expect(inits()).toBe(1);
+    // resources are not init's business
+    stack("dev/data.tfstate", { aws_sqs_queue: { q: {}, r: {} } });
+    await init();
+    expect(inits()).toBe(1);
+    stack("dev/other.tfstate", { aws_sqs_queue: { q: {}, r: {} } });
+    await init();
+    expect(inits()).toBe(2);
+    writeFileSync(join(dir, ".terraform.lock.hcl"), 'provider "registry.terraform.io/hashicorp/aws" {}\n');
+    await init();
+    expect(inits()).toBe(3);
+    await init(["init", "-input=false", "-reconfigure"]);
+    expect(inits()).toBe(4);
+    // a data dir of its own (the emulator mode's TF_DATA_DIR) starts empty: init runs
+    expect((await terraform(["init", "-input=false"], dir, setup, { TF_DATA_DIR: join(dir, "other-data") })).code).toBe(0);
+    expect(inits()).toBe(5);
+    // a failed init leaves no stamp, so the next one runs again
+    writeFileSync(join(dir, "fail-init"), "");
+    stack("dev/third.tfstate", {});
+    expect((await init()).code).toBe(1);
+    rmSync(join(dir, "fail-init"));
+    expect((await init()).code).toBe(0);
+    expect(inits()).toBe(7);
+    await init();
+    expect(inits()).toBe(7);
+  } finally {
+    process.env.TERRAFORM_BINARY = join(root, "terraform");
+  }
+});

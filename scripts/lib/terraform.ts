@@ -3,7 +3,19 @@
  * function that runs a terraform command. Every terraform call of the project goes through here.
  */
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { emulatorTerraformEnv } from "./emulator";
@@ -190,30 +202,76 @@ export interface RunResult {
 
 /**
  * Runs `terraform <args>` in `cwd` with our CLI config; never interactive, never phones home. An init
- * that uses the shared plugin cache waits for its turn (withInitLock). Aborting `stop` sends the run
- * one SIGINT, which terraform takes as a request to stop gracefully (state written, lock released).
+ * that uses the shared plugin cache waits for its turn (withInitLock). An init whose inputs are those of
+ * the last successful init in the same data dir is not run again (initFingerprint). Aborting `stop`
+ * sends the run one SIGINT, which terraform takes as a request to stop gracefully (state written, lock
+ * released).
  */
-export function terraform(
+export async function terraform(
   args: readonly string[],
   cwd: string,
   setup: TerraformSetup,
   extraEnv: NodeJS.ProcessEnv = {},
   stop?: AbortSignal,
 ): Promise<RunResult> {
-  if (args[0] === "init" && setup.pluginCache)
-    return withInitLock(setup.pluginCache, () => spawnTerraform(args, cwd, setup, extraEnv, stop));
-  return spawnTerraform(args, cwd, setup, extraEnv, stop);
+  const env = terraformEnv(cwd, setup, extraEnv);
+  if (args[0] !== "init") return spawnTerraform(args, cwd, env, stop);
+  const dataDir = resolve(cwd, env.TF_DATA_DIR ?? ".terraform");
+  const stamp = join(dataDir, INIT_STAMP);
+  const fingerprint = initFingerprint(args, cwd, setup);
+  if (existsSync(join(dataDir, "providers")) && existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint) {
+    return { code: 0, stdout: "Terraform is already initialized here with these backend, providers and lock file.\n", stderr: "" };
+  }
+  const init = (): Promise<RunResult> => spawnTerraform(args, cwd, env, stop);
+  rmSync(stamp, { force: true });
+  const result = await (setup.pluginCache ? withInitLock(setup.pluginCache, init) : init());
+  if (result.code === 0 && existsSync(dataDir)) {
+    // Taken again after the init, which may have written the lock file; written whole, then renamed, so
+    // an init of the same stack beside this one never reads half a stamp.
+    const partial = `${stamp}.${process.pid}`;
+    writeFileSync(partial, initFingerprint(args, cwd, setup));
+    renameSync(partial, stamp);
+  }
+  return result;
 }
 
-function spawnTerraform(
-  args: readonly string[],
-  cwd: string,
-  setup: TerraformSetup,
-  extraEnv: NodeJS.ProcessEnv,
-  stop: AbortSignal | undefined,
-): Promise<RunResult> {
-  if (stop?.aborted) return Promise.resolve({ code: 1, stdout: "", stderr: "not started: the run is stopping" });
-  const env = {
+/** Kept in the data dir (.terraform/ or TF_DATA_DIR): goes with what init wrote there. */
+const INIT_STAMP = "infra-init.sha256";
+
+/**
+ * What an init's outcome depends on: its arguments, the CLI config (the mirror), the terraform binary,
+ * the lock file, and the `terraform` and `module` blocks of every configuration file in the folder
+ * (backend, required providers; the emulator override's backend too). Resources do not matter to init,
+ * so a stack whose resources changed is not initialized again; changing any of these inits again. Each
+ * init costs about 0.75 CPU s (mostly hashing the 700 MB AWS provider against the lock file).
+ */
+export function initFingerprint(args: readonly string[], cwd: string, setup: TerraformSetup): string {
+  const hash = createHash("sha256");
+  const add = (label: string, value: string): void => void hash.update(`${label}\0${value}\0`);
+  add("args", args.join(" "));
+  add("binary", process.env.TERRAFORM_BINARY ?? "terraform");
+  add("cli config", existsSync(setup.cliConfig) ? readFileSync(setup.cliConfig, "utf8") : "");
+  const lock = join(cwd, ".terraform.lock.hcl");
+  add("lock", existsSync(lock) ? readFileSync(lock, "utf8") : "(none)");
+  for (const file of readdirSync(cwd).sort()) {
+    if (file.endsWith(".tf.json")) {
+      let document: Record<string, unknown>;
+      try {
+        document = JSON.parse(readFileSync(join(cwd, file), "utf8")) as Record<string, unknown>;
+      } catch {
+        add(file, readFileSync(join(cwd, file), "utf8"));
+        continue;
+      }
+      add(file, JSON.stringify([document.terraform ?? null, document.module ?? null]));
+    } else if (file.endsWith(".tf")) {
+      add(file, readFileSync(join(cwd, file), "utf8"));
+    }
+  }
+  return hash.digest("hex");
+}
+
+function terraformEnv(cwd: string, setup: TerraformSetup, extraEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     // The CLI config decides about a cache; an inherited one would be shared by concurrent inits.
     TF_PLUGIN_CACHE_DIR: undefined,
@@ -225,6 +283,10 @@ function spawnTerraform(
     ...emulatorTerraformEnv(cwd),
     ...extraEnv,
   };
+}
+
+function spawnTerraform(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv, stop: AbortSignal | undefined): Promise<RunResult> {
+  if (stop?.aborted) return Promise.resolve({ code: 1, stdout: "", stderr: "not started: the run is stopping" });
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.env.TERRAFORM_BINARY ?? "terraform", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
