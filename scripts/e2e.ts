@@ -10,7 +10,8 @@
  *
  * Commands run as `npm run --silent <command> -- ...` with INFRA_AWS_ENDPOINT set (emulator mode,
  * scripts/lib/emulator.ts), each in its own process group, so Ctrl-C reaches it as from a terminal.
- * Their full output goes to .emulator/e2e-last/ (gitignored), kept for reading after a failure.
+ * Their full output goes to .emulator/e2e-last/ (gitignored), kept for reading after a failure, with
+ * moto's request log when a check failed.
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -627,6 +628,10 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     ledger.fail("e2e run", (err as Error).stack ?? String(err));
   } finally {
+    // After a failure the emulator's request log (every call, with moto's own errors) goes with the
+    // commands' output, so it outlives the emulator's temporary folder.
+    const requestLog = emulator ? join(emulator.dir, "moto.log") : undefined;
+    if (ledger.failed > 0 && requestLog && existsSync(requestLog)) copyFileSync(requestLog, join(LOG_DIR, "moto.log"));
     await emulator?.stop();
     process.off("SIGINT", stopOnSignal);
     process.off("SIGTERM", stopOnSignal);
