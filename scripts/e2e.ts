@@ -630,8 +630,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     // After a failure the emulator's request log (every call, with moto's own errors) goes with the
     // commands' output, so it outlives the emulator's temporary folder.
-    const requestLog = emulator ? join(emulator.dir, "moto.log") : undefined;
-    if (ledger.failed > 0 && requestLog && existsSync(requestLog)) copyFileSync(requestLog, join(LOG_DIR, "moto.log"));
+    if (ledger.failed > 0 && emulator && existsSync(emulator.log)) copyFileSync(emulator.log, join(LOG_DIR, basename(emulator.log)));
     await emulator?.stop();
     process.off("SIGINT", stopOnSignal);
     process.off("SIGTERM", stopOnSignal);

@@ -92,9 +92,7 @@ export function emulatorEnv(mode: EmulatorMode): Record<string, string | undefin
 interface StackDocument {
   provider?: Record<string, Record<string, unknown>[]>;
   terraform?: { backend?: Record<string, Record<string, unknown>> };
-  resource?: Record<string, unknown>;
   data?: Record<string, Record<string, { backend?: string; config?: Record<string, unknown> }>>;
-  ephemeral?: Record<string, unknown>;
 }
 
 /** What the S3 backend and terraform_remote_state need to reach the endpoint's S3 (state only). */
