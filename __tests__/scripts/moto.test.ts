@@ -3,7 +3,8 @@
  * with the AWS behaviours the launcher restores, and nothing left running or on disk after stop().
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { emulatorEnv } from "../../scripts/lib/emulator";
 import { startMoto, type Emulator } from "../../scripts/lib/moto";
 
@@ -34,6 +35,16 @@ function python(code: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: numb
     child.stderr.on("data", (c: Buffer) => (out += c.toString()));
     child.on("close", (c) => resolve({ code: c ?? 1, out: out.trim() }));
   });
+}
+
+/** The emulator's request log as lines, once `ready` holds for its text (polled, at most 10 s). */
+async function logLines(ready: (text: string) => boolean): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const text = readFileSync(emulator.log, "utf8");
+    if (ready(text) || Date.now() > deadline) return text.split("\n");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 test("it serves TLS on 127.0.0.1 with a certificate only its own CA vouches for", async () => {
@@ -251,6 +262,70 @@ ecs.create_service(cluster="web", serviceName="app", taskDefinition="app", desir
 print(ecs.describe_services(cluster="web", services=["app"])["services"][0].get("enableExecuteCommand"))
 `);
   expect(run).toEqual({ code: 0, out: "True" });
+});
+
+test("moto handles one call at a time, as AWS's APIs are atomic per call; the control without the lock overlaps", async () => {
+  // A stand-in for moto: counts the calls inside it at once and yields the interpreter while inside.
+  const run = await python(`
+import sys, threading, time
+sys.path.insert(0, ${JSON.stringify(join(__dirname, "../../scripts/python"))})
+from moto_launcher import one_at_a_time
+
+def measure(wrap):
+    inside, most, guard = [0], [0], threading.Lock()
+    def app(environ, start_response):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.002)
+        with guard:
+            inside[0] -= 1
+        start_response("200 OK", [])
+        return [b"an", b"swer"]
+    served = wrap(app)
+    bodies = []
+    threads = [threading.Thread(target=lambda: bodies.append(b"".join(served({}, lambda s, h, e=None: None)))) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return most[0], set(bodies)
+
+print(measure(one_at_a_time), measure(lambda app: app))
+`);
+  expect(run.code).toBe(0);
+  const [serialized, control] = run.out.split(") (");
+  expect(serialized).toBe("(1, {b'answer'}");
+  expect(control).toMatch(/^[2-8], \{b'answer'\}\)$/);
+});
+
+test("the request log names each call with a digest of its body, and its status once answered", async () => {
+  const run = await python(`
+import boto3
+ec2 = boto3.client("ec2")
+ec2.describe_vpcs()
+ec2.describe_vpcs()
+try:
+    ec2.delete_vpc(VpcId="vpc-00000000000000000")
+except ec2.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"])
+`);
+  expect(run.out).toBe("InvalidVpcID.NotFound");
+  // moto's stderr reaches the file through this process's pipe: wait (bounded) for the last answer's line.
+  const lines = await logLines((all) => /#\d+ 400 after/.test(all));
+  const calls = lines.flatMap((l) => {
+    const m = /#(\d+) action (DescribeVpcs|DeleteVpc) \[([0-9a-f]{10})\]$/.exec(l);
+    return m ? [{ n: m[1], action: m[2], digest: m[3] }] : [];
+  });
+  const describes = calls.filter((c) => c.action === "DescribeVpcs");
+  const deletes = calls.filter((c) => c.action === "DeleteVpc");
+  expect(describes).toHaveLength(2);
+  // the same call sent twice has the same digest: how a retried request shows in the log
+  expect(describes[0].digest).toBe(describes[1].digest);
+  expect(deletes).toHaveLength(1);
+  expect(deletes[0].digest).not.toBe(describes[0].digest);
+  const statusOf = (n: string): string | undefined =>
+    lines.map((l) => new RegExp(`#${n} (\\d{3}) after \\d+\\.\\d\\d s$`).exec(l)?.[1]).find(Boolean);
+  expect(statusOf(describes[0].n)).toBe("200");
+  expect(statusOf(deletes[0].n)).toBe("400");
 });
 
 test("stop() ends the server and removes its folder", async () => {

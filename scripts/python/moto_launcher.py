@@ -460,27 +460,69 @@ def apply_patches() -> None:
 
 # ------------------------------------------------------------------ server
 
+def one_at_a_time(app, lock=None):  # type: ignore[no-untyped-def]
+    """WSGI middleware: moto's backends handle one request at a time, as AWS's APIs behave (each call
+    atomic). moto documents its models as unsafe for concurrent use, yet its werkzeug server runs each
+    connection in its own thread, and four environments deploying side by side send it many calls at
+    once. The response body is built inside the lock; sending it (TLS, the socket) happens outside.
+    A handler that blocks (SQS long polling, Lambda, Batch) would hold the lock: no call of ours does."""
+    lock = lock or threading.Lock()
+
+    def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
+        with lock:
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return [body]
+
+    return wrapped
+
+
 def log_actions(app):  # type: ignore[no-untyped-def]
-    """WSGI middleware: one stderr line per query-protocol call naming its Action (werkzeug's own
-    line shows only `POST /`) and, for Modify calls, the names of the parameters given, so the
-    request log says what a slow or failing run was doing."""
+    """WSGI middleware: two stderr lines per query-protocol or JSON call, one when it arrives naming its
+    Action (werkzeug's own line shows only `POST /`), a short digest of its body and, for Modify calls,
+    the names of the parameters given; one when its answer is ready, with the status. The same digest
+    twice is the same call sent again (an SDK retry), so the request log says what a slow or failing
+    run was doing."""
+    import hashlib
     import io
+    import itertools
     import time
     import urllib.parse
 
+    numbers = itertools.count(1)
+
     def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
-        if environ.get("REQUEST_METHOD") == "POST" and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+        action = None
+        # Only a body of announced length is read here (a chunked one is left to moto as it came).
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("CONTENT_LENGTH"):
+            length = int(environ["CONTENT_LENGTH"])
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
-            params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-            action = params.get("Action", ["?"])[0]
-            # A Modify call's parameter names (never values) say why a create was followed by a change.
-            names = f" ({', '.join(sorted(k for k in params if k not in ('Action', 'Version')))})" if action.startswith("Modify") else ""
-            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {action}{names}\n")
-        elif environ.get("HTTP_X_AMZ_TARGET"):
-            sys.stderr.write(f"{time.strftime('%H:%M:%S')} action {environ['HTTP_X_AMZ_TARGET']}\n")
-        return app(environ, start_response)
+            digest = hashlib.sha256(body).hexdigest()[:10]
+            if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+                params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                action = params.get("Action", ["?"])[0]
+                # A Modify call's parameter names (never values) say why a create was followed by a change.
+                if action.startswith("Modify"):
+                    action += f" ({', '.join(sorted(k for k in params if k not in ('Action', 'Version')))})"
+            elif environ.get("HTTP_X_AMZ_TARGET"):
+                action = environ["HTTP_X_AMZ_TARGET"]
+        if action is None:
+            return app(environ, start_response)
+        number = next(numbers)
+        started = time.monotonic()
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} #{number} action {action} [{digest}]\n")
+
+        def answered(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            sys.stderr.write(f"{time.strftime('%H:%M:%S')} #{number} {status.split()[0]} after {time.monotonic() - started:.2f} s\n")
+            return start_response(status, headers, exc_info)
+
+        return app(environ, answered)
 
     return wrapped
 
@@ -588,10 +630,14 @@ def main() -> None:
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-    app = log_actions(DomainDispatcherApplication(create_backend_app))
-    server = make_server(
-        "127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key), request_handler=MotoRequestHandler
-    )
+    class Handler(MotoRequestHandler):
+        def connection_dropped(self, error, environ=None):  # type: ignore[no-untyped-def]
+            # werkzeug ignores a connection that broke mid-request; a client that never read its
+            # answer retries the call, so the request log says when it happened.
+            sys.stderr.write(f"connection dropped: {error!r}\n")
+
+    app = log_actions(one_at_a_time(DomainDispatcherApplication(create_backend_app)))
+    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key), request_handler=Handler)
     port = server.server_port
     # moto builds some URLs (SQS queue URLs) from this.
     os.environ["MOTO_PORT"] = str(port)
