@@ -53,9 +53,23 @@ export async function ensurePythonTools(options: EnsureOptions = {}): Promise<Py
   const venv = await run(python, ["-m", "venv", VENV], 120_000);
   if (venv.code !== 0) throw new Error(`python -m venv failed (Debian: apt-get install python3-venv):\n${venv.output.trim()}`);
   const started = Date.now();
+  // --no-compile: pip would byte-compile every module of every package (17 of the install's 46 CPU s here);
+  // Python compiles on first import instead, only what moto and checkov load (about 4 CPU s, once).
   const pip = await run(
     tools.python,
-    ["-m", "pip", "install", "--require-hashes", "--no-deps", "--disable-pip-version-check", "--no-input", "-q", "-r", REQUIREMENTS],
+    [
+      "-m",
+      "pip",
+      "install",
+      "--require-hashes",
+      "--no-deps",
+      "--no-compile",
+      "--disable-pip-version-check",
+      "--no-input",
+      "-q",
+      "-r",
+      REQUIREMENTS,
+    ],
     INSTALL_TIMEOUT_MS,
   );
   if (pip.code !== 0) {
