@@ -328,6 +328,34 @@ except ec2.exceptions.ClientError as e:
   expect(statusOf(deletes[0].n)).toBe("400");
 });
 
+test("a retry of a call moto already answered gets that answer; a new call making the same group is refused, as on AWS", async () => {
+  // Every AWS SDK marks a call's attempts: the same amz-sdk-invocation-id, amz-sdk-request attempt=N.
+  const run = await python(`
+import boto3
+ec2 = boto3.client("ec2")
+vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+marks = {}
+def mark(request, **kwargs):
+    request.headers["amz-sdk-invocation-id"] = marks["invocation"]
+    request.headers["amz-sdk-request"] = "attempt=%d; max=3" % marks["attempt"]
+ec2.meta.events.register("before-send.ec2.CreateSecurityGroup", mark)
+def create(invocation, attempt):
+    marks.update(invocation=invocation, attempt=attempt)
+    try:
+        return ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc)["GroupId"]
+    except ec2.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+first = create("11111111-1111-4111-8111-111111111111", 1)
+print(create("11111111-1111-4111-8111-111111111111", 2) == first)
+print(create("22222222-2222-4222-8222-222222222222", 1))
+print(len(ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["web"]}])["SecurityGroups"]))
+`);
+  expect(run).toEqual({ code: 0, out: "True\nInvalidGroup.Duplicate\n1" });
+  const lines = await logLines((all) => /replayed the answer/.test(all));
+  expect(lines.filter((l) => /action CreateSecurityGroup \[\w+\] attempt 2 of invocation 11111111-/.test(l))).toHaveLength(1);
+  expect(lines.filter((l) => /replayed the answer moto gave attempt 1 of invocation 11111111-\S+ \(200\)/.test(l))).toHaveLength(1);
+});
+
 test("stop() ends the server and removes its folder", async () => {
   const { dir, endpoint } = emulator;
   await emulator.stop();

@@ -482,12 +482,63 @@ def one_at_a_time(app, lock=None):  # type: ignore[no-untyped-def]
     return wrapped
 
 
+def attempt_of(environ) -> tuple[str | None, int]:  # type: ignore[no-untyped-def]
+    """The SDK's invocation id of a call (the same on every attempt of one call) and this attempt's
+    number, from the headers every AWS SDK sends (`amz-sdk-invocation-id`, `amz-sdk-request: attempt=N; max=M`)."""
+    invocation = environ.get("HTTP_AMZ_SDK_INVOCATION_ID")
+    attempt = 1
+    for part in environ.get("HTTP_AMZ_SDK_REQUEST", "").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == "attempt" and value.isdigit():
+            attempt = int(value)
+    return invocation, attempt
+
+
+def answer_retries_once(app, kept: int = 20_000):  # type: ignore[no-untyped-def]
+    """WSGI middleware: a retry of a call moto already answered gets that answer again instead of the
+    call being made twice. Under the e2e's load the SDK sometimes never reads an answer moto sent (moto
+    logs it; the client resends the same call, same invocation id, next attempt number), and a create
+    made twice fails (InvalidGroup.Duplicate, InvalidPermission.Duplicate) where AWS, whose answer
+    arrives, made it once. Only successful answers are kept: a retry after an error (a throttle, a server
+    error) is a new try, as on AWS. Runs inside one_at_a_time, so an answer is kept before the next call starts."""
+    import collections
+
+    answers: "collections.OrderedDict[str, tuple[str, list, bytes]]" = collections.OrderedDict()
+
+    def wrapped(environ, start_response):  # type: ignore[no-untyped-def]
+        invocation, attempt = attempt_of(environ)
+        if invocation and attempt > 1 and invocation in answers:
+            status, headers, body = answers[invocation]
+            sys.stderr.write(f"replayed the answer moto gave attempt 1 of invocation {invocation} ({status.split()[0]})\n")
+            start_response(status, headers)
+            return [body]
+        seen: dict = {}
+
+        def keep(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+            seen.update(status=status, headers=list(headers))
+            return start_response(status, headers, exc_info)
+
+        result = app(environ, keep)
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if invocation and seen and int(seen["status"].split()[0]) < 400:
+            answers[invocation] = (seen["status"], seen["headers"], body)
+            while len(answers) > kept:
+                answers.popitem(last=False)
+        return [body]
+
+    return wrapped
+
+
 def log_actions(app):  # type: ignore[no-untyped-def]
     """WSGI middleware: two stderr lines per query-protocol or JSON call, one when it arrives naming its
     Action (werkzeug's own line shows only `POST /`), a short digest of its body and, for Modify calls,
-    the names of the parameters given; one when its answer is ready, with the status. The same digest
-    twice is the same call sent again (an SDK retry), so the request log says what a slow or failing
-    run was doing."""
+    the names of the parameters given, and the attempt number when the SDK sends a call again; one when
+    its answer is ready, with the status. So the request log says what a slow or failing run was doing."""
     import hashlib
     import io
     import itertools
@@ -516,7 +567,9 @@ def log_actions(app):  # type: ignore[no-untyped-def]
             return app(environ, start_response)
         number = next(numbers)
         started = time.monotonic()
-        sys.stderr.write(f"{time.strftime('%H:%M:%S')} #{number} action {action} [{digest}]\n")
+        invocation, attempt = attempt_of(environ)
+        again = f" attempt {attempt} of invocation {invocation}" if attempt > 1 else ""
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} #{number} action {action} [{digest}]{again}\n")
 
         def answered(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
             sys.stderr.write(f"{time.strftime('%H:%M:%S')} #{number} {status.split()[0]} after {time.monotonic() - started:.2f} s\n")
@@ -636,7 +689,7 @@ def main() -> None:
             # answer retries the call, so the request log says when it happened.
             sys.stderr.write(f"connection dropped: {error!r}\n")
 
-    app = log_actions(one_at_a_time(DomainDispatcherApplication(create_backend_app)))
+    app = log_actions(one_at_a_time(answer_retries_once(DomainDispatcherApplication(create_backend_app))))
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(cert, key), request_handler=Handler)
     port = server.server_port
     # moto builds some URLs (SQS queue URLs) from this.
