@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { inParallel, prepareTerraform, terraform, withInitLock } from "../../scripts/lib/terraform";
 
 let root: string;
-const saved = { binary: process.env.TERRAFORM_BINARY, cache: process.env.TF_PLUGIN_CACHE_DIR };
+const saved = { binary: process.env.TERRAFORM_BINARY, cache: process.env.TF_PLUGIN_CACHE_DIR, gogc: process.env.GOGC };
 
 /**
  * A terraform whose `init` fails when another init uses the same plugin cache (the CLI config's
@@ -21,6 +21,9 @@ const FAKE = `#!/bin/sh
 cache=$(sed -n 's/^plugin_cache_dir = "\\(.*\\)"$/\\1/p' "$TF_CLI_CONFIG_FILE")
 [ -n "$cache" ] || cache="$TF_PLUGIN_CACHE_DIR"
 case "$1" in
+  gogc)
+    echo "GOGC=\${GOGC-unset}"
+    ;;
   init)
     [ -n "$cache" ] || exit 0
     mkdir -p "$cache"
@@ -54,6 +57,7 @@ afterAll(() => {
   for (const [key, value] of [
     ["TERRAFORM_BINARY", saved.binary],
     ["TF_PLUGIN_CACHE_DIR", saved.cache],
+    ["GOGC", saved.gogc],
   ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
@@ -87,6 +91,15 @@ test("with a mirror there is no cache to share, not even one inherited from TF_P
   expect(readFileSync(setup.cliConfig, "utf8")).not.toContain("plugin_cache_dir");
   const results = await inParallel(stackDirs("mirrored", 4), 4, (dir) => terraform(["init"], dir, setup));
   expect(results.map((r) => `${r.code} ${r.stderr.trim()}`)).toEqual(Array(4).fill("0 "));
+});
+
+test("terraform and its providers collect garbage half as often (GOGC=200), unless the caller set GOGC", async () => {
+  const setup = prepareTerraform({}, { mirrors: [], cache: join(root, "gogc-cache") });
+  const [dir] = stackDirs("gogc", 1);
+  delete process.env.GOGC;
+  expect((await terraform(["gogc"], dir, setup)).stdout.trim()).toBe("GOGC=200");
+  process.env.GOGC = "off";
+  expect((await terraform(["gogc"], dir, setup)).stdout.trim()).toBe("GOGC=off");
 });
 
 test("a lock left by a process that no longer runs is taken over", async () => {

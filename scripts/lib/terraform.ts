@@ -279,6 +279,10 @@ function terraformEnv(cwd: string, setup: TerraformSetup, extraEnv: NodeJS.Proce
     TF_IN_AUTOMATION: "1",
     TF_INPUT: "0",
     CHECKPOINT_DISABLE: "1",
+    // Go's garbage collector, for terraform and the providers it starts (they inherit its environment), runs
+    // half as often as by default: a plan of one stack on the emulator costs 4.3 CPU s instead of 5.0, for about
+    // 5% more memory. A GOGC of the caller's own wins.
+    GOGC: process.env.GOGC ?? "200",
     // INFRA_AWS_ENDPOINT set: the emulator's endpoint, CA and placeholder credentials (scripts/lib/emulator.ts).
     ...emulatorTerraformEnv(cwd),
     ...extraEnv,
